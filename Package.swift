@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+//
+// httpkit: build an HTTP/1.1 server from raw POSIX sockets, one milestone at a time.
+//
+// The targets are the layers of the server, from the bottom up:
+//   CSystem    a tiny C shim: the bits of <sys/epoll.h>, <signal.h> and fd_set that Swift cannot import
+//   Sockets    the one thin POSIX layer: socket, bind, accept, read, write, sendfile; EINTR retried, errno kept
+//   HTTPCore   the protocol core: parser, serializer, MIME types, path resolution, gzip. Never sees a descriptor.
+//   Stages     the milestone servers; each one file that composes Sockets and HTTPCore
+//   httpkit    the command line (swift-argument-parser)
+import PackageDescription
+
+let package = Package(
+    name: "httpkit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "httpkit", targets: ["httpkit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .systemLibrary(
+            name: "CEditLine",
+            path: "Sources/CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"]), .brew(["libedit"])]
+        ),
+        .target(name: "CSystem", path: "Sources/CSystem"),
+        .target(name: "HTTPCore", dependencies: ["CZlib"]),
+        .target(name: "Sockets", dependencies: ["CSystem"]),
+        .target(name: "Stages", dependencies: ["HTTPCore", "Sockets"]),
+        .executableTarget(
+            name: "httpkit",
+            dependencies: [
+                "Stages", "HTTPCore", "Sockets", "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "LiveTests", dependencies: ["httpkit", "Sockets", "HTTPCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,65 @@
+#define _GNU_SOURCE
+#include "csystem.h"
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+
+static volatile sig_atomic_t stop_signal = 0;
+static volatile sig_atomic_t stop_wake_fd = -1;
+static volatile long children_reaped = 0;
+
+static void on_stop(int sig) {
+    int saved = errno;
+    stop_signal = sig;
+    if (stop_wake_fd >= 0) {
+        char byte = 1;
+        (void)write(stop_wake_fd, &byte, 1);
+    }
+    errno = saved;
+}
+
+void httpkit_install_stop_handlers(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_stop;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0; // no SA_RESTART: blocking calls return EINTR so loops can check the flag
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int httpkit_stop_signal(void) { return stop_signal; }
+void httpkit_set_stop_wake_fd(int fd) { stop_wake_fd = fd; }
+
+static void on_child(int sig) {
+    (void)sig;
+    int saved = errno;
+    int status;
+    while (waitpid(-1, &status, WNOHANG) > 0) children_reaped++;
+    errno = saved;
+}
+
+void httpkit_install_child_reaper(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_child;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_NOCLDSTOP; // restartable calls are still interrupted: accept() must retry EINTR
+    sigaction(SIGCHLD, &action, NULL);
+}
+
+long httpkit_children_reaped(void) { return children_reaped; }
+
+int httpkit_accept_nonblocking(int fd) {
+#ifdef __linux__
+    return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    int client = accept(fd, NULL, NULL);
+    if (client >= 0) fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK);
+    return client;
+#endif
+}

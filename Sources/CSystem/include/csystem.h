@@ -1,0 +1,33 @@
+#ifndef HTTPKIT_CSYSTEM_H
+#define HTTPKIT_CSYSTEM_H
+// The few pieces of the C library that Swift's Glibc module does not export, or that must be written in C:
+// a signal handler that only touches a sig_atomic_t, fd_set bit operations, and (on Linux) epoll.
+#include <signal.h>
+#include <sys/select.h>
+#include <sys/types.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#endif
+
+/// Installs SIGINT and SIGTERM handlers that record the signal (without SA_RESTART, so a blocking
+/// accept() or read() returns EINTR and the server loop can notice), and ignores SIGPIPE so a write to a
+/// closed peer fails with EPIPE instead of killing the process.
+void httpkit_install_stop_handlers(void);
+/// The signal that asked the process to stop, or 0.
+int httpkit_stop_signal(void);
+/// A descriptor the stop handler writes one byte to, so an event loop blocked in epoll_wait wakes up.
+void httpkit_set_stop_wake_fd(int fd);
+/// Installs a SIGCHLD handler that reaps every exited child with waitpid(-1, WNOHANG) in a loop.
+void httpkit_install_child_reaper(void);
+/// Children reaped so far by the SIGCHLD handler.
+long httpkit_children_reaped(void);
+
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) on Linux; accept + fcntl elsewhere.
+int httpkit_accept_nonblocking(int fd);
+
+static inline void httpkit_fd_zero(fd_set *set) { FD_ZERO(set); }
+static inline void httpkit_fd_set(int fd, fd_set *set) { FD_SET(fd, set); }
+static inline int httpkit_fd_isset(int fd, fd_set *set) { return FD_ISSET(fd, set); }
+static inline int httpkit_fd_setsize(void) { return FD_SETSIZE; }
+#endif

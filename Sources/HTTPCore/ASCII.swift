@@ -1,0 +1,56 @@
+/// Byte constants and character classes from RFC 9110 §5.6, declared once so the parser reads like the grammar.
+public enum ASCII {
+    public static let cr: UInt8 = 0x0D
+    public static let lf: UInt8 = 0x0A
+    public static let space: UInt8 = 0x20
+    public static let tab: UInt8 = 0x09
+    public static let colon: UInt8 = 0x3A
+    public static let semicolon: UInt8 = 0x3B
+    public static let comma: UInt8 = 0x2C
+    public static let slash: UInt8 = 0x2F
+    public static let question: UInt8 = 0x3F
+    public static let percent: UInt8 = 0x25
+    public static let crlf: [UInt8] = [cr, lf]
+    public static let colonSpace: [UInt8] = [colon, space]
+
+    /// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+    public static func isTokenChar(_ byte: UInt8) -> Bool { tokenTable[Int(byte)] }
+
+    /// A header value may hold visible characters, space, tab and obs-text (0x80–0xFF); no other controls.
+    public static func isFieldValueChar(_ byte: UInt8) -> Bool {
+        byte == tab || (byte >= 0x20 && byte != 0x7F)
+    }
+
+    public static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+
+    public static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    /// The value of a hex digit, or nil.
+    public static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: return Int(byte - 0x30)
+        case 0x41...0x46: return Int(byte - 0x41 + 10)
+        case 0x61...0x66: return Int(byte - 0x61 + 10)
+        default: return nil
+        }
+    }
+
+    public static func lowercased(_ byte: UInt8) -> UInt8 {
+        (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+    }
+
+    /// Compares two ASCII strings ignoring case, without allocating.
+    public static func caseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
+        let x = a.utf8, y = b.utf8
+        guard x.count == y.count else { return false }
+        return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
+    }
+
+    private static let tokenTable: [Bool] = (0..<256).map { value in
+        let byte = UInt8(value)
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+        default: return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+}

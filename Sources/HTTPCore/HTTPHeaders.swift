@@ -1,0 +1,80 @@
+/// One header field as it arrived: the name keeps its case, lookups ignore it.
+public struct HeaderField: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// The header section of a message: ordered, duplicates kept, looked up case-insensitively (RFC 9110 §5.1).
+public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    public private(set) var fields: [HeaderField] = []
+
+    public init() {}
+
+    public init(_ fields: [HeaderField]) { self.fields = fields }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        fields = elements.map { HeaderField($0.0, $0.1) }
+    }
+
+    public var count: Int { fields.count }
+
+    public func makeIterator() -> IndexingIterator<[HeaderField]> { fields.makeIterator() }
+
+    /// The first value of `name`, or nil.
+    public subscript(name: String) -> String? {
+        fields.first { ASCII.caseInsensitiveEquals($0.name, name) }?.value
+    }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] {
+        fields.filter { ASCII.caseInsensitiveEquals($0.name, name) }.map(\.value)
+    }
+
+    /// The comma-separated list elements of every `name` field, trimmed (RFC 9110 §5.6.1).
+    public func listElements(_ name: String) -> [String] {
+        values(name).flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingASCIIWhitespace() }
+            .filter { !$0.isEmpty }
+    }
+
+    /// Whether the list header `name` holds `token` (case-insensitive), as in `Connection: close`.
+    public func contains(_ name: String, token: String) -> Bool {
+        listElements(name).contains { ASCII.caseInsensitiveEquals($0, token) }
+    }
+
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append(HeaderField(name, value))
+    }
+
+    public mutating func add(_ field: HeaderField) {
+        fields.append(field)
+    }
+
+    /// Replaces every `name` field with one holding `value`.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        add(name, value)
+    }
+
+    public mutating func remove(_ name: String) {
+        fields.removeAll { ASCII.caseInsensitiveEquals($0.name, name) }
+    }
+}
+
+extension StringProtocol {
+    /// The string without leading and trailing spaces and tabs (HTTP's OWS), not Unicode whitespace.
+    public func trimmingASCIIWhitespace() -> String {
+        let bytes = Array(utf8)
+        var start = 0, end = bytes.count
+        while start < end, ASCII.isWhitespace(bytes[start]) { start += 1 }
+        while end > start, ASCII.isWhitespace(bytes[end - 1]) { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+}

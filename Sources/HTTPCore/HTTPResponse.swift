@@ -1,0 +1,43 @@
+/// A response a handler returns. The body is bytes in memory or a file that the connection layer streams
+/// (with sendfile) without reading it whole.
+public struct HTTPResponse: Sendable, Hashable {
+    public var status: HTTPStatus
+    public var headers: HTTPHeaders
+    public var body: ResponseBody
+
+    public init(status: HTTPStatus, headers: HTTPHeaders = [:], body: ResponseBody = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A `text/plain` response.
+    public static func text(_ status: HTTPStatus, _ text: String, headers: HTTPHeaders = [:]) -> HTTPResponse {
+        var all = headers
+        all.set("Content-Type", "text/plain; charset=utf-8")
+        return HTTPResponse(status: status, headers: all, body: .bytes(Array(text.utf8)))
+    }
+
+    /// The answer to a request the parser refused: the status, and the reason in the body for a person.
+    /// The connection closes after it, because the byte stream can no longer be trusted.
+    public static func error(_ error: RequestError) -> HTTPResponse {
+        text(error.status, "\(error.status.code) \(error.status.reason): \(error.reason)\n")
+    }
+}
+
+/// The body of a response.
+public enum ResponseBody: Sendable, Hashable {
+    case empty
+    case bytes([UInt8])
+    /// `length` bytes of the file at `path`, from `offset`.
+    case file(path: String, offset: Int = 0, length: Int)
+
+    /// The number of body bytes, known up front for every case.
+    public var length: Int {
+        switch self {
+        case .empty: return 0
+        case .bytes(let bytes): return bytes.count
+        case .file(_, _, let length): return length
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// Content types for the common web file extensions; `application/octet-stream` for anything else.
+public enum MIMEType {
+    public static let fallback = "application/octet-stream"
+
+    static let byExtension: [String: String] = [
+        "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8",
+        "css": "text/css; charset=utf-8",
+        "js": "text/javascript; charset=utf-8", "mjs": "text/javascript; charset=utf-8",
+        "json": "application/json", "xml": "application/xml",
+        "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8",
+        "svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+        "gif": "image/gif", "webp": "image/webp", "ico": "image/x-icon", "avif": "image/avif",
+        "wasm": "application/wasm", "woff": "font/woff", "woff2": "font/woff2",
+        "pdf": "application/pdf", "mp4": "video/mp4", "webm": "video/webm", "mp3": "audio/mpeg",
+        "zip": "application/zip", "gz": "application/gzip",
+    ]
+
+    /// The content type for a file name or path, by its extension (case-insensitive).
+    public static func forPath(_ path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return fallback }
+        let ext = name[name.index(after: dot)...].lowercased()
+        return byExtension[ext] ?? fallback
+    }
+
+    /// Types that are compressed already, so gzip would only cost CPU.
+    public static func isAlreadyCompressed(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";").first.map { $0.trimmingASCIIWhitespace().lowercased() } ?? ""
+        return type.hasPrefix("image/") && type != "image/svg+xml"
+            || type.hasPrefix("video/") || type.hasPrefix("audio/")
+            || ["application/zip", "application/gzip", "font/woff", "font/woff2", "application/pdf"].contains(type)
+    }
+}

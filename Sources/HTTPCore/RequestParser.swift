@@ -1,0 +1,331 @@
+/// An incremental HTTP/1.1 request parser (RFC 9112).
+///
+/// Feed it whatever `read()` returned with `append(_:)`, then call `next()` until it returns nil:
+///
+///     parser.append(bytesFromRead)
+///     while let request = try parser.next() { respond(to: request) }
+///
+/// One byte at a time or several requests in one buffer give the same requests: the parser keeps the
+/// bytes it has not used, and bytes after one request's body are the start of the next request.
+/// After it throws, the connection's framing can no longer be trusted: answer the error and close.
+public struct RequestParser: Sendable {
+    enum State: Sendable {
+        case requestLine
+        case headers
+        case body(remaining: Int)
+        case chunked(ChunkedDecoder)
+        case failed(RequestError)
+    }
+
+    public let limits: RequestLimits
+
+    /// Received bytes; `buffer[start...]` are not consumed yet.
+    private var buffer: [UInt8] = []
+    private var start = 0
+    /// Where the search for the current line's LF resumes.
+    private var scanFrom = 0
+    private var state = State.requestLine
+
+    // The request being assembled.
+    private var method = ""
+    private var target = ""
+    private var version = HTTPVersion.http1_1
+    private var headers = HTTPHeaders()
+    private var headerBytes = 0
+    private var body: [UInt8] = []
+    private var emptyLinesSkipped = 0
+    private var continueSent = false
+
+    public init(limits: RequestLimits = RequestLimits()) {
+        self.limits = limits
+    }
+
+    /// Adds bytes received from the peer.
+    public mutating func append<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Bytes received but not yet part of a returned request.
+    public var unconsumedBytes: ArraySlice<UInt8> { buffer[start...] }
+
+    /// True when some of a request has arrived but not all of it: a peer that closes now cut a request short.
+    public var isMidRequest: Bool {
+        if case .requestLine = state { return start < buffer.count && !onlyEmptyLinesBuffered }
+        return true
+    }
+
+    /// True while the header section is still arriving (what a header timeout guards).
+    public var isReadingHead: Bool {
+        switch state {
+        case .requestLine: return start < buffer.count
+        case .headers: return true
+        default: return false
+        }
+    }
+
+    /// The head of a request whose body is still expected and whose client sent `Expect: 100-continue`
+    /// and has not been answered yet: the server should send `100 Continue` (or a final status) now.
+    public var requestAwaitingContinue: HTTPRequest? {
+        guard !continueSent, headers.contains("Expect", token: "100-continue") else { return nil }
+        switch state {
+        case .body, .chunked:
+            return body.isEmpty ? HTTPRequest(method: method, target: target, version: version, headers: headers) : nil
+        default:
+            return nil
+        }
+    }
+
+    /// Records that the interim `100 Continue` went out, so `requestAwaitingContinue` stops asking.
+    public mutating func markContinueSent() { continueSent = true }
+
+    /// The next complete request, nil if more bytes are needed, or the error that makes the stream unusable.
+    public mutating func next() throws(RequestError) -> HTTPRequest? {
+        do {
+            return try advance()
+        } catch {
+            state = .failed(error)
+            throw error
+        }
+    }
+
+    private mutating func advance() throws(RequestError) -> HTTPRequest? {
+        while true {
+            switch state {
+            case .failed(let error):
+                throw error
+
+            case .requestLine:
+                guard let (line, next) = try LineScanner.nextLine(in: buffer, start: start, scanFrom: scanFrom,
+                                                                  context: "request line") else {
+                    scanFrom = buffer.count
+                    if buffer.count - start > limits.maxRequestLineBytes {
+                        throw RequestError(.uriTooLong, "request line longer than \(limits.maxRequestLineBytes) bytes")
+                    }
+                    return nil
+                }
+                start = next
+                scanFrom = next
+                if line.isEmpty {
+                    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
+                    emptyLinesSkipped += 1
+                    guard emptyLinesSkipped <= 8 else { throw .badRequest("too many empty lines before the request line") }
+                    continue
+                }
+                guard line.count <= limits.maxRequestLineBytes else {
+                    throw RequestError(.uriTooLong, "request line longer than \(limits.maxRequestLineBytes) bytes")
+                }
+                try parseRequestLine(buffer[line])
+                state = .headers
+
+            case .headers:
+                guard let (line, next) = try LineScanner.nextLine(in: buffer, start: start, scanFrom: scanFrom,
+                                                                  context: "header line") else {
+                    scanFrom = buffer.count
+                    if headerBytes + (buffer.count - start) > limits.maxHeaderBytes {
+                        throw RequestError(.requestHeaderFieldsTooLarge,
+                                           "header section larger than \(limits.maxHeaderBytes) bytes")
+                    }
+                    return nil
+                }
+                start = next
+                scanFrom = next
+                if line.isEmpty {
+                    if let request = try startBody() { return request }
+                    continue
+                }
+                headerBytes += line.count + 2
+                guard headerBytes <= limits.maxHeaderBytes else {
+                    throw RequestError(.requestHeaderFieldsTooLarge,
+                                       "header section larger than \(limits.maxHeaderBytes) bytes")
+                }
+                guard headers.count < limits.maxHeaderCount else {
+                    throw RequestError(.requestHeaderFieldsTooLarge, "more than \(limits.maxHeaderCount) header fields")
+                }
+                headers.add(try HeaderFieldParser.parse(buffer[line]))
+
+            case .body(let remaining):
+                let available = buffer.count - start
+                guard available > 0 else { return nil }
+                let take = min(available, remaining)
+                body.append(contentsOf: buffer[start..<(start + take)])
+                start += take
+                if take == remaining { return finishRequest() }
+                state = .body(remaining: remaining - take)
+
+            case .chunked(var decoder):
+                let done = try decoder.decode(buffer, start: &start, into: &body, limits: limits)
+                state = .chunked(decoder)
+                if done { return finishRequest() }
+                return nil
+            }
+        }
+    }
+
+    // MARK: - Request line
+
+    /// request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
+    private mutating func parseRequestLine(_ line: ArraySlice<UInt8>) throws(RequestError) {
+        let parts = line.split(separator: ASCII.space, maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
+            throw .badRequest("request line must be 'METHOD TARGET HTTP/1.1' with single spaces, got '\(HeaderFieldParser.printable(line))'")
+        }
+        let methodBytes = parts[0], targetBytes = parts[1], versionBytes = parts[2]
+        guard methodBytes.allSatisfy(ASCII.isTokenChar) else {
+            throw .badRequest("method '\(HeaderFieldParser.printable(methodBytes))' is not a valid token")
+        }
+        guard targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw .badRequest("request target contains whitespace or a control character")
+        }
+        version = try Self.parseVersion(versionBytes)
+        method = String(decoding: methodBytes, as: UTF8.self)
+        target = String(decoding: targetBytes, as: UTF8.self)
+        try checkTargetForm()
+    }
+
+    /// HTTP-version = "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 are served, other well-formed versions get 505.
+    static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(RequestError) -> HTTPVersion {
+        let text = Array(bytes)
+        guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), ASCII.isDigit(text[5]),
+              text[6] == UInt8(ascii: "."), ASCII.isDigit(text[7]) else {
+            throw .badRequest("malformed HTTP version '\(HeaderFieldParser.printable(bytes))' (expected HTTP/1.1)")
+        }
+        let version = HTTPVersion(major: Int(text[5] - 0x30), minor: Int(text[7] - 0x30))
+        guard version == .http1_1 || version == .http1_0 else {
+            throw RequestError(.httpVersionNotSupported, "\(version) is not supported; use HTTP/1.1 or HTTP/1.0")
+        }
+        return version
+    }
+
+    /// origin-form (`/path?q`), absolute-form (`http://host/path`), asterisk-form (`*`, OPTIONS only),
+    /// authority-form (`host:port`, CONNECT only) — RFC 9112 §3.2.
+    private func checkTargetForm() throws(RequestError) {
+        if target.hasPrefix("/") { return }
+        if target == "*" {
+            guard method == "OPTIONS" else { throw .badRequest("the '*' target is only allowed with OPTIONS") }
+            return
+        }
+        let lower = target.lowercased()
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") { return }
+        if method == "CONNECT" { return }
+        throw .badRequest("request target must start with '/' (or be an absolute http:// URL)")
+    }
+
+    // MARK: - Framing
+
+    /// Decides how the body is framed (RFC 9112 §6.3) once the header section is complete.
+    /// Returns the request if it has no body.
+    private mutating func startBody() throws(RequestError) -> HTTPRequest? {
+        try checkHost()
+        let transferEncodings = headers.listElements("Transfer-Encoding")
+        let hasTransferEncoding = headers.contains("Transfer-Encoding")
+        let hasContentLength = headers.contains("Content-Length")
+
+        if hasTransferEncoding {
+            if hasContentLength {
+                throw .badRequest("both Content-Length and Transfer-Encoding are present (a request smuggling risk)")
+            }
+            if version == .http1_0 {
+                throw .badRequest("Transfer-Encoding is not defined for HTTP/1.0")
+            }
+            let chunkedPositions = transferEncodings.indices.filter {
+                ASCII.caseInsensitiveEquals(transferEncodings[$0], "chunked")
+            }
+            let unknown = transferEncodings.filter { !ASCII.caseInsensitiveEquals($0, "chunked") }
+            if chunkedPositions.isEmpty {
+                let named = unknown.first ?? ""
+                throw RequestError(.notImplemented, "Transfer-Encoding '\(named)' is not implemented (only chunked is)")
+            }
+            guard chunkedPositions == [transferEncodings.count - 1] else {
+                throw .badRequest("chunked must be the final transfer coding, applied once")
+            }
+            if let other = unknown.first {
+                throw RequestError(.notImplemented, "Transfer-Encoding '\(other)' is not implemented (only chunked is)")
+            }
+            state = .chunked(ChunkedDecoder())
+            return nil
+        }
+
+        if hasContentLength {
+            let length = try contentLength()
+            guard length <= limits.maxBodyBytes else {
+                throw RequestError(.contentTooLarge,
+                                   "body of \(length) bytes exceeds the limit of \(limits.maxBodyBytes) bytes")
+            }
+            if length > 0 {
+                state = .body(remaining: length)
+                return nil
+            }
+        }
+        return finishRequest()
+    }
+
+    /// Content-Length = 1*DIGIT. Repeated identical values are accepted; differing ones are refused.
+    private func contentLength() throws(RequestError) -> Int {
+        let elements = headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            .map { $0.trimmingASCIIWhitespace() }
+        var result: Int?
+        for element in elements {
+            guard !element.isEmpty, element.utf8.allSatisfy(ASCII.isDigit) else {
+                throw .badRequest("Content-Length '\(element)' is not a number of bytes")
+            }
+            guard element.utf8.count <= 18, let value = Int(element) else {
+                throw .badRequest("Content-Length '\(element)' is too large")
+            }
+            if let previous = result, previous != value {
+                throw .badRequest("conflicting Content-Length values \(previous) and \(value)")
+            }
+            result = value
+        }
+        return result ?? 0
+    }
+
+    /// HTTP/1.1 requests carry exactly one valid Host (RFC 9112 §3.2); HTTP/1.0 at most one.
+    private func checkHost() throws(RequestError) {
+        let hosts = headers.values("Host")
+        if hosts.count > 1 { throw .badRequest("more than one Host header") }
+        if version == .http1_1 && hosts.isEmpty { throw .badRequest("missing Host header (required in HTTP/1.1)") }
+        if let host = hosts.first {
+            let allowed = host.utf8.allSatisfy { byte in
+                ASCII.isDigit(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
+                    || Array("-._~!$&'()*+,;=%:[]".utf8).contains(byte)
+            }
+            guard allowed else { throw .badRequest("invalid Host header '\(host)'") }
+        }
+    }
+
+    private mutating func finishRequest() -> HTTPRequest {
+        let request = HTTPRequest(method: method, target: target, version: version, headers: headers, body: body)
+        method = ""
+        target = ""
+        headers = HTTPHeaders()
+        headerBytes = 0
+        body = []
+        emptyLinesSkipped = 0
+        continueSent = false
+        state = .requestLine
+        return request
+    }
+
+    private var onlyEmptyLinesBuffered: Bool {
+        buffer[start...].allSatisfy { $0 == ASCII.cr || $0 == ASCII.lf }
+    }
+
+    /// Drops consumed bytes so the buffer does not grow across a long keep-alive connection.
+    private mutating func compact() {
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            scanFrom -= start
+            start = 0
+        } else if start > 4096 && start * 2 > buffer.count {
+            buffer.removeSubrange(0..<start)
+            scanFrom -= start
+            start = 0
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// How the end of a response body is marked.
+public enum BodyFraming: Sendable, Hashable {
+    /// `Content-Length: N` (the default: the client knows where the body ends and can reuse the connection).
+    case contentLength
+    /// No length; the body ends when the server closes the connection (HTTP/1.0 style). Only where a stage
+    /// chooses it, because the client cannot tell a complete body from a cut one.
+    case untilClose
+}
+
+/// Turns a response into the bytes of its head (RFC 9112 §4–6):
+///
+///     HTTP/1.1 200 OK␍␊
+///     Date: Sun, 06 Nov 1994 08:49:37 GMT␍␊
+///     Content-Type: text/plain; charset=utf-8␍␊
+///     Content-Length: 14␍␊
+///     Connection: close␍␊
+///     ␍␊
+///
+/// It owns the framing headers (Date, Content-Length, Transfer-Encoding, Connection), so a handler cannot
+/// get them wrong, and it decides whether a body goes out at all: never for HEAD, 1xx, 204 or 304.
+public struct ResponseSerializer: Sendable {
+    public var serverName: String?
+
+    public init(serverName: String? = "httpkit") {
+        self.serverName = serverName
+    }
+
+    /// The head bytes for `response`, answering a request with `requestMethod`.
+    /// - Parameters:
+    ///   - keepAlive: whether the connection stays open afterwards (`Connection: close` is sent when not).
+    ///   - version: the request's version; an HTTP/1.0 client that keeps the connection gets `Connection: keep-alive`.
+    ///   - date: the IMF-fixdate to send, from `HTTPDate`.
+    public func head(for response: HTTPResponse, requestMethod: String, version: HTTPVersion = .http1_1,
+                     keepAlive: Bool, framing: BodyFraming = .contentLength, date: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: "HTTP/1.1 \(response.status.code) \(response.status.reason)\r\n".utf8)
+        appendField(&out, "Date", date)
+        if let serverName { appendField(&out, "Server", serverName) }
+        for field in response.headers where !Self.isFramingHeader(field.name) {
+            appendField(&out, field.name, field.value)
+        }
+        if response.status.allowsBody && framing == .contentLength {
+            appendField(&out, "Content-Length", String(response.body.length))
+        }
+        if !keepAlive || framing == .untilClose {
+            appendField(&out, "Connection", "close")
+        } else if version == .http1_0 {
+            appendField(&out, "Connection", "keep-alive")
+        }
+        out.append(contentsOf: ASCII.crlf)
+        return out
+    }
+
+    /// Whether the body bytes follow the head: not for HEAD, and not for statuses that have no body.
+    public func sendsBody(_ response: HTTPResponse, requestMethod: String) -> Bool {
+        requestMethod != "HEAD" && response.status.allowsBody
+    }
+
+    /// Head and in-memory body in one buffer, for one write. A file body is not included.
+    public func serialize(_ response: HTTPResponse, requestMethod: String, version: HTTPVersion = .http1_1,
+                          keepAlive: Bool, date: String) -> [UInt8] {
+        var out = head(for: response, requestMethod: requestMethod, version: version, keepAlive: keepAlive, date: date)
+        if sendsBody(response, requestMethod: requestMethod), case .bytes(let bytes) = response.body {
+            out.append(contentsOf: bytes)
+        }
+        return out
+    }
+
+    static func isFramingHeader(_ name: String) -> Bool {
+        ["Date", "Server", "Content-Length", "Transfer-Encoding", "Connection"].contains {
+            ASCII.caseInsensitiveEquals($0, name)
+        }
+    }
+
+    private func appendField(_ out: inout [UInt8], _ name: String, _ value: String) {
+        out.append(contentsOf: name.utf8)
+        out.append(contentsOf: ASCII.colonSpace)
+        out.append(contentsOf: value.utf8)
+        out.append(contentsOf: ASCII.crlf)
+    }
+}

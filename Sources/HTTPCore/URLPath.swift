@@ -1,0 +1,64 @@
+/// Turns a request path into safe segments under a root, or refuses it.
+///
+/// Percent-decoding happens first, then the split on `/`, then the `.` and `..` resolution, so `%2e%2e`,
+/// `%2f` and `..%2f` cannot sneak a parent directory past the check. A path that climbs above the root,
+/// or holds a NUL byte or a backslash, is refused with 400 and a reason.
+public enum URLPath {
+    public struct Normalized: Sendable, Hashable {
+        /// Path segments, decoded, with no empty, `.` or `..` segment among them.
+        public var segments: [String]
+        /// Whether the path named a directory explicitly (`/docs/`).
+        public var trailingSlash: Bool
+
+        /// The normalised path, starting with `/`.
+        public var path: String { "/" + segments.joined(separator: "/") + (trailingSlash && !segments.isEmpty ? "/" : "") }
+    }
+
+    public static func normalize(_ rawPath: String) throws(RequestError) -> Normalized {
+        guard rawPath.hasPrefix("/") else { throw .badRequest("path must start with '/'") }
+        let decoded = try percentDecode(rawPath)
+        if decoded.contains(0) { throw .badRequest("path contains a NUL byte") }
+        if decoded.contains(UInt8(ascii: "\\")) { throw .badRequest("path contains a backslash") }
+
+        var segments: [String] = []
+        let parts = decoded.split(separator: ASCII.slash, omittingEmptySubsequences: false)
+        for part in parts {
+            if part.isEmpty || part.elementsEqual(".".utf8) { continue }
+            if part.elementsEqual("..".utf8) {
+                guard !segments.isEmpty else { throw .badRequest("path climbs above the document root") }
+                segments.removeLast()
+                continue
+            }
+            guard let segment = String(validating: part, as: UTF8.self) else {
+                throw .badRequest("path is not valid UTF-8 after percent-decoding")
+            }
+            segments.append(segment)
+        }
+        let last = parts.last ?? []
+        let trailingSlash = last.isEmpty || last.elementsEqual(".".utf8) || last.elementsEqual("..".utf8)
+        return Normalized(segments: segments, trailingSlash: trailingSlash)
+    }
+
+    /// Decodes `%XX` escapes into bytes; a `%` not followed by two hex digits is an error.
+    public static func percentDecode(_ text: String) throws(RequestError) -> [UInt8] {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == ASCII.percent {
+                guard index + 2 < bytes.count, let high = ASCII.hexValue(bytes[index + 1]),
+                      let low = ASCII.hexValue(bytes[index + 2]) else {
+                    throw .badRequest("invalid percent-encoding in path")
+                }
+                out.append(UInt8(high * 16 + low))
+                index += 3
+            } else {
+                out.append(byte)
+                index += 1
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file, for streaming a response body with `Socket.sendFile`.
+public struct FileDescriptor: Sendable, Hashable {
+    public let fd: Int32
+
+    public init(fd: Int32) { self.fd = fd }
+
+    public static func openForReading(_ path: String) throws(SystemError) -> FileDescriptor {
+        FileDescriptor(fd: try syscall("open(\(path))") { open(path, O_RDONLY | O_CLOEXEC) })
+    }
+
+    public func close() { _ = Glibc.close(fd) }
+}

@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSystem
+
+/// A socket descriptor and the calls made on it. A value type holding only the descriptor: whoever
+/// accepted or created it closes it, exactly once.
+public struct Socket: Sendable, Hashable {
+    public let fd: Int32
+
+    public init(fd: Int32) { self.fd = fd }
+
+    // MARK: - Listening
+
+    /// A TCP socket bound to `host:port` and listening. Port 0 lets the kernel pick a free port
+    /// (read it back with `localAddress`).
+    public static func listen(host: String, port: UInt16, backlog: Int32 = 1024,
+                              reusePort: Bool = false) throws(SystemError) -> Socket {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        #if canImport(Glibc)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        #else
+        hints.ai_socktype = SOCK_STREAM
+        #endif
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let info = list else {
+            throw SystemError("getaddrinfo(\(host))", errno: status == EAI_SYSTEM ? errno : EADDRNOTAVAIL)
+        }
+        defer { freeaddrinfo(list) }
+
+        let fd = try syscall("socket") { socket(info.pointee.ai_family, info.pointee.ai_socktype, 0) }
+        let listener = Socket(fd: fd)
+        do {
+            try listener.setOption(SOL_SOCKET, SO_REUSEADDR, 1, name: "setsockopt(SO_REUSEADDR)")
+            if reusePort { try listener.setOption(SOL_SOCKET, SO_REUSEPORT, 1, name: "setsockopt(SO_REUSEPORT)") }
+            _ = try syscall("bind") { bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) }
+            _ = try syscall("listen") { Glibc.listen(fd, backlog) }
+        } catch {
+            listener.close()
+            throw error
+        }
+        return listener
+    }
+
+    /// Takes the next pending connection already in nonblocking mode (accept4 with SOCK_NONBLOCK: one
+    /// system call instead of three). nil when none is pending.
+    public func acceptNonBlocking() throws(SystemError) -> Socket? {
+        switch try nonblockingSyscall("accept4", { httpkit_accept_nonblocking(fd) }) {
+        case .done(let connection): return Socket(fd: connection)
+        case .wouldBlock: return nil
+        }
+    }
+
+    /// Waits for the next connection. On a nonblocking listener, nil means none is pending.
+    public func accept() throws(SystemError) -> Socket? {
+        let result = try nonblockingSyscall("accept") {
+            Glibc.accept(fd, nil, nil)
+        }
+        switch result {
+        case .done(let connection): return Socket(fd: connection)
+        case .wouldBlock: return nil
+        }
+    }
+
+    /// The address this socket is bound to, as (host, port).
+    public func localAddress() throws(SystemError) -> (host: String, port: UInt16) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                getsockname(fd, address, &length)
+            }
+        }
+        guard named == 0 else { throw SystemError("getsockname", errno: errno) }
+        var hostBuffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        var portBuffer = [CChar](repeating: 0, count: Int(NI_MAXSERV))
+        let status = withUnsafePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                getnameinfo(address, length, &hostBuffer, socklen_t(hostBuffer.count),
+                            &portBuffer, socklen_t(portBuffer.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            }
+        }
+        guard status == 0 else { throw SystemError("getnameinfo", errno: EINVAL) }
+        let host = String(decoding: hostBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let port = String(decoding: portBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (host, UInt16(port) ?? 0)
+    }
+
+    // MARK: - Connecting (for clients: the REPL, bench, tests)
+
+    /// A TCP connection to `host:port`, blocking until it is established.
+    public static func connect(host: String, port: UInt16) throws(SystemError) -> Socket {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        #if canImport(Glibc)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        #else
+        hints.ai_socktype = SOCK_STREAM
+        #endif
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let info = list else {
+            throw SystemError("getaddrinfo(\(host))", errno: status == EAI_SYSTEM ? errno : EADDRNOTAVAIL)
+        }
+        defer { freeaddrinfo(list) }
+        let fd = try syscall("socket") { socket(info.pointee.ai_family, info.pointee.ai_socktype, 0) }
+        do {
+            _ = try syscall("connect") { Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) }
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        return Socket(fd: fd)
+    }
+
+    // MARK: - Reading and writing
+
+    /// Reads up to `buffer.count` bytes. `.done(0)` means the peer closed its side.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        try nonblockingSyscall("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Reads what is available (at most `maxBytes`); an empty array means the peer closed its side.
+    /// On a nonblocking socket with nothing to read, nil.
+    public func read(maxBytes: Int = 64 * 1024) throws(SystemError) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: maxBytes)
+        let result = try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(SystemError) in try read(into: buffer) }
+        }.get()
+        switch result {
+        case .done(let count):
+            bytes.removeSubrange(count...)
+            return bytes
+        case .wouldBlock:
+            return nil
+        }
+    }
+
+    /// Writes some of `bytes`; returns how many went out (possibly fewer than asked: a partial write).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        guard bytes.count > 0 else { return .done(0) }
+        return try nonblockingSyscall("write") { send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Writes every byte, looping over partial writes. For blocking sockets.
+    public func writeAll(_ bytes: [UInt8]) throws(SystemError) {
+        var sent = 0
+        while sent < bytes.count {
+            let result = try bytes.withUnsafeBytes { all in
+                Result { () throws(SystemError) in try write(UnsafeRawBufferPointer(rebasing: all[sent...])) }
+            }.get()
+            guard case .done(let count) = result else { throw SystemError("write", errno: EAGAIN) }
+            sent += count
+        }
+    }
+
+    /// Sends up to `count` bytes of `file` starting at `offset` straight from the page cache (no copy
+    /// through user space). Returns the number of bytes sent.
+    public func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int> {
+        #if os(Linux)
+        var position = off_t(offset)
+        return try nonblockingSyscall("sendfile") { sendfile(fd, file.fd, &position, count) }
+        #else
+        var buffer = [UInt8](repeating: 0, count: min(count, 64 * 1024))
+        let got = try syscall("pread") { pread(file.fd, &buffer, buffer.count, off_t(offset)) }
+        return try buffer.withUnsafeBytes { all in
+            Result { () throws(SystemError) in try write(UnsafeRawBufferPointer(rebasing: all[0..<got])) }
+        }.get()
+        #endif
+    }
+
+    // MARK: - Options
+
+    public func setNonBlocking() throws(SystemError) {
+        let flags = try syscall("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
+        _ = try syscall("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+    }
+
+    /// Turns off Nagle's algorithm, so a small response is not held back waiting for an ACK.
+    public func setNoDelay() throws(SystemError) {
+        try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, name: "setsockopt(TCP_NODELAY)")
+    }
+
+    /// Makes a blocking read give up with EAGAIN after `seconds`: an iterative server's defence against
+    /// a client that connects and says nothing.
+    public func setReceiveTimeout(seconds: Double) throws(SystemError) {
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+        _ = try syscall("setsockopt(SO_RCVTIMEO)") {
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    public func setSendTimeout(seconds: Double) throws(SystemError) {
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+        _ = try syscall("setsockopt(SO_SNDTIMEO)") {
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    func setOption(_ level: Int32, _ option: Int32, _ value: Int32, name: String) throws(SystemError) {
+        var value = value
+        _ = try syscall(name) { setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size)) }
+    }
+
+    /// Half-closes: no more writes from us; the peer reads EOF once it has everything we sent.
+    public func shutdownWrite() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// Closes the descriptor. Errors are ignored: after close() the descriptor is gone either way, and
+    /// retrying on EINTR could close a descriptor another thread just received.
+    public func close() {
+        _ = Glibc.close(fd)
+    }
+}

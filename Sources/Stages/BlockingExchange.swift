@@ -1,0 +1,107 @@
+import HTTPCore
+import Sockets
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One request and one response over a blocking socket: the exchange that `hello` introduces and that
+/// `static`, `fork` and `threads` reuse, each around its own way of handling connections.
+public enum BlockingExchange {
+    /// What reading a request from a connection can end with.
+    public enum Outcome: Sendable {
+        case request(HTTPRequest)
+        /// The bytes broke the protocol: answer the error, then close.
+        case refused(RequestError)
+        /// The client closed before a whole request arrived (or sent nothing at all).
+        case closed
+        /// The client stopped sending before the head was complete: answer 408, then close.
+        case timedOut
+    }
+
+    /// Reads until the parser has a whole request. TCP delivers a byte stream, not messages, so a request
+    /// may arrive in many reads (or share a read with the next one): the parser keeps what it has not used.
+    public static func readRequest(from client: Socket, parser: inout RequestParser) throws(SystemError) -> Outcome {
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            do {
+                if let request = try parser.next() { return .request(request) }
+            } catch {
+                return .refused(error)
+            }
+            if parser.requestAwaitingContinue != nil {
+                // The client waits for our go-ahead before sending a large body (RFC 9110 §10.1.1).
+                try client.writeAll(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                parser.markContinueSent()
+            }
+            let result = try buffer.withUnsafeMutableBytes { bytes in
+                Result { () throws(SystemError) in try client.read(into: bytes) }
+            }.get()
+            switch result {
+            case .done(0):
+                return .closed
+            case .done(let count):
+                parser.append(buffer[0..<count])
+            case .wouldBlock:
+                // SO_RCVTIMEO expired: the client went quiet.
+                return parser.isMidRequest ? .timedOut : .closed
+            }
+        }
+    }
+
+    /// Writes `response` to `client`: the head and an in-memory body in one write, a file body straight from
+    /// the page cache with sendfile, in bounded pieces, so a 1 GB file costs no more memory than a 1 KB one.
+    public static func send(_ response: HTTPResponse, to client: Socket, for request: HTTPRequest?,
+                            keepAlive: Bool = false, serializer: ResponseSerializer = ResponseSerializer()) throws(SystemError) {
+        let method = request?.method ?? "GET"
+        let version = request?.version ?? .http1_1
+        let date = HTTPDate.now()
+        guard case .file(let path, let offset, let length) = response.body,
+              serializer.sendsBody(response, requestMethod: method) else {
+            try client.writeAll(serializer.serialize(response, requestMethod: method, version: version,
+                                                     keepAlive: keepAlive, date: date))
+            return
+        }
+        let file: FileDescriptor
+        do {
+            file = try FileDescriptor.openForReading(path)
+        } catch {
+            let failure = HTTPResponse.text(.forbidden, "403 Forbidden: the file could not be opened (\(error.errnoName))\n")
+            try client.writeAll(serializer.serialize(failure, requestMethod: method, version: version,
+                                                     keepAlive: false, date: date))
+            return
+        }
+        defer { file.close() }
+        try client.writeAll(serializer.head(for: response, requestMethod: method, version: version,
+                                            keepAlive: keepAlive, date: date))
+        var sent = 0
+        while sent < length {
+            let result = try client.sendFile(file, offset: offset + sent, count: min(length - sent, 1 << 20))
+            guard case .done(let count) = result else { throw SystemError("sendfile", errno: EAGAIN) }
+            if count == 0 { throw SystemError("sendfile", errno: EIO) } // the file shrank under us
+            sent += count
+        }
+    }
+
+    /// Reads one request and answers it with `respond`, then returns: the whole life of a connection in
+    /// the iterative stages. Protocol errors get their status and reason; a silent client gets 408.
+    public static func serveOne(_ client: Socket, configuration: ServerConfiguration,
+                                respond: (HTTPRequest) -> HTTPResponse) throws(SystemError) {
+        try client.setNoDelay()
+        try client.setReceiveTimeout(seconds: configuration.headerTimeout)
+        try client.setSendTimeout(seconds: 60)
+        var parser = RequestParser(limits: configuration.limits)
+        switch try readRequest(from: client, parser: &parser) {
+        case .request(let request):
+            try send(respond(request), to: client, for: request)
+        case .refused(let error):
+            try send(.error(error), to: client, for: nil)
+        case .timedOut:
+            try send(.error(RequestError(.requestTimeout, "the request head did not arrive within \(configuration.headerTimeout) s")),
+                     to: client, for: nil)
+        case .closed:
+            break
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import HTTPCore
+import Sockets
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Opening the listening socket and the accept loop that the iterative stages share.
+public enum Listener {
+    /// Binds and listens, then prints the one startup line that tests and learners read the port from:
+    /// `httpkit static listening on http://127.0.0.1:8080/ (root /srv/www)`.
+    public static func open(_ stage: String, _ configuration: ServerConfiguration,
+                            reusePort: Bool = false, announce: Bool = true) throws(SystemError) -> Socket {
+        StopSignal.install()
+        let socket = try Socket.listen(host: configuration.host, port: configuration.port, reusePort: reusePort)
+        if announce {
+            let port = (try? socket.localAddress().port) ?? configuration.port
+            Console.out(startupLine(stage, host: configuration.host, port: port, root: configuration.root))
+        }
+        return socket
+    }
+
+    public static func startupLine(_ stage: String, host: String, port: UInt16, root: DocumentRoot?) -> String {
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        var line = "httpkit \(stage) listening on http://\(shownHost):\(port)/"
+        if let root { line += " (root \(root.path.isEmpty ? "/" : root.path))" }
+        return line
+    }
+
+    /// Accepts connections one after another and hands each to `handle`, until SIGINT or SIGTERM.
+    /// The handler owns the connection and must close it. Errors of one connection end only that one.
+    public static func acceptLoop(_ listener: Socket, handle: (Socket) throws -> Void) {
+        while !StopSignal.isRequested {
+            guard let client = acceptNext(listener) else { continue }
+            do {
+                try handle(client)
+            } catch let error as SystemError where error.isPeerGone || error.errno == EINTR {
+                // The client left, or we are stopping: nothing to report.
+            } catch {
+                Console.error("connection: \(error)")
+            }
+        }
+        listener.close()
+    }
+
+    /// The next connection, or nil when accept failed in a way that should just be retried: interrupted
+    /// by a signal, a connection aborted before we took it, or no descriptors left (back off briefly
+    /// instead of spinning, and keep serving once descriptors free up).
+    public static func acceptNext(_ listener: Socket) -> Socket? {
+        do {
+            return try listener.accept()
+        } catch {
+            switch error.errno {
+            case EINTR, ECONNABORTED, EAGAIN:
+                break
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                Console.error("\(error); backing off for 50 ms")
+                usleep(50_000)
+            default:
+                Console.error("\(error)")
+                usleep(10_000)
+            }
+            return nil
+        }
+    }
+}
+
+/// Output for people: stdout lines flushed at once (tests read them through a pipe), stderr for problems.
+public enum Console {
+    public static func out(_ line: String) {
+        writeLine(1, line)
+    }
+
+    public static func error(_ line: String) {
+        writeLine(2, "httpkit: " + line)
+    }
+
+    static func writeLine(_ fd: Int32, _ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            sent += n
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import HTTPCore
+
+/// Everything a stage needs to start: where to listen, what to serve, and the limits it enforces.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    /// 0 asks the kernel for a free port; the startup line tells which one it picked.
+    public var port: UInt16
+    /// The document root, for the stages that serve files.
+    public var root: DocumentRoot?
+    public var limits: RequestLimits
+    /// How long a connection may take to send its request head before it is answered 408 and closed.
+    public var headerTimeout: Double
+    /// Upper bound on concurrent connection threads (the `threads` stage).
+    public var maxThreads: Int
+    /// The readiness API the `eventloop` stage uses.
+    public var poller: PollerKind
+
+    public init(host: String = "127.0.0.1", port: UInt16 = 8080, root: DocumentRoot? = nil,
+                limits: RequestLimits = RequestLimits(), headerTimeout: Double = 10,
+                maxThreads: Int = 256, poller: PollerKind = .platformDefault) {
+        self.host = host
+        self.port = port
+        self.root = root
+        self.limits = limits
+        self.headerTimeout = headerTimeout
+        self.maxThreads = maxThreads
+        self.poller = poller
+    }
+}
+
+/// The readiness APIs an event loop can wait with.
+public enum PollerKind: String, Sendable, CaseIterable {
+    case select, poll, epoll
+
+    public static var platformDefault: PollerKind {
+        #if os(Linux)
+        return .epoll
+        #else
+        return .poll
+        #endif
+    }
+}

@@ -1,0 +1,23 @@
+/// The milestones in the order a learner builds them.
+public enum StageName: String, Sendable, CaseIterable {
+    case echo, hello, `static`
+
+    public struct Info: Sendable {
+        public let milestone: Int
+        public let teaches: String
+        public let lesson: String
+        /// Whether the stage serves files from a document root.
+        public let servesFiles: Bool
+    }
+
+    public var info: Info {
+        switch self {
+        case .echo: Info(milestone: 1, teaches: "sockets: accept, read, write, close; TCP is a byte stream",
+                         lesson: "lessons/01-echo.md", servesFiles: false)
+        case .hello: Info(milestone: 2, teaches: "the request/response cycle: parse a request, frame a response",
+                          lesson: "lessons/02-hello.md", servesFiles: false)
+        case .static: Info(milestone: 3, teaches: "files: paths, MIME types, 301/404/405, safe path resolution",
+                           lesson: "lessons/03-static.md", servesFiles: true)
+        }
+    }
+}

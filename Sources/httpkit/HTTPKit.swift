@@ -1,0 +1,64 @@
+import ArgumentParser
+import Stages
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@main
+struct HTTPKit: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "httpkit",
+        abstract: "Build an HTTP/1.1 server from raw sockets, one milestone at a time.",
+        discussion: """
+        Each milestone is a server you can run, read and poke at. Start with the first:
+
+          httpkit stages                 the milestones in order, with their lessons
+          httpkit echo                   stage 1: a TCP echo server (try: nc 127.0.0.1 8080)
+          httpkit hello --port 0         stage 2: Hello, world! on a free port
+          httpkit static --root ./www    stage 3: serve a folder
+          httpkit serve --stage static   the same, by name
+        """,
+        version: version,
+        subcommands: [
+            Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
+            StagesCommand.self, VersionCommand.self,
+        ]
+    )
+
+    /// Parses and runs, turning every failure into one line on stderr and a non-zero exit: a learner
+    /// should see what went wrong and what to do, never a stack trace or a screen of usage.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch let error as CLIError {
+            Console.error(error.message)
+            Glibc.exit(error.exitCode)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            let firstLine = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            let subcommand = arguments.first { name in
+                configuration.subcommands.contains { $0.configuration.commandName == name || $0._commandName == name }
+            }
+            let help = subcommand.map { "httpkit \($0) --help" } ?? "httpkit --help"
+            Console.error("\(firstLine.replacing("Error: ", with: "")) (see '\(help)')")
+            Glibc.exit(code.rawValue)
+        }
+    }
+}
+
+/// A failure the user can fix, with the sentence that says how.
+struct CLIError: Error {
+    let message: String
+    var exitCode: Int32 = 1
+}
+

@@ -1,0 +1,166 @@
+import Testing
+@testable import HTTPCore
+
+/// Feeds `bytes` to a fresh parser in the given pieces and collects what comes out.
+func parse(_ bytes: [UInt8], pieces: [Int], limits: RequestLimits = RequestLimits())
+    -> (requests: [HTTPRequest], error: RequestError?) {
+    var parser = RequestParser(limits: limits)
+    var requests: [HTTPRequest] = []
+    var offset = 0
+    for size in pieces + [Int.max] where offset < bytes.count {
+        let end = min(bytes.count, offset + size)
+        parser.append(bytes[offset..<end])
+        offset = end
+        do {
+            while let request = try parser.next() { requests.append(request) }
+        } catch {
+            return (requests, error)
+        }
+    }
+    return (requests, nil)
+}
+
+/// A small deterministic generator, so a failing random split can be reproduced.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func randomPieces(total: Int, seed: UInt64) -> [Int] {
+    var generator = SplitMix(state: seed)
+    var pieces: [Int] = []
+    var left = total
+    while left > 0 {
+        let size = Int.random(in: 1...max(1, min(left, 17)), using: &generator)
+        pieces.append(size)
+        left -= size
+    }
+    return pieces
+}
+
+@Suite("RequestParser on raw byte fixtures")
+struct RequestParserTests {
+    @Test("there are at least 50 fixtures")
+    func fixtureCount() {
+        #expect(ParserFixtures.all.count >= 50)
+    }
+
+    @Test("each fixture gives the same result whole, byte by byte, and in random splits",
+          arguments: ParserFixtures.all)
+    func fixture(_ fixture: Fixture) {
+        var splits: [(String, [Int])] = [
+            ("whole", [fixture.raw.count]),
+            ("byte by byte", Array(repeating: 1, count: fixture.raw.count)),
+        ]
+        for seed in UInt64(1)...5 {
+            splits.append(("random split #\(seed)", randomPieces(total: fixture.raw.count, seed: seed)))
+        }
+        for (label, pieces) in splits {
+            let result = parse(fixture.raw, pieces: pieces)
+            switch fixture.expected {
+            case .requests(let expected):
+                #expect(result.error == nil, "\(fixture.name) [\(label)]: unexpected \(String(describing: result.error))")
+                #expect(result.requests == expected, "\(fixture.name) [\(label)]")
+            case .error(let before, let status):
+                #expect(result.requests == before, "\(fixture.name) [\(label)]")
+                #expect(result.error?.status.code == status, "\(fixture.name) [\(label)]: got \(String(describing: result.error))")
+                #expect(!(result.error?.reason.isEmpty ?? true), "every error carries a reason")
+            case .incomplete:
+                #expect(result.error == nil && result.requests.isEmpty, "\(fixture.name) [\(label)]")
+            }
+        }
+    }
+
+    @Test("bytes after a request are left for the next one")
+    func leftovers() throws {
+        var parser = RequestParser()
+        parser.append(Array("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nokGET".utf8))
+        let request = try #require(try parser.next())
+        #expect(request.body == Array("ok".utf8))
+        #expect(try parser.next() == nil)
+        #expect(Array(parser.unconsumedBytes) == Array("GET".utf8))
+        #expect(parser.isMidRequest)
+    }
+
+    @Test("the parser stays failed after an error")
+    func staysFailed() {
+        var parser = RequestParser()
+        parser.append(Array("BAD\r\n\r\n".utf8))
+        #expect(throws: RequestError.self) { try parser.next() }
+        parser.append(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        #expect(throws: RequestError.self) { try parser.next() }
+    }
+
+    @Test("keep-alive follows the version and the Connection header")
+    func keepAlive() {
+        #expect(get("/").wantsKeepAlive)
+        #expect(!get("/", ["Host": "x", "Connection": "close"]).wantsKeepAlive)
+        #expect(!get("/", [:], version: .http1_0).wantsKeepAlive)
+        #expect(get("/", ["Connection": "Keep-Alive"], version: .http1_0).wantsKeepAlive)
+        #expect(!get("/", ["Host": "x", "Connection": "upgrade, close"]).wantsKeepAlive)
+    }
+
+    @Test("path and query are split from the target")
+    func pathAndQuery() {
+        #expect(get("/a/b?x=1").path == "/a/b")
+        #expect(get("/a/b?x=1").query == "x=1")
+        #expect(get("/a").query == nil)
+        #expect(get("http://host:80/p?q").path == "/p")
+        #expect(get("http://host").path == "/")
+    }
+
+    @Test("Expect: 100-continue is reported until the interim response is sent")
+    func expectContinue() throws {
+        var parser = RequestParser()
+        parser.append(Array("PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n".utf8))
+        #expect(try parser.next() == nil)
+        #expect(parser.requestAwaitingContinue?.method == "PUT")
+        parser.markContinueSent()
+        #expect(parser.requestAwaitingContinue == nil)
+        parser.append(Array("abc".utf8))
+        #expect(try parser.next()?.body == Array("abc".utf8))
+    }
+}
+
+@Suite("Request limits, at the edge and one byte over")
+struct RequestLimitTests {
+    let limits = RequestLimits(maxRequestLineBytes: 32, maxHeaderBytes: 64, maxHeaderCount: 3, maxBodyBytes: 10)
+
+    func status(_ raw: String, pieces: Int? = nil) -> Int? {
+        let bytes = Array(raw.utf8)
+        return parse(bytes, pieces: [pieces ?? bytes.count], limits: limits).error?.status.code
+    }
+
+    @Test func requestLine() {
+        let exact = "GET /" + String(repeating: "a", count: 18) + " HTTP/1.1" // 32 bytes
+        #expect(exact.utf8.count == 32)
+        #expect(status(exact + "\r\nHost: x\r\n\r\n") == nil)
+        #expect(status("GET /" + String(repeating: "a", count: 19) + " HTTP/1.1\r\nHost: x\r\n\r\n") == 414)
+        // Detected before the LF arrives, so a client cannot make the server buffer without bound.
+        #expect(status("GET /" + String(repeating: "a", count: 100)) == 414)
+    }
+
+    @Test func headerBytes() {
+        let field = "X: " + String(repeating: "v", count: 51) // 54 + CRLF = 56; with "Host: x" (7 + CRLF) = 65 > 64
+        #expect(status("GET / HTTP/1.1\r\nHost: x\r\n" + String(field.dropLast(3)) + "\r\n\r\n") == nil)
+        #expect(status("GET / HTTP/1.1\r\nHost: x\r\n" + field + "\r\n\r\n") == 431)
+    }
+
+    @Test func headerCount() {
+        #expect(status("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n") == nil)
+        #expect(status("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n") == 431)
+    }
+
+    @Test func body() {
+        #expect(status("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789") == nil)
+        #expect(status("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n01234567890") == 413)
+        #expect(status("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\n") == nil)
+        #expect(status("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n1\r\nx\r\n0\r\n\r\n") == 413)
+    }
+}
