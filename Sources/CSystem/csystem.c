@@ -30,6 +30,14 @@ void httpkit_install_stop_handlers(void) {
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
+    // A process inherits its parent's blocked-signal mask: a server started by a test runner or a
+    // supervisor that blocks SIGTERM would otherwise never see it.
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, SIGINT);
+    sigaddset(&unblock, SIGTERM);
+    sigaddset(&unblock, SIGCHLD);
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
 int httpkit_stop_signal(void) { return stop_signal; }

@@ -1,0 +1,235 @@
+import Foundation
+import Sockets
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `httpkit` binary that `swift build` put next to this test bundle.
+enum HTTPKitBinary {
+    static let path: String = {
+        if let override = ProcessInfo.processInfo.environment["HTTPKIT_BIN"] { return override }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        if directory.lastPathComponent == "MacOS" { directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+        return directory.appendingPathComponent("httpkit").path
+    }()
+
+    /// The repository's root, found from this source file.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A running `httpkit` server, started on port 0 and stopped by `stop()` or, at the latest, by deinit:
+/// no test can leave a server behind.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+    private(set) var port: UInt16 = 0
+    private(set) var startupLine = ""
+
+    /// Starts `httpkit ARGS --port 0` (unless ARGS names a port) and waits for its startup line.
+    init(_ arguments: [String], addPort: Bool = true, timeout: Double = 20) throws {
+        logPath = NSTemporaryDirectory() + "httpkit-test-\(UUID().uuidString).log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        process.executableURL = URL(fileURLWithPath: HTTPKitBinary.path)
+        process.arguments = arguments + (addPort ? ["--port", "0"] : [])
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = output
+            if let line = text.split(separator: "\n").first(where: { $0.contains("listening on http://") }) {
+                startupLine = String(line)
+                let afterColon = line.split(separator: ":").last ?? ""
+                port = UInt16(afterColon.prefix { $0.isNumber }) ?? 0
+                return
+            }
+            if !process.isRunning { throw TestFailure("httpkit exited early: \(text)") }
+            usleep(20_000)
+        }
+        stop()
+        throw TestFailure("no startup line within \(timeout) s: \(output)")
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Everything the server printed so far (stdout and stderr).
+    var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` and waits for the exit; SIGKILL if it does not come within `timeout`. Returns the status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeout: Double = 5) -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        stop(signal: SIGKILL, timeout: 2)
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+
+    /// A field of /proc/PID/status in kB, such as VmRSS or VmHWM.
+    func memoryKB(_ field: String) -> Int? { ProcStatus.kilobytes(field, pid: pid) }
+}
+
+enum ProcStatus {
+    static func kilobytes(_ field: String, pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+}
+
+/// A raw TCP client with timeouts, for sending exactly the bytes a test wants.
+struct RawClient {
+    let socket: Socket
+
+    init(port: UInt16, timeout: Double = 10) throws {
+        socket = try Socket.connect(host: "127.0.0.1", port: port)
+        try socket.setReceiveTimeout(seconds: timeout)
+        try socket.setSendTimeout(seconds: timeout)
+    }
+
+    func send(_ text: String) throws { try socket.writeAll(Array(text.utf8)) }
+    func send(_ bytes: [UInt8]) throws { try socket.writeAll(bytes) }
+
+    /// Reads until the server closes (or the timeout, which throws).
+    func readToEnd(limit: Int = 64 << 20) throws -> [UInt8] {
+        var all: [UInt8] = []
+        while all.count < limit {
+            guard let bytes = try socket.read() else { throw TestFailure("read timed out after \(all.count) bytes") }
+            if bytes.isEmpty { break }
+            all += bytes
+        }
+        return all
+    }
+
+    /// Reads until `count` bytes arrived.
+    func read(count: Int) throws -> [UInt8] {
+        var all: [UInt8] = []
+        while all.count < count {
+            guard let bytes = try socket.read(maxBytes: count - all.count) else { throw TestFailure("read timed out") }
+            if bytes.isEmpty { throw TestFailure("closed after \(all.count) of \(count) bytes") }
+            all += bytes
+        }
+        return all
+    }
+
+    func close() { socket.close() }
+
+    /// Sends `request`, reads the whole response until close, and parses it.
+    static func exchange(port: UInt16, _ request: String) throws -> ParsedResponse {
+        let client = try RawClient(port: port)
+        defer { client.close() }
+        try client.send(request)
+        return try ParsedResponse(client.readToEnd())
+    }
+}
+
+/// A response read off the wire, split into its parts for assertions.
+struct ParsedResponse {
+    let raw: [UInt8]
+    let status: Int
+    let headers: [(String, String)]
+    let body: [UInt8]
+
+    init(_ raw: [UInt8]) throws {
+        self.raw = raw
+        let marker: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0...max(0, raw.count - 4)).first(where: { raw.count >= 4 && Array(raw[$0..<$0 + 4]) == marker }) else {
+            throw TestFailure("no end of head in: \(String(decoding: raw.prefix(200), as: UTF8.self))")
+        }
+        let head = String(decoding: raw[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusParts = head[0].split(separator: " ")
+        status = statusParts.count > 1 ? Int(statusParts[1]) ?? 0 : 0
+        headers = head.dropFirst().map { line in
+            let colon = line.firstIndex(of: ":")!
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        body = Array(raw[(end + 4)...])
+    }
+
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Runs a command with a timeout and returns its exit status and output.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], timeout: Double = 30, environment: [String: String] = [:])
+    throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    for proxy in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"] { env[proxy] = nil }
+    process.environment = env
+    let out = NSTemporaryDirectory() + "httpkit-run-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: out + ".out", contents: nil)
+    _ = FileManager.default.createFile(atPath: out + ".err", contents: nil)
+    defer {
+        try? FileManager.default.removeItem(atPath: out + ".out")
+        try? FileManager.default.removeItem(atPath: out + ".err")
+    }
+    process.standardOutput = FileHandle(forWritingAtPath: out + ".out")
+    process.standardError = FileHandle(forWritingAtPath: out + ".err")
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw TestFailure("\(executable) \(arguments) timed out after \(timeout) s")
+    }
+    let stdout = (try? String(contentsOfFile: out + ".out", encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
+    return (process.terminationStatus, stdout, stderr)
+}
+
+/// `curl` with a timeout, never through a proxy.
+func curl(_ arguments: [String], timeout: Double = 20) throws -> (status: Int32, stdout: String, stderr: String) {
+    try run("/usr/bin/curl", ["--noproxy", "*", "--max-time", String(Int(timeout))] + arguments, timeout: timeout + 5)
+}
+
+func which(_ name: String) -> String? {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(directory)/\(name)"
+        if access(path, X_OK) == 0 { return path }
+    }
+    return nil
+}
+
+/// A temporary directory, removed at deinit.
+final class TemporaryDirectory: @unchecked Sendable {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "httpkit-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func write(_ name: String, _ text: String) {
+        _ = FileManager.default.createFile(atPath: path + "/" + name, contents: Data(text.utf8))
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
