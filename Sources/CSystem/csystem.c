@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 static volatile sig_atomic_t stop_signal = 0;
 static volatile sig_atomic_t stop_wake_fd = -1;
@@ -70,4 +73,16 @@ int httpkit_accept_nonblocking(int fd) {
     if (client >= 0) fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK);
     return client;
 #endif
+}
+
+void httpkit_set_parent_death_signal(int sig) {
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, sig);
+#else
+    (void)sig;
+#endif
+}
+
+void httpkit_default_signals(void) {
+    signal(SIGCHLD, SIG_DFL);
 }

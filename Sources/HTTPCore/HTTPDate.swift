@@ -22,3 +22,22 @@ public enum HTTPDate {
     /// The current time as an IMF-fixdate.
     public static func now() -> String { format(Int(time(nil))) }
 }
+
+extension HTTPDate {
+    /// The Date header value, formatted at most once a second however many responses go out.
+    public struct Cache: Sendable {
+        private var second = -1
+        private var value = ""
+
+        public init() {}
+
+        public mutating func current() -> String {
+            let now = Int(time(nil))
+            if now != second {
+                second = now
+                value = HTTPDate.format(now)
+            }
+            return value
+        }
+    }
+}

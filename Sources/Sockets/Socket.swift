@@ -219,3 +219,41 @@ public struct Socket: Sendable, Hashable {
         _ = Glibc.close(fd)
     }
 }
+
+extension Socket {
+    /// Starts a TCP connection without waiting for it: the socket becomes writable once it is established
+    /// (check `pendingError` then). For load generators that open many connections at once.
+    public static func connectNonBlocking(host: String, port: UInt16) throws(SystemError) -> Socket {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw SystemError("inet_pton(\(host))", errno: EINVAL)
+        }
+        #if canImport(Glibc)
+        let fd = try syscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        #else
+        let fd = try syscall("socket") { socket(AF_INET, SOCK_STREAM, 0) }
+        #endif
+        let connection = Socket(fd: fd)
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if result != 0 && errno != EINPROGRESS {
+            let code = errno
+            connection.close()
+            throw SystemError("connect", errno: code)
+        }
+        return connection
+    }
+
+    /// The error a nonblocking connect ended with (SO_ERROR), or 0.
+    public var pendingError: Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length)
+        return value
+    }
+}

@@ -1,6 +1,6 @@
 /// The milestones in the order a learner builds them.
 public enum StageName: String, Sendable, CaseIterable {
-    case echo, hello, `static`
+    case echo, hello, `static`, fork, threads, eventloop
 
     public struct Info: Sendable {
         public let milestone: Int
@@ -18,6 +18,12 @@ public enum StageName: String, Sendable, CaseIterable {
                           lesson: "lessons/02-hello.md", servesFiles: false)
         case .static: Info(milestone: 3, teaches: "files: paths, MIME types, 301/404/405, safe path resolution",
                            lesson: "lessons/03-static.md", servesFiles: true)
+        case .fork: Info(milestone: 4, teaches: "a process per connection: fork, zombies, SIGCHLD, EINTR",
+                         lesson: "lessons/04-fork.md", servesFiles: true)
+        case .threads: Info(milestone: 5, teaches: "a thread per connection, and why to bound them",
+                            lesson: "lessons/05-threads.md", servesFiles: true)
+        case .eventloop: Info(milestone: 6, teaches: "one thread, nonblocking sockets, select/poll/epoll",
+                              lesson: "lessons/06-eventloop.md", servesFiles: true)
         }
     }
 }

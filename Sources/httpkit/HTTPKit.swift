@@ -25,7 +25,8 @@ struct HTTPKit: ParsableCommand {
         version: version,
         subcommands: [
             Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
-            StagesCommand.self, VersionCommand.self,
+            ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self,
+            BenchCommand.self, StagesCommand.self, VersionCommand.self,
         ]
     )
 

@@ -24,9 +24,27 @@ struct Serve: ParsableCommand {
     var stage: StageName
 
     @OptionGroup var server: ServerOptions
+    @OptionGroup(title: "threads stage") var threads: ThreadOptions
+    @OptionGroup(title: "eventloop stage") var eventLoop: PollerOptions
 
-    func run() throws { try StageRunner.run(stage, server) }
+    func run() throws { try StageRunner.run(stage, server, threads: threads, poller: eventLoop) }
 }
+
+struct ThreadOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Most connections served at once, one thread each (0: no bound).", valueName: "n"))
+    var maxThreads = 256
+
+    func validate() throws {
+        guard maxThreads >= 0 else { throw ValidationError("--max-threads must be 0 (no bound) or more") }
+    }
+}
+
+struct PollerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The readiness API: select, poll or epoll.", valueName: "api"))
+    var poller: PollerKind = .platformDefault
+}
+
+extension PollerKind: ExpressibleByArgument {}
 
 struct EchoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,15 +76,53 @@ struct StaticCommand: ParsableCommand {
     func run() throws { try StageRunner.run(.static, server) }
 }
 
+struct ForkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fork",
+        abstract: "Stage 4: serve files with a forked process per connection.",
+        discussion: "Example:\n  httpkit fork   then:  httpkit bench http://127.0.0.1:8080/ -c 50"
+    )
+    @OptionGroup var server: ServerOptions
+    func run() throws { try StageRunner.run(.fork, server) }
+}
+
+struct ThreadsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "threads",
+        abstract: "Stage 5: serve files with a thread per connection, at most --max-threads at once.",
+        discussion: "Examples:\n  httpkit threads --max-threads 64\n  httpkit threads --max-threads 0    (no bound: see what it costs)"
+    )
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var threads: ThreadOptions
+    func run() throws { try StageRunner.run(.threads, server, threads: threads) }
+}
+
+struct EventLoopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eventloop",
+        abstract: "Stage 6: serve files from one thread with nonblocking sockets and a readiness loop.",
+        discussion: "Examples:\n  httpkit eventloop\n  httpkit eventloop --poller select   (and watch it refuse descriptor 1024)"
+    )
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var eventLoop: PollerOptions
+    func run() throws { try StageRunner.run(.eventloop, server, poller: eventLoop) }
+}
+
 /// Starts a stage and turns the failures a user can fix into sentences that say how.
 enum StageRunner {
-    static func run(_ stage: StageName, _ options: ServerOptions) throws {
-        let configuration = try options.configuration(for: stage)
+    static func run(_ stage: StageName, _ options: ServerOptions, threads: ThreadOptions? = nil,
+                    poller: PollerOptions? = nil) throws {
+        var configuration = try options.configuration(for: stage)
+        if let threads { configuration.maxThreads = threads.maxThreads }
+        if let poller { configuration.poller = poller.poller }
         do throws(SystemError) {
             switch stage {
             case .echo: try EchoStage(configuration).run()
             case .hello: try HelloStage(configuration).run()
             case .static: try StaticStage(configuration, root: configuration.root!).run()
+            case .fork: try ForkStage(configuration, root: configuration.root!).run()
+            case .threads: try ThreadsStage(configuration, root: configuration.root!).run()
+            case .eventloop: try EventLoopStage(configuration, root: configuration.root!).run()
             }
         } catch {
             throw explain(error, options)

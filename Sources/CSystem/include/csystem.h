@@ -26,6 +26,12 @@ long httpkit_children_reaped(void);
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) on Linux; accept + fcntl elsewhere.
 int httpkit_accept_nonblocking(int fd);
 
+/// Asks the kernel to send `sig` to this process when its parent dies (Linux; a no-op elsewhere), so a
+/// forked connection handler never outlives its server.
+void httpkit_set_parent_death_signal(int sig);
+/// Restores SIGINT, SIGTERM and SIGCHLD to their default actions (for a forked child).
+void httpkit_default_signals(void);
+
 static inline void httpkit_fd_zero(fd_set *set) { FD_ZERO(set); }
 static inline void httpkit_fd_set(int fd, fd_set *set) { FD_SET(fd, set); }
 static inline int httpkit_fd_isset(int fd, fd_set *set) { return FD_ISSET(fd, set); }

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// POSIX threads, the few calls the `threads` stage needs.
+public enum Threads {
+    private final class Box {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    /// Starts a detached thread running `body`, with a small stack: a thread per connection is cheap only
+    /// if each one reserves little memory (the default stack is 8 MB of address space).
+    public static func spawnDetached(stackSize: Int = 512 * 1024, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setstacksize(&attributes, stackSize)
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, &attributes, { argument in
+            let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        if status != 0 {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw SystemError("pthread_create", errno: status)
+        }
+    }
+
+    /// The number of threads in this process, from /proc (Linux).
+    public static var count: Int? {
+        ProcessStatus.field("Threads")
+    }
+}
+
+/// A counting semaphore: `wait` takes a permit (blocking while none is left), `signal` returns one.
+public final class CountingSemaphore: @unchecked Sendable {
+    private let semaphore: UnsafeMutablePointer<sem_t>
+
+    public init(permits: Int) {
+        semaphore = .allocate(capacity: 1)
+        sem_init(semaphore, 0, UInt32(permits))
+    }
+
+    deinit {
+        sem_destroy(semaphore)
+        semaphore.deallocate()
+    }
+
+    /// Takes a permit. Returns false if a stop signal interrupted the wait.
+    public func wait() -> Bool {
+        while sem_wait(semaphore) != 0 {
+            if errno == EINTR && StopSignal.isRequested { return false }
+        }
+        return true
+    }
+
+    public func signal() { sem_post(semaphore) }
+}
+
+/// A counter shared by threads.
+public final class AtomicCounter: @unchecked Sendable {
+    private var value = 0
+    private var mutex = pthread_mutex_t()
+
+    public init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    @discardableResult
+    public func add(_ delta: Int) -> Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        value += delta
+        return value
+    }
+
+    public var current: Int { add(0) }
+}
+
+/// Fields of /proc/self/status.
+public enum ProcessStatus {
+    /// A numeric field such as `Threads`, or `VmRSS` (in kB).
+    public static func field(_ name: String, pid: Int32? = nil) -> Int? {
+        let path = pid.map { "/proc/\($0)/status" } ?? "/proc/self/status"
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 8192)
+        let count = read(fd, &bytes, bytes.count)
+        guard count > 0 else { return nil }
+        let text = String(decoding: bytes[0..<count], as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+            return line.dropFirst(name.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,35 @@
+import HTTPCore
+import Sockets
+
+/// One client connection on an event loop: a small state machine, because the loop can never wait for
+/// a client — it must remember where each one is and move it along when the socket is ready.
+///
+///     reading ──(a whole request parsed)──▶ writing ──(everything sent)──┬─▶ reading (keep-alive)
+///        │                                                               └─▶ closed
+///        └──(peer closed, timeout, protocol error)─────────────────────────▶ closed
+final class Connection {
+    enum State { case reading, writing, closed }
+
+    let socket: Socket
+    var parser: RequestParser
+    var output = OutputQueue()
+    var state = State.reading
+    /// The interest currently registered with the poller.
+    var interest: Interest = .read
+    /// Close once the output is sent (Connection: close, an error, or the last allowed request).
+    var closeAfterWrite = false
+    /// The client shut down its sending side: answer what it sent, then close.
+    var peerClosed = false
+    var requestsServed = 0
+    /// When this connection is closed if nothing changes (header, idle or write timeout).
+    var deadline: Double
+    /// Whether the deadline is the header timeout of a request whose head is arriving.
+    var headTimerStarted = false
+
+    init(socket: Socket, limits: RequestLimits, deadline: Double) {
+        self.socket = socket
+        self.parser = RequestParser(limits: limits)
+        self.deadline = deadline
+        self.headTimerStarted = true
+    }
+}

@@ -1,0 +1,306 @@
+import HTTPCore
+import Sockets
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A handler turns a request into a response. It must not block: on an event loop, a handler that
+/// waits makes every other connection wait with it.
+public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+
+/// One thread, nonblocking sockets, a readiness loop: the design of nginx, Node.js and Tokio.
+///
+/// The loop asks the poller which sockets are ready and moves each ready connection's state machine
+/// one step: read what arrived and parse it, or write what fits. Nothing ever blocks, so one thread
+/// serves thousands of connections; what a connection waits for is remembered in its `Connection`.
+public final class EventLoop {
+    public struct Options: Sendable {
+        /// Keep connections open between requests (the keepalive stage) or close after each response.
+        public var keepAlive = false
+        /// Seconds a client has to send a complete request head once it started one (slowloris defence).
+        public var headerTimeout = 10.0
+        /// Seconds a kept-alive connection may sit idle between requests.
+        public var idleTimeout = 30.0
+        /// Seconds a slow reader may go without taking any of our output.
+        public var writeTimeout = 60.0
+        /// Requests served on one connection before it is closed (0: no limit).
+        public var maxRequestsPerConnection = 0
+        /// Stop reading (and parsing pipelined requests) while this many bytes wait to be sent.
+        public var maxBufferedOutput = 256 * 1024
+        public var limits = RequestLimits()
+
+        public init() {}
+    }
+
+    let listener: Socket
+    let poller: any Poller
+    let handler: Handler
+    let options: Options
+    let wakeFD: Int32?
+    private let serializer = ResponseSerializer()
+    private var dates = HTTPDate.Cache()
+    /// Connections by descriptor.
+    private var connections: [Int32: Connection] = [:]
+    /// One read buffer for every connection: an idle connection costs no buffer at all.
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private var listenerPausedUntil: Double?
+    private var warnedAboutCapacity = false
+
+    public init(listener: Socket, poller: any Poller, options: Options, wakeFD: Int32? = nil, handler: @escaping Handler) {
+        self.listener = listener
+        self.poller = poller
+        self.options = options
+        self.wakeFD = wakeFD
+        self.handler = handler
+    }
+
+    public var connectionCount: Int { connections.count }
+
+    // MARK: - The loop
+
+    public func run() throws(SystemError) {
+        try listener.setNonBlocking()
+        try poller.add(listener.fd, .read)
+        if let wakeFD { try poller.add(wakeFD, .read) }
+        var events: [ReadinessEvent] = []
+        var lastSweep = Processes.monotonicSeconds()
+
+        while !StopSignal.isRequested {
+            try poller.wait(timeoutMilliseconds: 100, into: &events)
+            let now = Processes.monotonicSeconds()
+            for event in events {
+                if event.fd == listener.fd {
+                    acceptPending(now: now)
+                } else if let connection = connections[event.fd] {
+                    if event.writable && connection.state == .writing { flush(connection, now: now) }
+                    if (event.readable || event.hangup) && connection.state == .reading { read(connection, now: now) }
+                }
+            }
+            if now - lastSweep >= 0.1 {
+                closeExpired(now: now)
+                resumeListenerIfPaused(now: now)
+                lastSweep = now
+            }
+        }
+        for connection in Array(connections.values) { close(connection) }
+        listener.close()
+    }
+
+    // MARK: - Accepting
+
+    private func acceptPending(now: Double) {
+        for _ in 0..<256 {
+            let client: Socket
+            do {
+                guard let accepted = try listener.acceptNonBlocking() else { return }
+                client = accepted
+            } catch {
+                if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno) {
+                    // Out of descriptors. The listener stays readable, so a level-triggered loop would spin
+                    // at 100% CPU retrying: stop watching it for 50 ms, keep serving the others.
+                    Console.error("\(error); pausing accept for 50 ms")
+                    poller.remove(listener.fd)
+                    listenerPausedUntil = now + 0.05
+                }
+                return
+            }
+            try? client.setNoDelay()
+            do {
+                try poller.add(client.fd, .read)
+            } catch {
+                refuse(client, because: error)
+                continue
+            }
+            connections[client.fd] = Connection(socket: client, limits: options.limits, deadline: now + options.headerTimeout)
+        }
+    }
+
+    /// A connection the poller cannot watch (select's FD_SETSIZE wall): tell the client and close.
+    private func refuse(_ client: Socket, because error: SystemError) {
+        if !warnedAboutCapacity {
+            Console.error("\(error.call): refusing connections beyond it with 503. Use --poller epoll (or poll) to go past it.")
+            warnedAboutCapacity = true
+        }
+        let response = HTTPResponse.text(.serviceUnavailable, "503 Service Unavailable: the server's \(poller.name) cannot watch more connections\n")
+        var bytes = serializer.serialize(response, requestMethod: "GET", keepAlive: false, date: dates.current())
+        _ = bytes.withUnsafeMutableBytes { try? client.write(UnsafeRawBufferPointer($0)) }
+        client.close()
+    }
+
+    private func resumeListenerIfPaused(now: Double) {
+        guard let until = listenerPausedUntil, now >= until else { return }
+        listenerPausedUntil = nil
+        try? poller.add(listener.fd, .read)
+    }
+
+    // MARK: - Reading
+
+    private func read(_ connection: Connection, now: Double) {
+        let result: IOResult<Int>
+        do {
+            result = try readBuffer.withUnsafeMutableBytes { buffer in
+                Result { () throws(SystemError) in try connection.socket.read(into: buffer) }
+            }.get()
+        } catch {
+            close(connection) // ECONNRESET and friends: the client is gone
+            return
+        }
+        switch result {
+        case .wouldBlock:
+            return
+        case .done(0):
+            connection.peerClosed = true
+            if !connection.parser.isMidRequest || connection.parser.unconsumedBytes.isEmpty {
+                close(connection)
+                return
+            }
+        case .done(let count):
+            let wasIdle = !connection.parser.isMidRequest
+            connection.parser.append(readBuffer[0..<count])
+            if wasIdle && !connection.headTimerStarted {
+                // The first byte of a new request starts its header timeout.
+                connection.deadline = now + options.headerTimeout
+                connection.headTimerStarted = true
+            } else if !connection.parser.isReadingHead {
+                // A body in progress: the deadline moves with every read that makes progress.
+                connection.deadline = now + options.idleTimeout
+            }
+        }
+        process(connection, now: now)
+    }
+
+    /// Parses every complete request in the connection's buffer and queues its response, in order, while
+    /// the queued output stays under the limit (a client that pipelines without reading gets no more).
+    private func process(_ connection: Connection, now: Double) {
+        while !connection.closeAfterWrite && connection.output.bufferedBytes < options.maxBufferedOutput {
+            let request: HTTPRequest
+            do {
+                guard let next = try connection.parser.next() else { break }
+                request = next
+            } catch {
+                queue(.error(error), for: nil, on: connection, keepAlive: false)
+                break
+            }
+            connection.requestsServed += 1
+            let underLimit = options.maxRequestsPerConnection == 0 || connection.requestsServed < options.maxRequestsPerConnection
+            let keepAlive = options.keepAlive && request.wantsKeepAlive && underLimit
+            queue(handler(request), for: request, on: connection, keepAlive: keepAlive)
+        }
+        if connection.output.isEmpty, connection.parser.requestAwaitingContinue != nil {
+            connection.output.append(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            connection.parser.markContinueSent()
+        }
+        if connection.output.isEmpty {
+            if connection.peerClosed { close(connection) }
+            return
+        }
+        connection.state = .writing
+        connection.deadline = now + options.writeTimeout
+        flush(connection, now: now) // most responses fit in the send buffer: no need to wait for writability
+    }
+
+    private func queue(_ response: HTTPResponse, for request: HTTPRequest?, on connection: Connection, keepAlive: Bool) {
+        let method = request?.method ?? "GET"
+        let version = request?.version ?? .http1_1
+        if !keepAlive { connection.closeAfterWrite = true }
+        let date = dates.current()
+        guard serializer.sendsBody(response, requestMethod: method), case .file(let path, let offset, let length) = response.body else {
+            connection.output.append(serializer.serialize(response, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
+            return
+        }
+        guard let file = try? FileDescriptor.openForReading(path) else {
+            let failure = HTTPResponse.text(.forbidden, "403 Forbidden: the file could not be opened\n")
+            connection.output.append(serializer.serialize(failure, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
+            return
+        }
+        connection.output.append(serializer.head(for: response, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
+        connection.output.append(file: file, offset: offset, length: length)
+    }
+
+    // MARK: - Writing
+
+    private func flush(_ connection: Connection, now: Double) {
+        let done: Bool
+        do {
+            done = try connection.output.flush(to: connection.socket)
+        } catch {
+            close(connection) // EPIPE, ECONNRESET: the client left mid-response
+            return
+        }
+        guard done else {
+            connection.deadline = now + options.writeTimeout
+            setInterest(connection, .write) // the send buffer is full: wait until the client reads
+            return
+        }
+        if connection.closeAfterWrite || connection.peerClosed && !connection.parser.isMidRequest {
+            close(connection)
+            return
+        }
+        // Back to reading: an idle connection now waits under the idle timeout.
+        connection.state = .reading
+        connection.headTimerStarted = connection.parser.isMidRequest
+        connection.deadline = now + (connection.headTimerStarted ? options.headerTimeout : options.idleTimeout)
+        setInterest(connection, .read)
+        if !connection.parser.unconsumedBytes.isEmpty {
+            process(connection, now: now) // pipelined requests already buffered
+        }
+    }
+
+    private func setInterest(_ connection: Connection, _ interest: Interest) {
+        guard connection.state != .closed, connection.interest != interest else { return }
+        do {
+            try poller.modify(connection.socket.fd, interest)
+            connection.interest = interest
+        } catch {
+            close(connection)
+        }
+    }
+
+    // MARK: - Timeouts and closing
+
+    /// Closes connections past their deadline. A client still sending its head gets 408 first.
+    private func closeExpired(now: Double) {
+        for connection in connections.values where now >= connection.deadline {
+            if connection.state == .reading && connection.parser.isReadingHead {
+                let timeout = RequestError(.requestTimeout, "the request head did not arrive within \(options.headerTimeout) s")
+                var bytes = serializer.serialize(.error(timeout), requestMethod: "GET", keepAlive: false, date: dates.current())
+                _ = bytes.withUnsafeMutableBytes { try? connection.socket.write(UnsafeRawBufferPointer($0)) }
+            }
+            close(connection)
+        }
+    }
+
+    private func close(_ connection: Connection) {
+        guard connection.state != .closed else { return }
+        connection.state = .closed
+        connection.output.discard()
+        poller.remove(connection.socket.fd)
+        connections[connection.socket.fd] = nil
+        connection.socket.close()
+    }
+}
+
+/// Makes the poller a stage asked for.
+public func makePoller(_ kind: PollerKind) throws(SystemError) -> any Poller {
+    switch kind {
+    case .select: return SelectPoller()
+    case .poll: return PollPoller()
+    case .epoll:
+        #if os(Linux)
+        return try EpollPoller()
+        #else
+        return PollPoller()
+        #endif
+    }
+}
+
+/// A pipe the stop-signal handler writes to, so a loop blocked in its poller wakes up at once.
+public func makeStopWakePipe() throws(SystemError) -> Int32 {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw SystemError("pipe", errno: errno) }
+    _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+    StopSignal.wake(fds[1])
+    return fds[0]
+}

@@ -1,0 +1,77 @@
+import HTTPCore
+import Sockets
+
+/// The bytes a connection still has to send, in order: response heads and in-memory bodies (merged into
+/// one buffer, so pipelined responses leave in one write) and file bodies (sent with sendfile).
+///
+/// A nonblocking socket takes what fits in its send buffer and answers EAGAIN for the rest; the queue
+/// remembers where it stopped, and the event loop calls `flush` again when the socket is writable.
+struct OutputQueue {
+    enum Segment {
+        case bytes([UInt8])
+        case file(FileDescriptor, offset: Int, remaining: Int)
+    }
+
+    private var segments: [Segment] = []
+    /// Bytes of the first segment already written (when it is `.bytes`).
+    private var firstOffset = 0
+    /// In-memory bytes not yet written; file segments are not counted, they cost no memory.
+    private(set) var bufferedBytes = 0
+
+    var isEmpty: Bool { segments.isEmpty }
+
+    mutating func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        bufferedBytes += bytes.count
+        if case .bytes(var last)? = segments.last {
+            segments.removeLast()
+            last.append(contentsOf: bytes)
+            segments.append(.bytes(last))
+        } else {
+            segments.append(.bytes(bytes))
+        }
+    }
+
+    mutating func append(file: FileDescriptor, offset: Int, length: Int) {
+        if length == 0 { file.close(); return }
+        segments.append(.file(file, offset: offset, remaining: length))
+    }
+
+    /// Writes as much as the socket takes. Returns true when everything has been sent.
+    mutating func flush(to socket: Socket) throws(SystemError) -> Bool {
+        while let first = segments.first {
+            switch first {
+            case .bytes(let bytes):
+                let result = try bytes.withUnsafeBytes { all in
+                    Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: all[firstOffset...])) }
+                }.get()
+                guard case .done(let count) = result else { return false }
+                firstOffset += count
+                bufferedBytes -= count
+                if firstOffset == bytes.count {
+                    segments.removeFirst()
+                    firstOffset = 0
+                }
+            case .file(let file, let offset, let remaining):
+                let result = try socket.sendFile(file, offset: offset, count: min(remaining, 1 << 20))
+                guard case .done(let count) = result else { return false }
+                if count == 0 { throw SystemError("sendfile", errno: 5) } // EIO: the file shrank under us
+                if count == remaining {
+                    file.close()
+                    segments.removeFirst()
+                } else {
+                    segments[0] = .file(file, offset: offset + count, remaining: remaining - count)
+                }
+            }
+        }
+        return true
+    }
+
+    /// Closes any files still queued (the connection is going away).
+    mutating func discard() {
+        for case .file(let file, _, _) in segments { file.close() }
+        segments.removeAll()
+        bufferedBytes = 0
+        firstOffset = 0
+    }
+}
