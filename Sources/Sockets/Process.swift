@@ -14,6 +14,9 @@ public enum Processes {
         return try syscall("fork") { Glibc.fork() }
     }
 
+    public static var currentPID: pid_t { getpid() }
+    public static var parentPID: pid_t { getppid() }
+
     /// Reaps exited children from a SIGCHLD handler (a `waitpid(-1, WNOHANG)` loop), so none stays a zombie.
     public static func installChildReaper() { httpkit_install_child_reaper() }
 

@@ -22,8 +22,14 @@ public enum BlockingExchange {
 
     /// Reads until the parser has a whole request. TCP delivers a byte stream, not messages, so a request
     /// may arrive in many reads (or share a read with the next one): the parser keeps what it has not used.
-    public static func readRequest(from client: Socket, parser: inout RequestParser) throws(SystemError) -> Outcome {
+    ///
+    /// The head must arrive within `headerTimeout` seconds in total, however it is spread out: a client
+    /// that sends one byte every 100 ms would otherwise hold the connection for ever (slowloris). Once the
+    /// body is arriving, each read may wait `headerTimeout` for progress.
+    public static func readRequest(from client: Socket, parser: inout RequestParser,
+                                   headerTimeout: Double) throws(SystemError) -> Outcome {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        let headDeadline = Processes.monotonicSeconds() + headerTimeout
         while true {
             do {
                 if let request = try parser.next() { return .request(request) }
@@ -35,6 +41,10 @@ public enum BlockingExchange {
                 try client.writeAll(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
                 parser.markContinueSent()
             }
+            let wait = parser.isReadingHead || !parser.isMidRequest
+                ? headDeadline - Processes.monotonicSeconds() : headerTimeout
+            guard wait > 0 else { return parser.isMidRequest ? .timedOut : .closed }
+            try client.setReceiveTimeout(seconds: max(wait, 0.001))
             let result = try buffer.withUnsafeMutableBytes { bytes in
                 Result { () throws(SystemError) in try client.read(into: bytes) }
             }.get()
@@ -44,7 +54,7 @@ public enum BlockingExchange {
             case .done(let count):
                 parser.append(buffer[0..<count])
             case .wouldBlock:
-                // SO_RCVTIMEO expired: the client went quiet.
+                // SO_RCVTIMEO expired: the deadline passed.
                 return parser.isMidRequest ? .timedOut : .closed
             }
         }
@@ -89,10 +99,9 @@ public enum BlockingExchange {
     public static func serveOne(_ client: Socket, configuration: ServerConfiguration,
                                 respond: (HTTPRequest) -> HTTPResponse) throws(SystemError) {
         try client.setNoDelay()
-        try client.setReceiveTimeout(seconds: configuration.headerTimeout)
         try client.setSendTimeout(seconds: 60)
         var parser = RequestParser(limits: configuration.limits)
-        switch try readRequest(from: client, parser: &parser) {
+        switch try readRequest(from: client, parser: &parser, headerTimeout: configuration.headerTimeout) {
         case .request(let request):
             try send(respond(request), to: client, for: request)
         case .refused(let error):

@@ -31,6 +31,7 @@ public struct ForkStage: Sendable {
         Processes.raiseOpenFileLimit()
         let listener = try Listener.open("fork", configuration)
         Processes.installChildReaper()                   // pitfall 2: no zombies
+        let serverPID = Processes.currentPID
         while !StopSignal.isRequested {
             // pitfall 3: acceptNext returns nil for EINTR (a child exited) and we simply loop.
             guard let client = Listener.acceptNext(listener) else { continue }
@@ -49,6 +50,7 @@ public struct ForkStage: Sendable {
                 // The child: it only serves this one connection.
                 listener.close()                         // pitfall 1: the child does not accept
                 Processes.exitWithParent()               // if the server dies, so does its child
+                if Processes.parentPID != serverPID { Processes.exitChild(0) } // it died before we asked
                 try? BlockingExchange.serveOne(client, configuration: configuration, respond: files.respond)
                 client.close()
                 Processes.exitChild(0)
