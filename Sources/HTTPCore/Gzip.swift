@@ -59,3 +59,41 @@ public enum Gzip {
         return output
     }
 }
+
+/// Incremental gzip: feed pieces, get compressed pieces, for bodies too large to compress in one go.
+public final class GzipEncoder {
+    private var stream = z_stream()
+    private var finished = false
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    public init(level: Int32 = 6) throws(Gzip.Failure) {
+        guard httpkit_deflateInit2(&stream, level, 31) == Z_OK else { throw Gzip.Failure(message: "deflateInit2 failed") }
+    }
+
+    deinit { deflateEnd(&stream) }
+
+    /// Compresses `input`; with `finish`, also ends the gzip member (trailer with CRC32 and size).
+    public func compress(_ input: [UInt8], finish: Bool = false) throws(Gzip.Failure) -> [UInt8] {
+        guard !finished else { return [] }
+        var output: [UInt8] = []
+        var input = input
+        var status: Int32 = Z_OK
+        input.withUnsafeMutableBufferPointer { inBuf in
+            stream.next_in = inBuf.baseAddress
+            stream.avail_in = uInt(inBuf.count)
+            repeat {
+                buffer.withUnsafeMutableBufferPointer { outBuf in
+                    stream.next_out = outBuf.baseAddress
+                    stream.avail_out = uInt(outBuf.count)
+                    status = deflate(&stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                    output.append(contentsOf: outBuf[0..<(outBuf.count - Int(stream.avail_out))])
+                }
+            } while stream.avail_out == 0 || (finish && status == Z_OK)
+        }
+        guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
+            throw Gzip.Failure(message: "deflate returned \(status)")
+        }
+        if finish { finished = true }
+        return output
+    }
+}

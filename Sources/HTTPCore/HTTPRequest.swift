@@ -5,6 +5,8 @@ public struct HTTPRequest: Sendable, Hashable {
     public var version: HTTPVersion
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// The client's address, when the server records it (for the access log).
+    public var remoteAddress: String?
 
     public init(method: String, target: String, version: HTTPVersion = .http1_1,
                 headers: HTTPHeaders = [:], body: [UInt8] = []) {

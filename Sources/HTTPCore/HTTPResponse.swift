@@ -31,13 +31,16 @@ public enum ResponseBody: Sendable, Hashable {
     case bytes([UInt8])
     /// `length` bytes of the file at `path`, from `offset`.
     case file(path: String, offset: Int = 0, length: Int)
+    /// A body whose length is not known up front: chunked for HTTP/1.1, until close for HTTP/1.0.
+    case stream(StreamedBody)
 
-    /// The number of body bytes, known up front for every case.
-    public var length: Int {
+    /// The number of body bytes when known up front (nil for a stream).
+    public var length: Int? {
         switch self {
         case .empty: return 0
         case .bytes(let bytes): return bytes.count
         case .file(_, _, let length): return length
+        case .stream: return nil
         }
     }
 }

@@ -1,3 +1,13 @@
+/// What the parser found next in the byte stream.
+public enum RequestEvent: Sendable, Hashable {
+    /// A whole request, body included.
+    case request(HTTPRequest)
+    /// With `streamsBodies`: a request head whose body follows as `bodyPart`s and then `end`.
+    case head(HTTPRequest)
+    case bodyPart([UInt8])
+    case end
+}
+
 /// An incremental HTTP/1.1 request parser (RFC 9112).
 ///
 /// Feed it whatever `read()` returned with `append(_:)`, then call `next()` until it returns nil:
@@ -14,10 +24,16 @@ public struct RequestParser: Sendable {
         case headers
         case body(remaining: Int)
         case chunked(ChunkedDecoder)
+        /// A streamed body has ended; `.end` is reported next.
+        case streamEnd
         case failed(RequestError)
     }
 
     public let limits: RequestLimits
+
+    /// When true, `nextEvent()` reports a request with a body as soon as its head is complete, then the
+    /// body in pieces as they arrive, so a server can stream an upload to disk instead of holding it.
+    public var streamsBodies = false
 
     /// Received bytes; `buffer[start...]` are not consumed yet.
     private var buffer: [UInt8] = []
@@ -33,6 +49,7 @@ public struct RequestParser: Sendable {
     private var headers = HTTPHeaders()
     private var headerBytes = 0
     private var body: [UInt8] = []
+    private var bodyBytesReceived = 0
     private var emptyLinesSkipped = 0
     private var continueSent = false
 
@@ -75,7 +92,7 @@ public struct RequestParser: Sendable {
         guard !continueSent, headers.contains("Expect", token: "100-continue") else { return nil }
         switch state {
         case .body, .chunked:
-            return body.isEmpty ? HTTPRequest(method: method, target: target, version: version, headers: headers) : nil
+            return bodyBytesReceived == 0 ? HTTPRequest(method: method, target: target, version: version, headers: headers) : nil
         default:
             return nil
         }
@@ -85,7 +102,17 @@ public struct RequestParser: Sendable {
     public mutating func markContinueSent() { continueSent = true }
 
     /// The next complete request, nil if more bytes are needed, or the error that makes the stream unusable.
+    /// Bodies are always collected whole here, whatever `streamsBodies` says.
     public mutating func next() throws(RequestError) -> HTTPRequest? {
+        let streams = streamsBodies
+        streamsBodies = false
+        defer { streamsBodies = streams }
+        guard case .request(let request)? = try nextEvent() else { return nil }
+        return request
+    }
+
+    /// The next thing that happened in the byte stream, or nil if more bytes are needed.
+    public mutating func nextEvent() throws(RequestError) -> RequestEvent? {
         do {
             return try advance()
         } catch {
@@ -94,7 +121,7 @@ public struct RequestParser: Sendable {
         }
     }
 
-    private mutating func advance() throws(RequestError) -> HTTPRequest? {
+    private mutating func advance() throws(RequestError) -> RequestEvent? {
         while true {
             switch state {
             case .failed(let error):
@@ -136,7 +163,10 @@ public struct RequestParser: Sendable {
                 start = next
                 scanFrom = next
                 if line.isEmpty {
-                    if let request = try startBody() { return request }
+                    if let request = try startBody() { return .request(request) }
+                    if streamsBodies {
+                        return .head(HTTPRequest(method: method, target: target, version: version, headers: headers))
+                    }
                     continue
                 }
                 headerBytes += line.count + 2
@@ -153,16 +183,36 @@ public struct RequestParser: Sendable {
                 let available = buffer.count - start
                 guard available > 0 else { return nil }
                 let take = min(available, remaining)
-                body.append(contentsOf: buffer[start..<(start + take)])
+                let piece = buffer[start..<(start + take)]
                 start += take
-                if take == remaining { return finishRequest() }
+                bodyBytesReceived += take
+                if streamsBodies {
+                    state = take == remaining ? .streamEnd : .body(remaining: remaining - take)
+                    return .bodyPart(Array(piece))
+                }
+                body.append(contentsOf: piece)
+                if take == remaining { return .request(finishRequest()) }
                 state = .body(remaining: remaining - take)
 
             case .chunked(var decoder):
+                if streamsBodies {
+                    var piece: [UInt8] = []
+                    let done = try decoder.decode(buffer, start: &start, into: &piece, limits: limits)
+                    bodyBytesReceived += piece.count
+                    state = done ? .streamEnd : .chunked(decoder)
+                    if !piece.isEmpty { return .bodyPart(piece) }
+                    if done { continue }
+                    return nil
+                }
                 let done = try decoder.decode(buffer, start: &start, into: &body, limits: limits)
+                bodyBytesReceived = body.count
                 state = .chunked(decoder)
-                if done { return finishRequest() }
+                if done { return .request(finishRequest()) }
                 return nil
+
+            case .streamEnd:
+                _ = finishRequest()
+                return .end
             }
         }
     }
@@ -306,6 +356,7 @@ public struct RequestParser: Sendable {
         headers = HTTPHeaders()
         headerBytes = 0
         body = []
+        bodyBytesReceived = 0
         emptyLinesSkipped = 0
         continueSent = false
         state = .requestLine

@@ -5,6 +5,15 @@ public enum BodyFraming: Sendable, Hashable {
     /// No length; the body ends when the server closes the connection (HTTP/1.0 style). Only where a stage
     /// chooses it, because the client cannot tell a complete body from a cut one.
     case untilClose
+    /// `Transfer-Encoding: chunked`: a body of unknown length on a connection that stays usable.
+    case chunked
+
+    /// The framing for `body` answering a client of `version`: Content-Length when the length is known,
+    /// otherwise chunked for HTTP/1.1 and until-close for HTTP/1.0 (which has no chunked encoding).
+    public static func choose(for body: ResponseBody, version: HTTPVersion) -> BodyFraming {
+        if body.length != nil { return .contentLength }
+        return version == .http1_1 ? .chunked : .untilClose
+    }
 }
 
 /// Turns a response into the bytes of its head (RFC 9112 §4–6):
@@ -40,8 +49,12 @@ public struct ResponseSerializer: Sendable {
         for field in response.headers where !Self.isFramingHeader(field.name) {
             appendField(&out, field.name, field.value)
         }
-        if response.status.allowsBody && framing == .contentLength {
-            appendField(&out, "Content-Length", String(response.body.length))
+        if response.status.allowsBody {
+            switch framing {
+            case .contentLength: appendField(&out, "Content-Length", String(response.body.length ?? 0))
+            case .chunked: appendField(&out, "Transfer-Encoding", "chunked")
+            case .untilClose: break
+            }
         }
         if !keepAlive || framing == .untilClose {
             appendField(&out, "Connection", "close")

@@ -69,14 +69,23 @@ public struct Socket: Sendable, Hashable {
 
     /// The address this socket is bound to, as (host, port).
     public func localAddress() throws(SystemError) -> (host: String, port: UInt16) {
+        try address(peer: false)
+    }
+
+    /// The address of the other end of a connection.
+    public func remoteAddress() throws(SystemError) -> (host: String, port: UInt16) {
+        try address(peer: true)
+    }
+
+    private func address(peer: Bool) throws(SystemError) -> (host: String, port: UInt16) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let named = withUnsafeMutablePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                getsockname(fd, address, &length)
+                peer ? getpeername(fd, address, &length) : getsockname(fd, address, &length)
             }
         }
-        guard named == 0 else { throw SystemError("getsockname", errno: errno) }
+        guard named == 0 else { throw SystemError(peer ? "getpeername" : "getsockname", errno: errno) }
         var hostBuffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         var portBuffer = [CChar](repeating: 0, count: Int(NI_MAXSERV))
         let status = withUnsafePointer(to: &storage) { pointer in

@@ -67,6 +67,11 @@ public enum BlockingExchange {
         let method = request?.method ?? "GET"
         let version = request?.version ?? .http1_1
         let date = HTTPDate.now()
+        if case .stream(let body) = response.body, serializer.sendsBody(response, requestMethod: method) {
+            try sendStream(body, head: response, to: client, method: method, version: version, keepAlive: keepAlive,
+                           serializer: serializer, date: date)
+            return
+        }
         guard case .file(let path, let offset, let length) = response.body,
               serializer.sendsBody(response, requestMethod: method) else {
             try client.writeAll(serializer.serialize(response, requestMethod: method, version: version,
@@ -92,6 +97,27 @@ public enum BlockingExchange {
             if count == 0 { throw SystemError("sendfile", errno: EIO) } // the file shrank under us
             sent += count
         }
+    }
+
+    /// A body of unknown length: chunked for HTTP/1.1, until close for HTTP/1.0.
+    static func sendStream(_ body: StreamedBody, head response: HTTPResponse, to client: Socket, method: String,
+                           version: HTTPVersion, keepAlive: Bool, serializer: ResponseSerializer, date: String) throws(SystemError) {
+        let framing = BodyFraming.choose(for: response.body, version: version)
+        guard let stream = try? body.open() else {
+            try client.writeAll(serializer.serialize(.text(.internalServerError, "500 Internal Server Error: the body could not be produced\n"),
+                                                     requestMethod: method, version: version, keepAlive: false, date: date))
+            return
+        }
+        defer { stream.close() }
+        try client.writeAll(serializer.head(for: response, requestMethod: method, version: version,
+                                            keepAlive: keepAlive && framing != .untilClose, framing: framing, date: date))
+        while true {
+            let piece: [UInt8]?
+            do { piece = try stream.next() } catch { throw SystemError("body stream", errno: EIO) }
+            guard let piece else { break }
+            try client.writeAll(framing == .chunked ? ChunkedEncoder.chunk(piece) : piece)
+        }
+        if framing == .chunked { try client.writeAll(ChunkedEncoder.lastChunk) }
     }
 
     /// Reads one request and answers it with `respond`, then returns: the whole life of a connection in

@@ -25,6 +25,11 @@ final class Connection {
     var deadline: Double
     /// Whether the deadline is the header timeout of a request whose head is arriving.
     var headTimerStarted = false
+    /// The request whose body is streaming in, and what receives that body.
+    var streamingHead: HTTPRequest?
+    var bodyConsumer: (any BodyConsumer)?
+    /// The client's address, when the loop records it (for the access log).
+    var remoteAddress: String?
 
     init(socket: Socket, limits: RequestLimits, deadline: Double) {
         self.socket = socket
@@ -33,3 +38,16 @@ final class Connection {
         self.headTimerStarted = true
     }
 }
+
+/// Receives a request body piece by piece as it arrives (an upload streamed to disk), then answers.
+/// Created when the head arrives; exactly one of `finish` or `abort` is called.
+public protocol BodyConsumer: AnyObject {
+    func consume(_ bytes: [UInt8])
+    /// The whole body has arrived: the response.
+    func finish() -> HTTPResponse
+    /// The request failed (the client left, the body was malformed or too large): leave nothing behind.
+    func abort()
+}
+
+/// Decides, from a request head, whether its body is streamed to a consumer; nil collects it in memory.
+public typealias BodyConsumerFactory = @Sendable (HTTPRequest) -> (any BodyConsumer)?

@@ -30,6 +30,10 @@ public final class EventLoop {
         /// Stop reading (and parsing pipelined requests) while this many bytes wait to be sent.
         public var maxBufferedOutput = 256 * 1024
         public var limits = RequestLimits()
+        /// Record each client's address in `HTTPRequest.remoteAddress` (one getpeername per connection).
+        public var recordsRemoteAddress = false
+        /// Called about every 100 ms on the loop's thread (to flush a buffered log, say).
+        public var onTick: (@Sendable () -> Void)?
 
         public init() {}
     }
@@ -39,6 +43,7 @@ public final class EventLoop {
     let handler: Handler
     let options: Options
     let wakeFD: Int32?
+    let bodyConsumers: BodyConsumerFactory?
     private let serializer = ResponseSerializer()
     private var dates = HTTPDate.Cache()
     /// Connections by descriptor.
@@ -48,11 +53,13 @@ public final class EventLoop {
     private var listenerPausedUntil: Double?
     private var warnedAboutCapacity = false
 
-    public init(listener: Socket, poller: any Poller, options: Options, wakeFD: Int32? = nil, handler: @escaping Handler) {
+    public init(listener: Socket, poller: any Poller, options: Options, wakeFD: Int32? = nil,
+                bodyConsumers: BodyConsumerFactory? = nil, handler: @escaping Handler) {
         self.listener = listener
         self.poller = poller
         self.options = options
         self.wakeFD = wakeFD
+        self.bodyConsumers = bodyConsumers
         self.handler = handler
     }
 
@@ -81,6 +88,7 @@ public final class EventLoop {
             if now - lastSweep >= 0.1 {
                 closeExpired(now: now)
                 resumeListenerIfPaused(now: now)
+                options.onTick?()
                 lastSweep = now
             }
         }
@@ -113,7 +121,10 @@ public final class EventLoop {
                 refuse(client, because: error)
                 continue
             }
-            connections[client.fd] = Connection(socket: client, limits: options.limits, deadline: now + options.headerTimeout)
+            let connection = Connection(socket: client, limits: options.limits, deadline: now + options.headerTimeout)
+            connection.parser.streamsBodies = bodyConsumers != nil
+            if options.recordsRemoteAddress { connection.remoteAddress = try? client.remoteAddress().host }
+            connections[client.fd] = connection
         }
     }
 
@@ -175,18 +186,32 @@ public final class EventLoop {
     /// the queued output stays under the limit (a client that pipelines without reading gets no more).
     private func process(_ connection: Connection, now: Double) {
         while !connection.closeAfterWrite && connection.output.bufferedBytes < options.maxBufferedOutput {
-            let request: HTTPRequest
+            let event: RequestEvent
             do {
-                guard let next = try connection.parser.next() else { break }
-                request = next
+                guard let next = try connection.parser.nextEvent() else { break }
+                event = next
             } catch {
+                abortUpload(connection)
                 queue(.error(error), for: nil, on: connection, keepAlive: false)
                 break
             }
-            connection.requestsServed += 1
-            let underLimit = options.maxRequestsPerConnection == 0 || connection.requestsServed < options.maxRequestsPerConnection
-            let keepAlive = options.keepAlive && request.wantsKeepAlive && underLimit
-            queue(handler(request), for: request, on: connection, keepAlive: keepAlive)
+            switch event {
+            case .request(var request):
+                request.remoteAddress = connection.remoteAddress
+                answer(request, with: handler(request), on: connection)
+            case .head(var head):
+                // A body follows: stream it to a consumer (an upload), or collect it for the handler.
+                head.remoteAddress = connection.remoteAddress
+                connection.streamingHead = head
+                connection.bodyConsumer = bodyConsumers?(head) ?? CollectingConsumer(head, handler)
+            case .bodyPart(let bytes):
+                connection.bodyConsumer?.consume(bytes)
+            case .end:
+                guard let head = connection.streamingHead, let consumer = connection.bodyConsumer else { break }
+                connection.streamingHead = nil
+                connection.bodyConsumer = nil
+                answer(head, with: consumer.finish(), on: connection)
+            }
         }
         if connection.output.isEmpty, connection.parser.requestAwaitingContinue != nil {
             connection.output.append(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -201,22 +226,51 @@ public final class EventLoop {
         flush(connection, now: now) // most responses fit in the send buffer: no need to wait for writability
     }
 
+    private func answer(_ request: HTTPRequest, with response: HTTPResponse, on connection: Connection) {
+        connection.requestsServed += 1
+        let underLimit = options.maxRequestsPerConnection == 0 || connection.requestsServed < options.maxRequestsPerConnection
+        let keepAlive = options.keepAlive && request.wantsKeepAlive && underLimit
+        queue(response, for: request, on: connection, keepAlive: keepAlive)
+    }
+
+    private func abortUpload(_ connection: Connection) {
+        connection.bodyConsumer?.abort()
+        connection.bodyConsumer = nil
+        connection.streamingHead = nil
+    }
+
     private func queue(_ response: HTTPResponse, for request: HTTPRequest?, on connection: Connection, keepAlive: Bool) {
         let method = request?.method ?? "GET"
         let version = request?.version ?? .http1_1
-        if !keepAlive { connection.closeAfterWrite = true }
         let date = dates.current()
-        guard serializer.sendsBody(response, requestMethod: method), case .file(let path, let offset, let length) = response.body else {
-            connection.output.append(serializer.serialize(response, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
-            return
+        let sendsBody = serializer.sendsBody(response, requestMethod: method)
+        let framing = BodyFraming.choose(for: response.body, version: version)
+        // A body that ends when the connection closes leaves no way to keep the connection.
+        let keepAlive = keepAlive && framing != .untilClose
+        if !keepAlive { connection.closeAfterWrite = true }
+        switch response.body {
+        case .file(let path, let offset, let length) where sendsBody:
+            guard let file = try? FileDescriptor.openForReading(path) else {
+                let failure = HTTPResponse.text(.forbidden, "403 Forbidden: the file could not be opened\n")
+                connection.output.append(serializer.serialize(failure, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
+                return
+            }
+            connection.output.append(serializer.head(for: response, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
+            connection.output.append(file: file, offset: offset, length: length)
+        case .stream(let body) where sendsBody:
+            guard let stream = try? body.open() else {
+                let failure = HTTPResponse.text(.internalServerError, "500 Internal Server Error: the body could not be produced\n")
+                connection.output.append(serializer.serialize(failure, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
+                return
+            }
+            connection.output.append(serializer.head(for: response, requestMethod: method, version: version,
+                                                     keepAlive: keepAlive, framing: framing, date: date))
+            connection.output.append(stream: stream, chunked: framing == .chunked)
+        default:
+            connection.output.append(serializer.head(for: response, requestMethod: method, version: version,
+                                                     keepAlive: keepAlive, framing: framing, date: date))
+            if sendsBody, case .bytes(let bytes) = response.body { connection.output.append(bytes) }
         }
-        guard let file = try? FileDescriptor.openForReading(path) else {
-            let failure = HTTPResponse.text(.forbidden, "403 Forbidden: the file could not be opened\n")
-            connection.output.append(serializer.serialize(failure, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
-            return
-        }
-        connection.output.append(serializer.head(for: response, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
-        connection.output.append(file: file, offset: offset, length: length)
     }
 
     // MARK: - Writing
@@ -275,6 +329,7 @@ public final class EventLoop {
     private func close(_ connection: Connection) {
         guard connection.state != .closed else { return }
         connection.state = .closed
+        abortUpload(connection)
         connection.output.discard()
         poller.remove(connection.socket.fd)
         connections[connection.socket.fd] = nil
@@ -303,4 +358,19 @@ public func makeStopWakePipe() throws(SystemError) -> Int32 {
     _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
     StopSignal.wake(fds[1])
     return fds[0]
+}
+
+/// The default consumer: collects the body in memory and hands the whole request to the handler.
+final class CollectingConsumer: BodyConsumer {
+    private var request: HTTPRequest
+    private let handler: Handler
+
+    init(_ head: HTTPRequest, _ handler: @escaping Handler) {
+        self.request = head
+        self.handler = handler
+    }
+
+    func consume(_ bytes: [UInt8]) { request.body.append(contentsOf: bytes) }
+    func finish() -> HTTPResponse { handler(request) }
+    func abort() {}
 }

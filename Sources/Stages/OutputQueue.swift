@@ -10,6 +10,8 @@ struct OutputQueue {
     enum Segment {
         case bytes([UInt8])
         case file(FileDescriptor, offset: Int, remaining: Int)
+        /// A body of unknown length, pulled one piece at a time as the previous piece leaves.
+        case stream(any BodyStream, chunked: Bool)
     }
 
     private var segments: [Segment] = []
@@ -32,6 +34,10 @@ struct OutputQueue {
         }
     }
 
+    mutating func append(stream: any BodyStream, chunked: Bool) {
+        segments.append(.stream(stream, chunked: chunked))
+    }
+
     mutating func append(file: FileDescriptor, offset: Int, length: Int) {
         if length == 0 { file.close(); return }
         segments.append(.file(file, offset: offset, remaining: length))
@@ -52,6 +58,29 @@ struct OutputQueue {
                     segments.removeFirst()
                     firstOffset = 0
                 }
+            case .stream(let stream, let chunked):
+                // Only now, with everything before it sent, is the next piece produced: backpressure.
+                let piece: [UInt8]?
+                do {
+                    piece = try stream.next()
+                } catch {
+                    throw SystemError("body stream (\(error))", errno: 5)
+                }
+                segments.removeFirst()
+                if let piece {
+                    segments.insert(.stream(stream, chunked: chunked), at: 0)
+                    let framed = chunked ? ChunkedEncoder.chunk(piece) : piece
+                    if !framed.isEmpty {
+                        segments.insert(.bytes(framed), at: 0)
+                        bufferedBytes += framed.count
+                    }
+                } else {
+                    stream.close()
+                    if chunked {
+                        segments.insert(.bytes(ChunkedEncoder.lastChunk), at: 0)
+                        bufferedBytes += ChunkedEncoder.lastChunk.count
+                    }
+                }
             case .file(let file, let offset, let remaining):
                 let result = try socket.sendFile(file, offset: offset, count: min(remaining, 1 << 20))
                 guard case .done(let count) = result else { return false }
@@ -69,7 +98,13 @@ struct OutputQueue {
 
     /// Closes any files still queued (the connection is going away).
     mutating func discard() {
-        for case .file(let file, _, _) in segments { file.close() }
+        for segment in segments {
+            switch segment {
+            case .file(let file, _, _): file.close()
+            case .stream(let stream, _): stream.close()
+            case .bytes: break
+            }
+        }
         segments.removeAll()
         bufferedBytes = 0
         firstOffset = 0

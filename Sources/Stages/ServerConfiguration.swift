@@ -14,6 +14,19 @@ public struct ServerConfiguration: Sendable {
     public var maxThreads: Int
     /// The readiness API the `eventloop` stage uses.
     public var poller: PollerKind
+    /// Event loops sharing the port with SO_REUSEPORT (keepalive and router).
+    public var workers: Int = 1
+    /// Seconds a kept-alive connection may sit idle between requests.
+    public var idleTimeout: Double = 30
+    /// Requests served on one connection before it is closed (0: no limit).
+    public var maxRequestsPerConnection: Int = 1000
+    /// The router's `/files/` directory.
+    public var filesDirectory: String?
+    /// Where the router's access log goes: `-` for stdout, a path, or nil for none.
+    public var accessLog: String? = "-"
+    /// The user name and password of the router's protected `/admin` route.
+    public var basicAuthUser = "learner"
+    public var basicAuthPassword = "httpkit"
 
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, root: DocumentRoot? = nil,
                 limits: RequestLimits = RequestLimits(), headerTimeout: Double = 10,

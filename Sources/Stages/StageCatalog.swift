@@ -1,6 +1,6 @@
 /// The milestones in the order a learner builds them.
 public enum StageName: String, Sendable, CaseIterable {
-    case echo, hello, `static`, fork, threads, eventloop
+    case echo, hello, `static`, fork, threads, eventloop, keepalive, router
 
     public struct Info: Sendable {
         public let milestone: Int
@@ -24,6 +24,10 @@ public enum StageName: String, Sendable, CaseIterable {
                             lesson: "lessons/05-threads.md", servesFiles: true)
         case .eventloop: Info(milestone: 6, teaches: "one thread, nonblocking sockets, select/poll/epoll",
                               lesson: "lessons/06-eventloop.md", servesFiles: true)
+        case .keepalive: Info(milestone: 7, teaches: "persistent connections, pipelining, chunked, workers",
+                              lesson: "lessons/07-keepalive.md", servesFiles: true)
+        case .router: Info(milestone: 8, teaches: "routes, middleware, gzip, CORS, auth, uploads",
+                           lesson: "lessons/08-router.md", servesFiles: true)
         }
     }
 }

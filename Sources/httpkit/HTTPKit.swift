@@ -25,7 +25,7 @@ struct HTTPKit: ParsableCommand {
         version: version,
         subcommands: [
             Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
-            ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self,
+            ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self, KeepAliveCommand.self, RouterCommand.self,
             BenchCommand.self, StagesCommand.self, VersionCommand.self,
         ]
     )

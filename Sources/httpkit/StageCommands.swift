@@ -25,9 +25,47 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var server: ServerOptions
     @OptionGroup(title: "threads stage") var threads: ThreadOptions
-    @OptionGroup(title: "eventloop stage") var eventLoop: PollerOptions
+    @OptionGroup(title: "eventloop, keepalive and router stages") var eventLoop: PollerOptions
+    @OptionGroup(title: "keepalive and router stages") var keepAlive: KeepAliveOptions
+    @OptionGroup(title: "router stage") var router: RouterOptions
 
-    func run() throws { try StageRunner.run(stage, server, threads: threads, poller: eventLoop) }
+    func run() throws {
+        try StageRunner.run(stage, server, threads: threads, poller: eventLoop, keepAlive: keepAlive, router: router)
+    }
+}
+
+struct KeepAliveOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Event loops sharing the port with SO_REUSEPORT (one per core is typical).", valueName: "n"))
+    var workers = 1
+
+    @Option(help: ArgumentHelp("Seconds an idle kept-alive connection stays open between requests.", valueName: "seconds"))
+    var idleTimeout = 30.0
+
+    @Option(help: ArgumentHelp("Requests served on one connection before it closes (0: no limit).", valueName: "n"))
+    var maxRequests = 1000
+
+    func validate() throws {
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be more than 0 seconds") }
+        guard maxRequests >= 0 else { throw ValidationError("--max-requests must be 0 (no limit) or more") }
+    }
+}
+
+struct RouterOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The folder GET /files/NAME serves and POST /files/NAME writes to.", valueName: "dir"))
+    var directory: String?
+
+    @Option(help: ArgumentHelp("Where the access log goes: - (stdout), a file path, or off.", valueName: "dest"))
+    var accessLog = "-"
+
+    @Option(help: ArgumentHelp("The user:password that GET /admin requires (HTTP Basic auth).", valueName: "user:password"))
+    var auth = "learner:httpkit"
+
+    func validate() throws {
+        guard auth.contains(":"), !auth.hasPrefix(":") else {
+            throw ValidationError("--auth must be USER:PASSWORD, such as learner:httpkit")
+        }
+    }
 }
 
 struct ThreadOptions: ParsableArguments {
@@ -76,6 +114,47 @@ struct StaticCommand: ParsableCommand {
     func run() throws { try StageRunner.run(.static, server) }
 }
 
+struct KeepAliveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keepalive",
+        abstract: "Stage 7: persistent connections, pipelining and chunked bodies on the event loop.",
+        discussion: """
+        Examples:
+          httpkit keepalive
+          httpkit keepalive --workers 2 --idle-timeout 5
+          curl -v http://127.0.0.1:8080/ --next http://127.0.0.1:8080/hello.txt   (curl reuses the connection)
+        """
+    )
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var eventLoop: PollerOptions
+    @OptionGroup var keepAlive: KeepAliveOptions
+    func run() throws { try StageRunner.run(.keepalive, server, poller: eventLoop, keepAlive: keepAlive) }
+}
+
+struct RouterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "router",
+        abstract: "Stage 8: routes, middleware (access log, CORS, gzip, Basic auth), uploads, static files.",
+        discussion: """
+        Routes: GET /echo/:text, GET /user-agent, GET /users/:id, POST /api/echo (JSON),
+        GET /admin (Basic auth), GET /chunked/:count, GET and POST /files/:name (with --directory),
+        and every other path from --root.
+
+        Examples:
+          httpkit router --directory /tmp/files
+          curl http://127.0.0.1:8080/echo/hello
+          curl --compressed -v http://127.0.0.1:8080/
+          curl -u learner:httpkit http://127.0.0.1:8080/admin
+          curl --data-binary @photo.jpg http://127.0.0.1:8080/files/photo.jpg
+        """
+    )
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var eventLoop: PollerOptions
+    @OptionGroup var keepAlive: KeepAliveOptions
+    @OptionGroup var router: RouterOptions
+    func run() throws { try StageRunner.run(.router, server, poller: eventLoop, keepAlive: keepAlive, router: router) }
+}
+
 struct ForkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fork",
@@ -111,10 +190,27 @@ struct EventLoopCommand: ParsableCommand {
 /// Starts a stage and turns the failures a user can fix into sentences that say how.
 enum StageRunner {
     static func run(_ stage: StageName, _ options: ServerOptions, threads: ThreadOptions? = nil,
-                    poller: PollerOptions? = nil) throws {
+                    poller: PollerOptions? = nil, keepAlive: KeepAliveOptions? = nil, router: RouterOptions? = nil) throws {
         var configuration = try options.configuration(for: stage)
         if let threads { configuration.maxThreads = threads.maxThreads }
         if let poller { configuration.poller = poller.poller }
+        if let keepAlive {
+            configuration.workers = keepAlive.workers
+            configuration.idleTimeout = keepAlive.idleTimeout
+            configuration.maxRequestsPerConnection = keepAlive.maxRequests
+        }
+        if let router {
+            if let directory = router.directory {
+                guard (try? DocumentRoot(directory)) != nil else {
+                    throw CLIError(message: "--directory \(directory): not a readable directory. Create it first (mkdir -p \(directory)) or point --directory elsewhere.")
+                }
+                configuration.filesDirectory = directory
+            }
+            configuration.accessLog = router.accessLog == "off" ? nil : router.accessLog
+            let credentials = router.auth.split(separator: ":", maxSplits: 1).map(String.init)
+            configuration.basicAuthUser = credentials[0]
+            configuration.basicAuthPassword = credentials.count > 1 ? credentials[1] : ""
+        }
         do throws(SystemError) {
             switch stage {
             case .echo: try EchoStage(configuration).run()
@@ -123,6 +219,8 @@ enum StageRunner {
             case .fork: try ForkStage(configuration, root: configuration.root!).run()
             case .threads: try ThreadsStage(configuration, root: configuration.root!).run()
             case .eventloop: try EventLoopStage(configuration, root: configuration.root!).run()
+            case .keepalive: try KeepAliveStage(configuration, root: configuration.root!).run()
+            case .router: try RouterStage(configuration, root: configuration.root!).run()
             }
         } catch {
             throw explain(error, options)
@@ -135,6 +233,8 @@ enum StageRunner {
             return CLIError(message: "port \(options.port) on \(options.host) is already in use (\(error)). Stop the other server, or choose another port with --port (0 picks a free one).")
         case EACCES where options.port < 1024:
             return CLIError(message: "port \(options.port) needs root privileges (\(error)). Use a port of 1024 or more with --port.")
+        case _ where error.call.hasPrefix("open("):
+            return CLIError(message: "cannot open the access log: \(error). Pass --access-log with a writable path, - for stdout, or off.")
         case EADDRNOTAVAIL:
             return CLIError(message: "cannot listen on --host \(options.host): no such local address (\(error)). Try 127.0.0.1 or 0.0.0.0.")
         default:

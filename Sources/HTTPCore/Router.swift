@@ -1,0 +1,138 @@
+/// A request on its way through the router: the request, and the values the route pattern captured.
+public struct RoutedRequest: Sendable {
+    public var request: HTTPRequest
+    /// `:name` segments by name (percent-decoded), and `*` as the rest of the path.
+    public var parameters: [String: String]
+
+    public init(_ request: HTTPRequest, parameters: [String: String] = [:]) {
+        self.request = request
+        self.parameters = parameters
+    }
+
+    public subscript(parameter name: String) -> String? { parameters[name] }
+}
+
+public typealias RouteHandler = @Sendable (RoutedRequest) -> HTTPResponse
+
+/// Something wrapped around a handler: it may change the request, answer on its own, or change the
+/// response that `next` returns (Express-style middleware).
+public typealias Middleware = @Sendable (RoutedRequest, _ next: RouteHandler) -> HTTPResponse
+
+/// Wraps `handler` in `middleware`, the first one outermost: `chain([log, gzip], router)` runs log,
+/// then gzip, then the router, and the response comes back out through gzip, then log.
+public func chain(_ middleware: [Middleware], _ handler: @escaping RouteHandler) -> RouteHandler {
+    middleware.reversed().reduce(handler) { next, outer in
+        { request in outer(request, next) }
+    }
+}
+
+/// A route pattern: `/users/:id` (a named segment), `/static/*` (the rest of the path), literal segments.
+public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
+    enum Segment: Sendable, Hashable {
+        case literal(String)
+        case parameter(String)
+        case rest
+    }
+
+    let segments: [Segment]
+    public let description: String
+
+    public init(_ pattern: String) {
+        description = pattern
+        let parts = pattern.split(separator: "/").map(String.init)
+        segments = parts.enumerated().map { index, part in
+            if part == "*" {
+                precondition(index == parts.count - 1, "'*' must be the last segment of \(pattern)")
+                return .rest
+            }
+            return part.hasPrefix(":") ? .parameter(String(part.dropFirst())) : .literal(part)
+        }
+    }
+
+    /// The captured parameters if `path` (decoded segments) matches.
+    func match(_ path: [String]) -> [String: String]? {
+        var parameters: [String: String] = [:]
+        for (index, segment) in segments.enumerated() {
+            switch segment {
+            case .rest:
+                parameters["*"] = path[index...].joined(separator: "/")
+                return parameters
+            case .literal(let text):
+                guard index < path.count, path[index] == text else { return nil }
+            case .parameter(let name):
+                guard index < path.count else { return nil }
+                parameters[name] = path[index]
+            }
+        }
+        return path.count == segments.count ? parameters : nil
+    }
+}
+
+/// Maps (method, path) to a handler. No path matches: 404. The path matches but not the method: 405 with
+/// `Allow`. HEAD is served by the GET handler; the serializer then drops the body.
+public struct Router: Sendable {
+    struct Route: Sendable {
+        let method: String
+        let pattern: RoutePattern
+        let handler: RouteHandler
+    }
+
+    public enum Match {
+        case found(RouteHandler, RoutedRequest)
+        case methodNotAllowed(allow: [String])
+        case notFound
+    }
+
+    private var routes: [Route] = []
+    /// Answers requests no route matches (for example the static files); nil gives a plain 404.
+    public var fallback: RouteHandler?
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping RouteHandler) {
+        routes.append(Route(method: method, pattern: RoutePattern(pattern), handler: handler))
+    }
+
+    public mutating func get(_ pattern: String, _ handler: @escaping RouteHandler) { add("GET", pattern, handler) }
+    public mutating func post(_ pattern: String, _ handler: @escaping RouteHandler) { add("POST", pattern, handler) }
+
+    /// The routes as a table for people: `GET /users/:id`, in the order they are tried.
+    public var table: [String] { routes.map { "\($0.method) \($0.pattern)" } }
+
+    public func match(_ request: HTTPRequest) throws(RequestError) -> Match {
+        let segments = try URLPath.normalize(request.path).segments
+        var allowed: [String] = []
+        for route in routes {
+            guard let parameters = route.pattern.match(segments) else { continue }
+            if route.method == request.method || (request.method == "HEAD" && route.method == "GET") {
+                return .found(route.handler, RoutedRequest(request, parameters: parameters))
+            }
+            allowed.append(route.method)
+        }
+        if allowed.isEmpty { return .notFound }
+        if allowed.contains("GET") { allowed.append("HEAD") }
+        return .methodNotAllowed(allow: Array(Set(allowed)).sorted())
+    }
+
+    /// The router as a handler.
+    public func handle(_ routed: RoutedRequest) -> HTTPResponse {
+        let request = routed.request
+        do {
+            switch try match(request) {
+            case .found(let handler, var matched):
+                // Keep what middleware learned about the request (an authenticated user, say).
+                matched.parameters.merge(routed.parameters) { fromPattern, _ in fromPattern }
+                return handler(matched)
+            case .methodNotAllowed(let allow):
+                var response = HTTPResponse.text(.methodNotAllowed,
+                    "405 Method Not Allowed: \(request.method) is not allowed on \(request.path); allowed: \(allow.joined(separator: ", "))\n")
+                response.headers.set("Allow", allow.joined(separator: ", "))
+                return response
+            case .notFound:
+                return fallback?(routed) ?? .text(.notFound, "404 Not Found: no route for \(request.path)\n")
+            }
+        } catch {
+            return .error(error)
+        }
+    }
+}

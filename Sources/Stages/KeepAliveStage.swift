@@ -1,0 +1,41 @@
+// ┌────────────────────────────────────────────────────────────────────────────────────────────┐
+// │ Stage 7 · keepalive — persistent connections on the event loop                                │
+// │                                                                                            │
+// │ Changed since eventloop: one switch and three timers. Options.keepAlive = true makes        │
+// │ EventLoop.answer keep the connection after a response when the client wants it (HTTP/1.1    │
+// │ unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`), and the parser's  │
+// │ leftover bytes — pipelined requests — are answered in order right after. The timers:        │
+// │ --header-timeout (a head must arrive within it), --idle-timeout (between requests),          │
+// │ --max-requests (per connection). --workers N runs N loops on one port with SO_REUSEPORT.    │
+// │ Bodies of unknown length go out chunked (HTTP/1.1) or until close (HTTP/1.0).               │
+// │ The request handling is still static's: StaticFileHandler.                                  │
+// └────────────────────────────────────────────────────────────────────────────────────────────┘
+import HTTPCore
+import Sockets
+
+/// Serves the document root with persistent connections, pipelining and N event loops.
+public struct KeepAliveStage: Sendable {
+    public let configuration: ServerConfiguration
+    let files: StaticFileHandler
+
+    public init(_ configuration: ServerConfiguration, root: DocumentRoot) {
+        var configuration = configuration
+        configuration.root = root
+        self.configuration = configuration
+        self.files = StaticFileHandler(root: root)
+    }
+
+    public func run() throws(SystemError) {
+        var options = EventLoop.Options()
+        options.keepAlive = true
+        options.headerTimeout = configuration.headerTimeout
+        options.idleTimeout = configuration.idleTimeout
+        options.maxRequestsPerConnection = configuration.maxRequestsPerConnection
+        options.limits = configuration.limits
+        let files = self.files, poller = configuration.poller, loopOptions = options
+        try Workers.run("keepalive", configuration) { listener, wakeFD throws(SystemError) in
+            EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wakeFD: wakeFD,
+                      handler: { files.respond(to: $0) })
+        }
+    }
+}

@@ -1,0 +1,190 @@
+// ┌────────────────────────────────────────────────────────────────────────────────────────────┐
+// │ Stage 8 · router — routes, middleware, gzip, uploads                                          │
+// │                                                                                            │
+// │ Changed since keepalive: the handler is no longer "serve a file". A Router maps (method,   │
+// │ path pattern) to handlers — literal segments, `:name` parameters, a trailing `*` — with 404 │
+// │ when no path matches and 405 + Allow when only the method is wrong. Middleware wraps the    │
+// │ router like layers of an onion, and their order is the list in `application` below: the     │
+// │ access log sees the final status, CORS and gzip change the response on its way out, Basic   │
+// │ auth guards /admin. POST /files/:name streams the body to disk as it arrives (FileUpload).  │
+// │ Everything else falls through to the static files, gzipped when the client accepts it.     │
+// └────────────────────────────────────────────────────────────────────────────────────────────┘
+import HTTPCore
+import Sockets
+
+/// The full server: built-in routes, middleware, static files, uploads, keep-alive, N workers.
+public struct RouterStage: Sendable {
+    public let configuration: ServerConfiguration
+    let files: StaticFileHandler
+
+    public init(_ configuration: ServerConfiguration, root: DocumentRoot) {
+        var configuration = configuration
+        configuration.root = root
+        self.configuration = configuration
+        self.files = StaticFileHandler(root: root)
+    }
+
+    /// The routing table, in the order routes are tried.
+    public func routes() -> Router {
+        var router = Router()
+        router.get("/echo/:text") { .text(.ok, $0[parameter: "text"] ?? "") }
+        router.get("/user-agent") { .text(.ok, $0.request.headers["User-Agent"] ?? "") }
+        router.get("/users/:id", Self.user)
+        router.post("/api/echo", Self.echoJSON)
+        router.get("/admin") { .text(.ok, "Welcome, \($0[parameter: "user"] ?? "?"). This page needs Basic auth.\n") }
+        router.get("/chunked/:count", Self.chunkedLines)
+        let directory = configuration.filesDirectory
+        router.get("/files/:name") { Self.download($0[parameter: "name"] ?? "", from: directory) }
+        router.post("/files/:name") { Self.upload($0, into: directory) }
+        let files = self.files
+        router.fallback = { files.respond(to: $0.request) }
+        return router
+    }
+
+    /// The middleware, outermost first: a request passes through them top to bottom on its way to the
+    /// router, and the response comes back out bottom to top.
+    public func middleware(log: AccessLog?) -> [Middleware] {
+        var layers: [Middleware] = []
+        if let log { layers.append(Middlewares.accessLog(log)) }   // sees the final status and size
+        layers += [
+            Middlewares.cors(),                                     // adds Access-Control-Allow-Origin
+            Middlewares.gzip(),                                     // compresses what the router returns
+            Middlewares.basicAuth(protecting: "/admin", user: configuration.basicAuthUser,
+                                  password: configuration.basicAuthPassword),
+        ]
+        return layers
+    }
+
+    public func run() throws(SystemError) {
+        let log = try configuration.accessLog.map { destination throws(SystemError) in try AccessLog(destination: destination) }
+        let layers = middleware(log: log)
+        let app = chain(layers, routes().handle)
+        let directory = configuration.filesDirectory
+        // Uploads to /files/:name stream to disk; their response still goes out through the middleware.
+        let uploads: BodyConsumerFactory = { head in
+            guard head.method == "POST", let directory, let name = Self.fileName(in: head.path) else { return nil }
+            return ResponseThroughMiddleware(FileUpload(directory: directory, name: name), request: head, layers: layers)
+        }
+        var options = EventLoop.Options()
+        options.keepAlive = true
+        options.headerTimeout = configuration.headerTimeout
+        options.idleTimeout = configuration.idleTimeout
+        options.maxRequestsPerConnection = configuration.maxRequestsPerConnection
+        options.limits = configuration.limits
+        options.recordsRemoteAddress = log != nil
+        if let log {
+            options.onTick = { log.flushIfStale() }
+        }
+        let loopOptions = options, poller = configuration.poller
+        defer { log?.flush() }
+        try Workers.run("router", configuration) { listener, wakeFD throws(SystemError) in
+            EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wakeFD: wakeFD,
+                      bodyConsumers: uploads, handler: { app(RoutedRequest($0)) })
+        }
+    }
+
+    // MARK: - Handlers
+
+    static let users = ["1": "Ada Lovelace", "2": "Alan Turing", "3": "Grace Hopper", "4": "Edsger Dijkstra"]
+
+    /// `GET /users/:id` → `{"id": "1", "name": "Ada Lovelace"}`; ids not in the table get a generated name.
+    static func user(_ routed: RoutedRequest) -> HTTPResponse {
+        let id = routed[parameter: "id"] ?? ""
+        let name = users[id] ?? "User \(id)"
+        let json = "{\"id\": \(JSONValidator.quote(id)), \"name\": \(JSONValidator.quote(name))}\n"
+        return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: .bytes(Array(json.utf8)))
+    }
+
+    /// `POST /api/echo` → the JSON it was sent; 400 with the position and reason when it is not JSON.
+    static func echoJSON(_ routed: RoutedRequest) -> HTTPResponse {
+        let body = routed.request.body
+        do {
+            try JSONValidator.validate(body)
+        } catch {
+            return .text(.badRequest, "400 Bad Request: \(error)\n")
+        }
+        return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: .bytes(body))
+    }
+
+    /// `GET /chunked/:count` → `count` lines produced one at a time: a body whose length is not known
+    /// when the head goes out, so it is sent chunked (HTTP/1.1) or until close (HTTP/1.0).
+    static func chunkedLines(_ routed: RoutedRequest) -> HTTPResponse {
+        guard let count = Int(routed[parameter: "count"] ?? ""), (0...100_000).contains(count) else {
+            return .text(.badRequest, "400 Bad Request: /chunked/N needs N between 0 and 100000\n")
+        }
+        let body = StreamedBody("\(count) lines") { LineStream(count: count) }
+        return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .stream(body))
+    }
+
+    /// `GET /files/:name` → the file from --directory as application/octet-stream, 404 if absent.
+    static func download(_ name: String, from directory: String?) -> HTTPResponse {
+        guard let directory else {
+            return .text(.notFound, "404 Not Found: start the router with --directory DIR to serve /files/\n")
+        }
+        guard FileUpload.isSafeName(name), let root = try? DocumentRoot(directory) else {
+            return .text(.notFound, "404 Not Found: no file named '\(name)'\n")
+        }
+        switch root.resolve([name]) {
+        case .file(let path, let size):
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"], body: .file(path: path, length: size))
+        case .forbidden(let reason):
+            return .text(.forbidden, "403 Forbidden: \(reason)\n")
+        default:
+            return .text(.notFound, "404 Not Found: no file named '\(name)'\n")
+        }
+    }
+
+    /// `POST /files/:name` when the body was collected in memory (uploads normally stream through
+    /// FileUpload; this is the same write for a body that is already here).
+    static func upload(_ routed: RoutedRequest, into directory: String?) -> HTTPResponse {
+        guard let directory else {
+            return .text(.notFound, "404 Not Found: start the router with --directory DIR to accept uploads\n")
+        }
+        let upload = FileUpload(directory: directory, name: routed[parameter: "name"] ?? "")
+        upload.consume(routed.request.body)
+        return upload.finish()
+    }
+
+    /// The decoded `name` of a `/files/:name` path, or nil.
+    static func fileName(in path: String) -> String? {
+        guard let segments = try? URLPath.normalize(path).segments, segments.count == 2, segments[0] == "files" else { return nil }
+        return segments[1]
+    }
+}
+
+/// Lines produced one by one, for the chunked-encoding demonstration route.
+final class LineStream: BodyStream {
+    private let count: Int
+    private var line = 0
+
+    init(count: Int) { self.count = count }
+
+    func next() throws -> [UInt8]? {
+        guard line < count else { return nil }
+        line += 1
+        return Array("line \(line) of \(count)\n".utf8)
+    }
+
+    func close() {}
+}
+
+/// A body consumer whose final response passes through the middleware, like any other response.
+final class ResponseThroughMiddleware: BodyConsumer {
+    private let inner: any BodyConsumer
+    private let request: HTTPRequest
+    private let layers: [Middleware]
+
+    init(_ inner: any BodyConsumer, request: HTTPRequest, layers: [Middleware]) {
+        self.inner = inner
+        self.request = request
+        self.layers = layers
+    }
+
+    func consume(_ bytes: [UInt8]) { inner.consume(bytes) }
+    func abort() { inner.abort() }
+
+    func finish() -> HTTPResponse {
+        let response = inner.finish()
+        return chain(layers, { _ in response })(RoutedRequest(request))
+    }
+}

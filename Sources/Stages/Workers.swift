@@ -1,0 +1,39 @@
+import HTTPCore
+import Sockets
+
+/// Runs `workers` event loops, each on its own thread with its own listening socket bound to the same
+/// port with SO_REUSEPORT: the kernel spreads new connections across them, so the server uses every
+/// core without the loops sharing anything but the handler.
+enum Workers {
+    static func run(_ stage: String, _ configuration: ServerConfiguration,
+                    makeLoop: @escaping @Sendable (_ listener: Socket, _ wakeFD: Int32) throws(SystemError) -> EventLoop) throws(SystemError) {
+        Processes.raiseOpenFileLimit()
+        let count = max(1, configuration.workers)
+        let first = try Listener.open(stage, configuration, reusePort: count > 1, announce: false)
+        var shared = configuration
+        shared.port = try first.localAddress().port
+        var listeners = [first]
+        for _ in 1..<count {
+            listeners.append(try Listener.open(stage, shared, reusePort: true, announce: false))
+        }
+        let wakeFD = try makeStopWakePipe()
+        var line = Listener.startupLine(stage, host: configuration.host, port: shared.port, root: configuration.root)
+        if count > 1 { line += " with \(count) workers" }
+        Console.out(line)
+        let finished = AtomicCounter()
+        for listener in listeners.dropFirst() {
+            try Threads.spawnDetached(stackSize: 1 << 20) {
+                do {
+                    try makeLoop(listener, wakeFD).run()
+                } catch {
+                    Console.error("worker: \(error)")
+                }
+                finished.add(1)
+            }
+        }
+        try makeLoop(first, wakeFD).run()
+        // Let the other loops notice the stop and close their connections.
+        let deadline = Processes.monotonicSeconds() + 2
+        while finished.current < count - 1 && Processes.monotonicSeconds() < deadline { Processes.sleep(milliseconds: 5) }
+    }
+}
