@@ -8,7 +8,8 @@ public enum ContentCoding: Sendable, Hashable {
 
     /// Chooses between gzip and identity for the `Accept-Encoding` values of a request.
     /// - No header: identity (a client that says nothing may not understand gzip).
-    /// - gzip (or x-gzip) with q > 0, or `*` with q > 0 and no explicit gzip entry: gzip.
+    /// - gzip (or x-gzip) with q > 0, or `*` with q > 0 and no explicit gzip entry: gzip, unless
+    ///   `identity` is listed with a higher q.
     /// - Otherwise identity, unless identity was refused by `identity;q=0` or by `*;q=0` without an
     ///   identity entry, in which case nothing is acceptable.
     public static func negotiate(_ acceptEncoding: [String]) -> ContentCoding {
@@ -30,9 +31,10 @@ public enum ContentCoding: Sendable, Hashable {
             }
         }
         let gzipQuality = gzip ?? star ?? 0
+        // identity is acceptable unless refused, but only an explicit, higher q makes it preferred.
         let identityQuality = identity ?? (star == 0 ? 0 : 1)
-        if gzipQuality > 0 && gzipQuality >= identityQuality { return .gzip }
+        if gzipQuality > 0 && gzipQuality >= (identity ?? 0) { return .gzip }
         if identityQuality > 0 { return .identity }
-        return gzipQuality > 0 ? .gzip : .notAcceptable
+        return .notAcceptable
     }
 }

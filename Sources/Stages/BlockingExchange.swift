@@ -120,6 +120,20 @@ public enum BlockingExchange {
         if framing == .chunked { try client.writeAll(ChunkedEncoder.lastChunk) }
     }
 
+    /// After an error response: shut down our side and read what the client still sends (for up to a
+    /// second or 1 MB), so its unread bytes do not make the kernel reset the connection before the
+    /// client has read the answer.
+    static func lingeringClose(_ client: Socket) {
+        client.shutdownWrite()
+        try? client.setReceiveTimeout(seconds: 1)
+        let deadline = Processes.monotonicSeconds() + 1
+        var discarded = 0
+        while discarded < 1 << 20, Processes.monotonicSeconds() < deadline,
+              let bytes = try? client.read(maxBytes: 64 * 1024), !bytes.isEmpty {
+            discarded += bytes.count
+        }
+    }
+
     /// Reads one request and answers it with `respond`, then returns: the whole life of a connection in
     /// the iterative stages. Protocol errors get their status and reason; a silent client gets 408.
     public static func serveOne(_ client: Socket, configuration: ServerConfiguration,
@@ -132,6 +146,7 @@ public enum BlockingExchange {
             try send(respond(request), to: client, for: request)
         case .refused(let error):
             try send(.error(error), to: client, for: nil)
+            lingeringClose(client)
         case .timedOut:
             try send(.error(RequestError(.requestTimeout, "the request head did not arrive within \(configuration.headerTimeout) s")),
                      to: client, for: nil)

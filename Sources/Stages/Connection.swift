@@ -7,8 +7,12 @@ import Sockets
 ///     reading ──(a whole request parsed)──▶ writing ──(everything sent)──┬─▶ reading (keep-alive)
 ///        │                                                               └─▶ closed
 ///        └──(peer closed, timeout, protocol error)─────────────────────────▶ closed
+///
+/// After an error response the connection lingers: our side is shut down and what the client still
+/// sends is read and thrown away for a moment, so that its unread bytes do not make the kernel reset
+/// the connection (RST) before the client has read our answer.
 final class Connection {
-    enum State { case reading, writing, closed }
+    enum State { case reading, writing, lingering, closed }
 
     let socket: Socket
     var parser: RequestParser
@@ -18,6 +22,9 @@ final class Connection {
     var interest: Interest = .read
     /// Close once the output is sent (Connection: close, an error, or the last allowed request).
     var closeAfterWrite = false
+    /// Linger (drain the client's remaining bytes) before closing: set for error responses.
+    var lingerBeforeClose = false
+    var bytesDiscarded = 0
     /// The client shut down its sending side: answer what it sent, then close.
     var peerClosed = false
     var requestsServed = 0

@@ -82,7 +82,10 @@ public final class EventLoop {
                     acceptPending(now: now)
                 } else if let connection = connections[event.fd] {
                     if event.writable && connection.state == .writing { flush(connection, now: now) }
-                    if (event.readable || event.hangup) && connection.state == .reading { read(connection, now: now) }
+                    if event.readable || event.hangup {
+                        if connection.state == .reading { read(connection, now: now) }
+                        else if connection.state == .lingering { drain(connection) }
+                    }
                 }
             }
             if now - lastSweep >= 0.1 {
@@ -192,6 +195,7 @@ public final class EventLoop {
                 event = next
             } catch {
                 abortUpload(connection)
+                connection.lingerBeforeClose = true
                 queue(.error(error), for: nil, on: connection, keepAlive: false)
                 break
             }
@@ -288,6 +292,13 @@ public final class EventLoop {
             setInterest(connection, .write) // the send buffer is full: wait until the client reads
             return
         }
+        if connection.closeAfterWrite && connection.lingerBeforeClose && !connection.peerClosed {
+            connection.socket.shutdownWrite()
+            connection.state = .lingering
+            connection.deadline = now + 2
+            setInterest(connection, .read)
+            return
+        }
         if connection.closeAfterWrite || connection.peerClosed && !connection.parser.isMidRequest {
             close(connection)
             return
@@ -299,6 +310,23 @@ public final class EventLoop {
         setInterest(connection, .read)
         if !connection.parser.unconsumedBytes.isEmpty {
             process(connection, now: now) // pipelined requests already buffered
+        }
+    }
+
+    /// Reads and discards what a client still sends after our error response, until it closes, 1 MB
+    /// has been thrown away, or the 2-second deadline passes (closeExpired).
+    private func drain(_ connection: Connection) {
+        let result = try? readBuffer.withUnsafeMutableBytes { buffer in
+            Result { () throws(SystemError) in try connection.socket.read(into: buffer) }
+        }.get()
+        switch result {
+        case .wouldBlock?:
+            return
+        case .done(let count)? where count > 0:
+            connection.bytesDiscarded += count
+            if connection.bytesDiscarded > 1 << 20 { close(connection) }
+        default:
+            close(connection)
         }
     }
 
