@@ -43,7 +43,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], exclude: ["Golden"]),
         .testTarget(name: "LiveTests", dependencies: ["httpkit", "Sockets", "HTTPCore"]),
     ],
     swiftLanguageModes: [.v6]
