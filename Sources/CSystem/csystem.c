@@ -86,3 +86,26 @@ void httpkit_set_parent_death_signal(int sig) {
 void httpkit_default_signals(void) {
     signal(SIGCHLD, SIG_DFL);
 }
+
+static volatile sig_atomic_t interrupted = 0;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+void httpkit_install_interrupt_flag(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    sigaction(SIGINT, &action, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int httpkit_take_interrupt(void) {
+    int was = interrupted;
+    interrupted = 0;
+    return was;
+}

@@ -17,3 +17,11 @@ public enum StopSignal {
     /// Makes the handler also write a byte to `fd`, to wake an event loop blocked in poll or epoll_wait.
     public static func wake(_ fd: Int32) { httpkit_set_stop_wake_fd(fd) }
 }
+
+/// SIGINT as a flag for interactive tools (the REPL): Ctrl-C abandons what is being typed or waited for
+/// instead of ending the process.
+public enum Interrupts {
+    public static func install() { httpkit_install_interrupt_flag() }
+    /// Whether Ctrl-C was pressed since the last call.
+    public static func take() -> Bool { httpkit_take_interrupt() != 0 }
+}

@@ -26,7 +26,7 @@ struct HTTPKit: ParsableCommand {
         subcommands: [
             Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
             ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self, KeepAliveCommand.self, RouterCommand.self,
-            BenchCommand.self, DumpCommand.self, StagesCommand.self, VersionCommand.self,
+            BenchCommand.self, DumpCommand.self, ReplCommand.self, StagesCommand.self, VersionCommand.self,
         ]
     )
 

@@ -36,4 +36,9 @@ static inline void httpkit_fd_zero(fd_set *set) { FD_ZERO(set); }
 static inline void httpkit_fd_set(int fd, fd_set *set) { FD_SET(fd, set); }
 static inline int httpkit_fd_isset(int fd, fd_set *set) { return FD_ISSET(fd, set); }
 static inline int httpkit_fd_setsize(void) { return FD_SETSIZE; }
+/// A SIGINT handler for interactive tools: records the interrupt (without SA_RESTART, so a blocking
+/// read returns EINTR) and nothing else.
+void httpkit_install_interrupt_flag(void);
+/// Returns whether SIGINT arrived since the last call, and clears it.
+int httpkit_take_interrupt(void);
 #endif

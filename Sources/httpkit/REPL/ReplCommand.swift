@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import HTTPCore
+import Sockets
+
+/// `httpkit repl [HOST:PORT]`.
+struct ReplCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "Send requests by hand and see every byte that went out and came back, annotated.",
+        discussion: """
+        On a terminal: line editing, history (~/.httpkit_history), tab completion. From a pipe or with
+        --script: the same output without prompt or colour, each input line echoed after '» '.
+
+        Examples:
+          httpkit repl                          to 127.0.0.1:8080
+          httpkit repl 127.0.0.1:9000
+          printf 'get /hello.txt\\nget /\\n' | httpkit repl
+          httpkit repl --script lesson.repl --compact
+        Inside, :help lists the commands.
+        """
+    )
+
+    @Argument(help: "The server, HOST:PORT (default 127.0.0.1:8080).")
+    var target = "127.0.0.1:8080"
+
+    @Option(help: ArgumentHelp("Read commands from this file instead of the terminal.", valueName: "file"))
+    var script: String?
+
+    @Flag(help: "Start with compact dumps (one line per element).")
+    var compact = false
+
+    @Flag(help: "Draw CR and LF as '.' instead of ␍ ␊.")
+    var ascii = false
+
+    @Flag(help: "Leave response times out of the output (for transcripts that must not change).")
+    var noTiming = false
+
+    @Option(help: ArgumentHelp("Colour: auto, always or never.", valueName: "when"))
+    var color: ColorChoice = .auto
+
+    @Option(help: ArgumentHelp("Seconds to wait for a response.", valueName: "seconds"))
+    var timeout = 3.0
+
+    func validate() throws {
+        guard ReplTarget(target) != nil else { throw ValidationError("'\(target)' is not HOST:PORT, such as 127.0.0.1:8080") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds") }
+    }
+
+    func run() throws {
+        let destination = ReplTarget(target)!
+        let interactive = script == nil && isatty(0) != 0
+        var settings = ReplSession.Settings()
+        settings.host = destination.host
+        settings.port = destination.port
+        settings.density = compact ? .compact : .full
+        settings.ascii = ascii
+        settings.color = interactive && color.enabled(for: 1)
+        settings.showTiming = !noTiming
+        settings.timeout = timeout
+        Interrupts.install()
+        let input: LineSource
+        if let script {
+            guard let handle = FileHandle(forReadingAtPath: script) else {
+                throw CLIError(message: "repl: cannot read --script \(script): no such readable file")
+            }
+            input = PlainLines(handle)
+        } else if interactive {
+            input = EditLineSource(commands: ReplSession.commands)
+        } else {
+            input = PlainLines(FileHandle.standardInput)
+        }
+        ReplSession(settings: settings, input: input, output: ReplOutput()).run()
+    }
+}
