@@ -102,6 +102,10 @@ void httpkit_install_interrupt_flag(void) {
     action.sa_flags = 0;
     sigaction(SIGINT, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
+    sigset_t unblock; // inherited masks may block SIGINT (see httpkit_install_stop_handlers)
+    sigemptyset(&unblock);
+    sigaddset(&unblock, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
 int httpkit_take_interrupt(void) {

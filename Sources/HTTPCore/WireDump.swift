@@ -99,7 +99,7 @@ public struct WireDump: Sendable {
     private func compactLine(_ element: Element, _ bytes: [UInt8]) -> String {
         let shown: String
         if element.isBody {
-            shown = "<\(element.range.count) bytes\(element.bodyDescription.map { " " + $0 } ?? "")>"
+            shown = "<\(bytesText(element.range.count))\(element.bodyDescription.map { " " + $0 } ?? "")>"
         } else {
             let slice = bytes[element.range]
             let text = slice.prefix(100).map(glyph).joined()
@@ -117,9 +117,9 @@ public struct WireDump: Sendable {
 
     private func summary(_ message: AnalyzedMessage) -> [String] {
         var lines: [String] = []
-        var text = "== \(message.kind == .request ? "request" : "response"): \(message.length) bytes"
+        var text = "== \(message.kind == .request ? "request" : "response"): \(bytesText(message.length))"
         if let body = message.body {
-            text += "; body: \(body.wireBytes) bytes"
+            text += "; body: \(bytesText(body.wireBytes))"
             if body.chunks > 0 { text += " in \(body.chunks) chunk\(body.chunks == 1 ? "" : "s") (+\(body.framingBytes) framing bytes)" }
             if let gzip = body.gzip {
                 switch gzip {
@@ -445,7 +445,7 @@ struct WireAnalyzer {
             return [header, deflate, trailer]
         }
         let description = gzipped ? "gzip data" : nil
-        return [Element(range: range, note: "\(label) (\(range.count) bytes\(gzipped ? ", gzip" : ""))", style: .body, isBody: true, bodyDescription: description)]
+        return [Element(range: range, note: "\(label) (\(bytesText(range.count))\(gzipped ? ", gzip" : ""))", style: .body, isBody: true, bodyDescription: description)]
     }
 
     /// The bytes after a chunked body broke: a receiver can no longer tell where anything ends.
@@ -509,7 +509,7 @@ struct WireAnalyzer {
                 }
                 break
             }
-            sizeElement.note = "chunk-size 0x\(hexDigits) = \(size) bytes" + (extensions.isEmpty ? "" : ", extensions '\(extensions)' ignored")
+            sizeElement.note = "chunk-size 0x\(hexDigits) = \(bytesText(size))" + (extensions.isEmpty ? "" : ", extensions '\(extensions)' ignored")
             elements.append(sizeElement)
             summary.chunks += 1
             let available = min(size, bytes.count - offset)
@@ -553,3 +553,6 @@ struct WireAnalyzer {
         return (elements, offset, summary)
     }
 }
+
+/// "1 byte", "2 bytes".
+func bytesText(_ count: Int) -> String { count == 1 ? "1 byte" : "\(count) bytes" }

@@ -200,7 +200,6 @@ func run(_ executable: String, _ arguments: [String], timeout: Double = 30, envi
     while process.isRunning && Date() < deadline { usleep(10_000) }
     if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
         throw TestFailure("\(executable) \(arguments) timed out after \(timeout) s")
     }
     let stdout = (try? String(contentsOfFile: out + ".out", encoding: .utf8)) ?? ""
@@ -232,4 +231,35 @@ final class TemporaryDirectory: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: path + "/" + name, contents: Data(text.utf8))
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Runs a short command with posix_spawn and waitpid, bypassing Foundation's Process (which, for a
+/// program that daemonizes like tmux, can miss the exit). Returns its exit status and stdout.
+@discardableResult
+func spawn(_ executable: String, _ arguments: [String], timeout: Double = 10) throws -> (status: Int32, stdout: String) {
+    let output = NSTemporaryDirectory() + "httpkit-spawn-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    guard status == 0 else { throw TestFailure("posix_spawn \(executable): \(status)") }
+    let deadline = Date().addingTimeInterval(timeout)
+    var exitStatus: Int32 = 0
+    while true {
+        let waited = waitpid(pid, &exitStatus, WNOHANG)
+        if waited == pid || (waited < 0 && errno == ECHILD) { break }
+        if Date() > deadline {
+            kill(pid, SIGKILL)
+            throw TestFailure("\(executable) \(arguments) timed out after \(timeout) s")
+        }
+        usleep(5_000)
+    }
+    let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    return ((exitStatus >> 8) & 0xFF, text)
 }
