@@ -42,6 +42,9 @@ public struct ChunkedDecoder: Sendable, Hashable {
                     }
                     return false
                 }
+                guard line.count <= Self.maxSizeLineBytes else {
+                    throw .badRequest("chunk-size line longer than \(Self.maxSizeLineBytes) bytes")
+                }
                 let size = try Self.parseChunkSize(buffer[line])
                 start = next
                 if size == 0 {

@@ -18,8 +18,9 @@ public struct HTTPResponse: Sendable, Hashable {
         return HTTPResponse(status: status, headers: all, body: .bytes(Array(text.utf8)))
     }
 
-    /// The answer to a request the parser refused: the status, and the reason in the body for a person.
-    /// The connection closes after it, because the byte stream can no longer be trusted.
+    /// An error response: the status, and the reason in the body for a person. When the parser refused the
+    /// request, the server closes the connection after it, because the byte stream can no longer be
+    /// trusted; a handler's error (a bad path, say) leaves the connection usable.
     public static func error(_ error: RequestError) -> HTTPResponse {
         text(error.status, "\(error.status.code) \(error.status.reason): \(error.reason)\n")
     }

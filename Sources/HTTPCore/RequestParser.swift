@@ -89,7 +89,8 @@ public struct RequestParser: Sendable {
     /// The head of a request whose body is still expected and whose client sent `Expect: 100-continue`
     /// and has not been answered yet: the server should send `100 Continue` (or a final status) now.
     public var requestAwaitingContinue: HTTPRequest? {
-        guard !continueSent, headers.contains("Expect", token: "100-continue") else { return nil }
+        // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request.
+        guard !continueSent, version == .http1_1, headers.contains("Expect", token: "100-continue") else { return nil }
         switch state {
         case .body, .chunked:
             return bodyBytesReceived == 0 ? HTTPRequest(method: method, target: target, version: version, headers: headers) : nil

@@ -27,6 +27,9 @@ public struct StaticFileHandler: Sendable {
         }
         switch resolution {
         case .file(let path, let size):
+            // `/index.html/` names a directory that does not exist; serving the file there would make
+            // its relative links resolve under /index.html/.
+            if request.path.hasSuffix("/") { return notFound(request) }
             return fileResponse(path: path, size: size)
         case .directory(let directory):
             guard request.path.hasSuffix("/") else {

@@ -148,7 +148,8 @@ public enum BlockingExchange {
             try send(.error(error), to: client, for: nil)
             lingeringClose(client)
         case .timedOut:
-            try send(.error(RequestError(.requestTimeout, "the request head did not arrive within \(configuration.headerTimeout) s")),
+            let what = parser.isReadingHead ? "the request head did not arrive within" : "the request body stopped arriving for"
+            try send(.error(RequestError(.requestTimeout, "\(what) \(Seconds.text(configuration.headerTimeout))")),
                      to: client, for: nil)
         case .closed:
             break

@@ -110,10 +110,10 @@ public final class EventLoop {
             } catch {
                 if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno) {
                     // Out of descriptors. The listener stays readable, so a level-triggered loop would spin
-                    // at 100% CPU retrying: stop watching it for 50 ms, keep serving the others.
-                    Console.error("\(error); pausing accept for 50 ms")
+                    // at 100% CPU retrying: stop watching it for 100 ms, keep serving the others.
+                    Console.error("\(error); pausing accept for 100 ms")
                     poller.remove(listener.fd)
-                    listenerPausedUntil = now + 0.05
+                    listenerPausedUntil = now + 0.1 // resumed by the next sweep, which runs every 100 ms
                 }
                 return
             }
@@ -345,8 +345,10 @@ public final class EventLoop {
     /// Closes connections past their deadline. A client still sending its head gets 408 first.
     private func closeExpired(now: Double) {
         for connection in connections.values where now >= connection.deadline {
-            if connection.state == .reading && connection.parser.isReadingHead {
-                let timeout = RequestError(.requestTimeout, "the request head did not arrive within \(options.headerTimeout) s")
+            if connection.state == .reading && connection.parser.isMidRequest {
+                let timeout = connection.parser.isReadingHead
+                    ? RequestError(.requestTimeout, "the request head did not arrive within \(Seconds.text(options.headerTimeout))")
+                    : RequestError(.requestTimeout, "the request body stopped arriving for \(Seconds.text(options.idleTimeout))")
                 var bytes = serializer.serialize(.error(timeout), requestMethod: "GET", keepAlive: false, date: dates.current())
                 _ = bytes.withUnsafeMutableBytes { try? connection.socket.write(UnsafeRawBufferPointer($0)) }
             }

@@ -33,7 +33,8 @@ public struct ForkStage: Sendable {
         Processes.installChildReaper()                   // pitfall 2: no zombies
         let serverPID = Processes.currentPID
         while !StopSignal.isRequested {
-            // pitfall 3: acceptNext returns nil for EINTR (a child exited) and we simply loop.
+            // pitfall 3: a child's exit interrupts accept() with EINTR; syscall() retries it (unless we
+            // are stopping, when acceptNext returns nil and the loop condition ends the loop).
             guard let client = Listener.acceptNext(listener) else { continue }
             let pid: Int32
             do {

@@ -64,7 +64,9 @@ public enum Middlewares {
     public static func basicAuth(protecting prefix: String, user: String, password: String, realm: String = "httpkit") -> Middleware {
         let expected = Array("\(user):\(password)".utf8)
         return { routed, next in
-            let path = routed.request.path
+            // Decide on the path the router will serve, not the raw one: `//admin`, `/%61dmin` and
+            // `/x/../admin` all route to /admin. A path that does not normalise is the router's 400.
+            guard let path = try? URLPath.normalize(routed.request.path).path else { return next(routed) }
             guard path == prefix || path.hasPrefix(prefix + "/") else { return next(routed) }
             let header = routed.request.headers["Authorization"] ?? ""
             let parts = header.split(separator: " ", maxSplits: 1)

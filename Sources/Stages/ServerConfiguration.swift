@@ -53,3 +53,10 @@ public enum PollerKind: String, Sendable, CaseIterable {
         #endif
     }
 }
+
+/// Seconds for messages: `10 s`, `0.5 s`.
+enum Seconds {
+    static func text(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+}

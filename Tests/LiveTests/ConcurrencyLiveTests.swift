@@ -228,7 +228,7 @@ struct BenchLiveTests {
         let result = try run(HTTPKitBinary.path, ["bench", "--compare", "static,threads,eventloop", "-n", "300", "-c", "20"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
-        #expect(lines.contains { $0.hasPrefix("stage") && $0.contains("peak RSS") && $0.contains("threads") })
+        #expect(lines.contains { $0.hasPrefix("stage") && $0.contains("peak PSS") && $0.contains("threads") })
         for stage in ["static", "threads", "eventloop"] {
             let row = lines.first { $0.hasPrefix(stage + " ") }?.split(separator: " ")
             #expect(row?.dropFirst().first == "300", "\(stage): \(result.stdout)")

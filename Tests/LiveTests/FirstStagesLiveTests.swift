@@ -153,6 +153,11 @@ struct StaticStageLiveTests {
         #expect(followed.stdout.contains("/docs/index.html"))
     }
 
+    @Test func aFileNamedAsADirectoryIs404() throws {
+        let response = try RawClient.exchange(port: server.port, "GET /hello.txt/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(response.status == 404)
+    }
+
     @Test func queryStringIgnoredForLookup() throws {
         let response = try RawClient.exchange(port: server.port, "GET /hello.txt?v=2 HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(response.status == 200)

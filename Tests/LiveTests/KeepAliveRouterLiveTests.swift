@@ -112,6 +112,19 @@ struct KeepAliveLiveTests {
         #expect(try readResponses(client, count: 1).first.map(bodyText) == "[]")
     }
 
+    @Test func http10ExpectationIsIgnored() throws {
+        let server = try ServerProcess(["router", "--access-log", "off"])
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        // RFC 9110 §10.1.1: no 100 Continue for HTTP/1.0; the final response comes once the body is sent.
+        try client.send("POST /api/echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        try client.send("{}")
+        let all = String(decoding: try client.readToEnd(), as: UTF8.self)
+        #expect(!all.contains("100 Continue"))
+        #expect(all.hasPrefix("HTTP/1.1 200 OK"))
+    }
+
     @Test func idleTimeoutAndMaxRequestsCloseTheConnection() throws {
         let server = try ServerProcess(["keepalive", "--idle-timeout", "0.5", "--max-requests", "2"])
         defer { server.stop() }
@@ -316,6 +329,12 @@ struct RouterLiveTests {
         #expect(try curl(["-s", "-w", "%{http_code}", "-o", "/dev/null", "-u", "learner:wrong", base + "/admin"]).stdout == "401")
         let with = try curl(["-s", "-u", "learner:httpkit", base + "/admin"])
         #expect(with.stdout.hasPrefix("Welcome, learner."))
+    }
+
+    @Test("paths that route to /admin are guarded too", arguments: ["//admin", "/%61dmin", "/x/../admin", "/./admin", "/admin/", "/admin?x=1"])
+    func basicAuthCannotBeBypassed(_ path: String) throws {
+        let response = try RawClient.exchange(port: server.port, "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(response.status == 401, "\(path) → \(response.status) \(response.text)")
     }
 
     @Test func cors() throws {

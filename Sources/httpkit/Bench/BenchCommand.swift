@@ -226,15 +226,26 @@ struct ServerStats {
         ServerStats(rssKB: max(rssKB, other.rssKB), processes: max(processes, other.processes), threads: max(threads, other.threads))
     }
 
+    /// The server's memory as PSS (proportional set size: a page shared by n processes counts 1/n to
+    /// each), so fork's children are not charged again for the parent's copy-on-write pages.
     static func sample(pid: Int32) -> ServerStats {
-        var stats = ServerStats(rssKB: ProcessStatus.field("VmRSS", pid: pid) ?? 0, processes: 1,
+        var stats = ServerStats(rssKB: proportionalKB(pid) ?? ProcessStatus.field("VmRSS", pid: pid) ?? 0, processes: 1,
                                 threads: ProcessStatus.field("Threads", pid: pid) ?? 0)
         for child in children(of: pid) {
-            stats.rssKB += ProcessStatus.field("VmRSS", pid: child) ?? 0
+            guard let threads = ProcessStatus.field("Threads", pid: child), let memory = proportionalKB(child) else { continue }
+            stats.rssKB += memory
             stats.processes += 1
-            stats.threads += ProcessStatus.field("Threads", pid: child) ?? 0
+            stats.threads += threads
         }
         return stats
+    }
+
+    static func proportionalKB(_ pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("Pss:") {
+            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        }
+        return nil
     }
 
     /// Children of `pid`, from /proc/PID/task/*/children (Linux).
@@ -257,7 +268,7 @@ enum Table {
     static func print(rows: [Row]) {
         var lines = [["stage", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "non-2xx"]]
         let withStats = rows.contains { $0.stats != nil }
-        if withStats { lines[0] += ["peak RSS", "procs", "threads"] }
+        if withStats { lines[0] += ["peak PSS", "procs", "threads"] }
         for row in rows {
             let r = row.result
             var line = [row.label, String(r.completed), r.requestsPerSecond.formatted(0),
