@@ -14,8 +14,13 @@ struct HTTPKit: ParsableCommand {
         commandName: "httpkit",
         abstract: "Build an HTTP/1.1 server from raw sockets, one milestone at a time.",
         discussion: """
-        Each milestone is a server you can run, read and poke at. Start with the first:
+        Each milestone is a server you can run, read and poke at. Start here:
 
+          httpkit                        (or httpkit learn) where you are, and what to do next
+          httpkit lesson 1               read a lesson in the terminal
+          httpkit check --stage echo     check a stage: httpkit's, or your own server with --target/--exec
+          httpkit repl                   send requests by hand and see every byte
+          httpkit doctor                 is this machine ready?
           httpkit stages                 the milestones in order, with their lessons
           httpkit echo                   stage 1: a TCP echo server (try: nc 127.0.0.1 8080)
           httpkit hello --port 0         stage 2: Hello, world! on a free port
@@ -24,10 +29,12 @@ struct HTTPKit: ParsableCommand {
         """,
         version: version,
         subcommands: [
+            LearnCommand.self, LessonsCommand.self, LessonCommand.self, NextCommand.self, CheckCommand.self, DoctorCommand.self,
             Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
             ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self, KeepAliveCommand.self, RouterCommand.self,
             BenchCommand.self, DumpCommand.self, ReplCommand.self, StagesCommand.self, VersionCommand.self,
-        ]
+        ],
+        defaultSubcommand: LearnCommand.self
     )
 
     /// Parses and runs, turning every failure into one line on stderr and a non-zero exit: a learner

@@ -65,6 +65,11 @@ enum BundledSite {
         if let override = getenv("HTTPKIT_WWW") {
             return String(cString: override)
         }
+        return locate(folder: "www", marker: "index.html")
+    }
+
+    /// A folder that ships with httpkit (`www`, `lessons`), holding `marker`.
+    static func locate(folder: String, marker: String) -> String? {
         var starts: [String] = []
         if let executable = executablePath() { starts.append(parent(executable)) }
         if let cwd = getcwd(nil, 0) {
@@ -74,8 +79,8 @@ enum BundledSite {
         for start in starts {
             var directory = start
             for _ in 0..<8 {
-                for candidate in [directory + "/www", directory + "/share/httpkit/www"]
-                where access(candidate + "/index.html", R_OK) == 0 {
+                for candidate in [directory + "/" + folder, directory + "/share/httpkit/" + folder]
+                where access(candidate + "/" + marker, R_OK) == 0 {
                     return candidate
                 }
                 let up = parent(directory)

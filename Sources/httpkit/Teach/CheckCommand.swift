@@ -1,0 +1,200 @@
+import ArgumentParser
+import Foundation
+import HTTPCore
+import Sockets
+import Stages
+
+/// `httpkit check --stage NAME`: a milestone's conformance checks, against httpkit's own stage or yours.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run a milestone's conformance checks against httpkit's stage or your own server.",
+        discussion: """
+        Static-file checks expect the server to serve the bundled www/ folder.
+
+        Examples:
+          httpkit check --stage hello                         httpkit's own hello stage
+          httpkit check --stage static --target 127.0.0.1:9000   a server you already started
+          httpkit check --stage hello --exec 'python3 server.py {port}'
+                                                              started, waited for and stopped by httpkit;
+                                                              {port} becomes a free port
+          httpkit check --stage keepalive --all               stages 1 to 7
+        The exit status is 0 when every check passed, 1 when one failed.
+        """
+    )
+
+    @Option(help: ArgumentHelp("The milestone to check: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+    var stage: StageName
+
+    @Option(help: ArgumentHelp("A server that is already running, HOST:PORT.", valueName: "host:port"))
+    var target: String?
+
+    @Option(name: .customLong("exec"), help: ArgumentHelp("A command that starts your server; {port} is replaced by a free port.", valueName: "command"))
+    var command: String?
+
+    @Flag(help: "Also run the checks of the earlier milestones (from hello: echo is not HTTP).")
+    var all = false
+
+    @Option(help: ArgumentHelp("Colour: auto, always or never.", valueName: "when"))
+    var color: ColorChoice = .auto
+
+    func validate() throws {
+        if target != nil && command != nil { throw ValidationError("--target and --exec exclude each other: give one") }
+        if let target, ReplTarget(target) == nil { throw ValidationError("--target '\(target)' is not HOST:PORT, such as 127.0.0.1:8080") }
+    }
+
+    func run() throws {
+        StopSignal.install()
+        let server: CheckedServer
+        if let target {
+            let address = ReplTarget(target)!
+            server = try CheckedServer.running(host: address.host, port: address.port)
+        } else if let command {
+            server = try CheckedServer.started(command: command)
+        } else {
+            server = try CheckedServer.own(stage)
+        }
+        defer { server.stop() }
+        // Echo speaks raw TCP, not HTTP: an HTTP stage's --all starts at hello.
+        let stages = all ? StageName.allCases.filter { $0.info.milestone <= stage.info.milestone && ($0 != .echo || stage == .echo) }.reversed() : [stage]
+        let checks = stages.flatMap { CheckCatalog.checks(for: $0) }
+        let report = CheckReport(color: color.enabled(for: 1))
+        print("httpkit check: \(stage.rawValue)\(all ? " and the stages before it" : "") against \(server.description)")
+        var failed = 0
+        for check in checks {
+            if StopSignal.isRequested { break }
+            let outcome = check.run(server.target)
+            report.print(check, outcome, target: server.target)
+            if case .fail = outcome { failed += 1 }
+        }
+        print("\(checks.count - failed) of \(checks.count) checks passed")
+        if failed == 0 {
+            LearnerProgress.markDone(stages)
+            if let next = StageName.allCases.first(where: { $0.info.milestone == stage.info.milestone + 1 }) {
+                print("Stage \(stage.info.milestone) is done. Next: httpkit lesson \(next.rawValue)")
+            } else {
+                print("That was the last stage: the whole path is done.")
+            }
+        } else {
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Prints one line per check; for a failure, what was expected, a dump of what came back, and how to
+/// reproduce it.
+struct CheckReport {
+    let color: Bool
+
+    func print(_ check: Check, _ outcome: CheckOutcome, target: CheckTarget) {
+        let prefix = "[\(check.stage.rawValue)]".padding(to: 12)
+        switch outcome {
+        case .pass:
+            Swift.print("  \(paint("✔ pass", "32")) \(prefix) \(check.name)")
+        case .fail(let expected, let got, let note, let reproduce):
+            Swift.print("  \(paint("✘ FAIL", "1;31")) \(prefix) \(check.name)")
+            Swift.print("      expected: \(expected)")
+            if let note { Swift.print("      but:      \(note)") }
+            if got.isEmpty {
+                Swift.print("      got:      nothing")
+            } else {
+                Swift.print("      got:")
+                var options = WireDump.Options(density: .compact, color: color)
+                options.bodyPreviewBytes = 200
+                let dump = WireDump(options).annotate(Array(got.prefix(4096)), as: .response)
+                for line in dump.split(separator: "\n", omittingEmptySubsequences: false).prefix(30) where !line.isEmpty {
+                    Swift.print("        " + line)
+                }
+            }
+            Swift.print("      reproduce: \(reproduce)")
+        }
+    }
+
+    func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+}
+
+/// The server under test, and how to stop it if we started it.
+final class CheckedServer {
+    let target: CheckTarget
+    let description: String
+    private let process: Process?
+    private let log: URL?
+
+    private init(target: CheckTarget, description: String, process: Process?, log: URL?) {
+        self.target = target
+        self.description = description
+        self.process = process
+        self.log = log
+    }
+
+    /// A server that is already listening.
+    static func running(host: String, port: UInt16) throws -> CheckedServer {
+        guard waitForListener(host: host, port: port, seconds: 2) else {
+            throw CLIError(message: "check: nothing is listening on \(host):\(port). Start your server first, or use --exec 'COMMAND'.")
+        }
+        return CheckedServer(target: CheckTarget(host: host, port: port), description: "\(host):\(port)", process: nil, log: nil)
+    }
+
+    /// httpkit's own stage on a free port.
+    static func own(_ stage: StageName) throws -> CheckedServer {
+        let server = try StageServer(stage: stage, root: nil)
+        let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: server.port),
+                                    description: "httpkit's own \(stage.rawValue) stage (127.0.0.1:\(server.port))",
+                                    process: server.process, log: server.log)
+        return checked
+    }
+
+    /// The learner's server, started from a shell command and waited for with retries.
+    static func started(command: String) throws -> CheckedServer {
+        var port: UInt16 = 8080
+        var line = command
+        if command.contains("{port}") {
+            let probe = try Socket.listen(host: "127.0.0.1", port: 0)
+            port = try probe.localAddress().port
+            probe.close()
+            line = command.replacing("{port}", with: String(port))
+        }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("httpkit-check-\(getpid()).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec " + line] // exec: the pid we hold is the server's, so stopping it stops the server
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let server = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: port), description: "`\(line)` (127.0.0.1:\(port))",
+                                   process: process, log: log)
+        if !waitForListener(host: "127.0.0.1", port: port, seconds: 10, while: { process.isRunning }) {
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            server.stop()
+            let tail = output.split(separator: "\n").suffix(3).joined(separator: " | ")
+            throw CLIError(message: "check: `\(line)` did not listen on 127.0.0.1:\(port) within 10 s\(tail.isEmpty ? "" : "; it printed: \(tail)"). Use {port} in the command, or --target.")
+        }
+        return server
+    }
+
+    /// Tries to connect every 100 ms until it works or the time is up.
+    static func waitForListener(host: String, port: UInt16, seconds: Double, while alive: () -> Bool = { true }) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline && alive() {
+            if let socket = try? Socket.connect(host: host, port: port) {
+                socket.close()
+                return true
+            }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    func stop() {
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(3)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        if let log { try? FileManager.default.removeItem(at: log) }
+    }
+}
