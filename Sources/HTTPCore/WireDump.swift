@@ -390,12 +390,12 @@ struct WireAnalyzer {
             body.payload = Array(bytes[offset..<(offset + take)])
             body.wireBytes = take
             if take < n {
-                elements[elements.count - 1].warnings.append("Content-Length \(n) ≠ body \(take): \(n - take) bytes missing (cut off?)")
+                elements[elements.count - 1].warnings.append("Content-Length \(n) ≠ body \(take): \(bytesText(n - take)) missing (cut off?)")
             }
             offset += take
             if offset < bytes.count && !looksLikeMessage(at: offset) {
                 var extra = Element(range: offset..<bytes.count, note: "bytes after the body", style: .body)
-                extra.warnings.append("Content-Length \(n) ≠ body \(n + bytes.count - offset): \(bytes.count - offset) extra bytes")
+                extra.warnings.append("Content-Length \(n) ≠ body \(n + bytes.count - offset): \(bytesText(bytes.count - offset)) extra")
                 elements.append(extra)
                 offset = bytes.count
             }

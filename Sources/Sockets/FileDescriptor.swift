@@ -16,3 +16,13 @@ public struct FileDescriptor: Sendable, Hashable {
 
     public func close() { _ = Glibc.close(fd) }
 }
+
+/// An open file shared by several users (an open-file cache, responses still being sent): it is closed
+/// when the last one lets go. sendfile reads at an explicit offset, so sharing never moves a position.
+public final class SharedFile: @unchecked Sendable {
+    public let descriptor: FileDescriptor
+
+    public init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
+
+    deinit { descriptor.close() }
+}

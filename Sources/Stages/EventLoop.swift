@@ -51,6 +51,9 @@ public final class EventLoop {
     /// One read buffer for every connection: an idle connection costs no buffer at all.
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var listenerPausedUntil: Double?
+    /// Files opened for responses, kept open for a second (like nginx's open_file_cache): a file sent
+    /// again soon costs no open() and close(). Replaced files are noticed within that second.
+    private var openFiles: [String: (file: SharedFile, openedAt: Double)] = [:]
     private var warnedAboutCapacity = false
 
     public init(listener: Socket, poller: any Poller, options: Options, wakeFD: Int32? = nil,
@@ -177,12 +180,13 @@ public final class EventLoop {
                 // The first byte of a new request starts its header timeout.
                 connection.deadline = now + options.headerTimeout
                 connection.headTimerStarted = true
-            } else if !connection.parser.isReadingHead {
-                // A body in progress: the deadline moves with every read that makes progress.
-                connection.deadline = now + options.idleTimeout
             }
         }
         process(connection, now: now)
+        if connection.state == .reading && connection.parser.isMidRequest && !connection.parser.isReadingHead {
+            // A body in progress (parsed just now): the deadline moves with every read that makes progress.
+            connection.deadline = now + options.idleTimeout
+        }
     }
 
     /// Parses every complete request in the connection's buffer and queues its response, in order, while
@@ -254,7 +258,7 @@ public final class EventLoop {
         if !keepAlive { connection.closeAfterWrite = true }
         switch response.body {
         case .file(let path, let offset, let length) where sendsBody:
-            guard let file = try? FileDescriptor.openForReading(path) else {
+            guard let file = openFile(path) else {
                 let failure = HTTPResponse.text(.forbidden, "403 Forbidden: the file could not be opened\n")
                 connection.output.append(serializer.serialize(failure, requestMethod: method, version: version, keepAlive: keepAlive, date: date))
                 return
@@ -275,6 +279,19 @@ public final class EventLoop {
                                                      keepAlive: keepAlive, framing: framing, date: date))
             if sendsBody, case .bytes(let bytes) = response.body { connection.output.append(bytes) }
         }
+    }
+
+    private func openFile(_ path: String) -> SharedFile? {
+        let now = Processes.monotonicSeconds()
+        if let cached = openFiles[path], now - cached.openedAt < 1 { return cached.file }
+        guard let descriptor = try? FileDescriptor.openForReading(path) else {
+            openFiles[path] = nil
+            return nil
+        }
+        if openFiles.count >= 1024 { openFiles.removeAll(keepingCapacity: true) }
+        let file = SharedFile(descriptor)
+        openFiles[path] = (file, now)
+        return file
     }
 
     // MARK: - Writing

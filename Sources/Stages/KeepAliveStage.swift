@@ -34,8 +34,10 @@ public struct KeepAliveStage: Sendable {
         options.limits = configuration.limits
         let files = self.files, poller = configuration.poller, loopOptions = options
         try Workers.run("keepalive", configuration) { listener, wakeFD throws(SystemError) in
-            EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wakeFD: wakeFD,
-                      handler: { files.respond(to: $0) })
+            // Each loop gets its own file cache: a loop is one thread, so the cache needs no lock.
+            let cache = StaticFileCache(files)
+            return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wakeFD: wakeFD,
+                             handler: { cache.respond(to: $0) })
         }
     }
 }

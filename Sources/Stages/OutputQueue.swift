@@ -9,7 +9,7 @@ import Sockets
 struct OutputQueue {
     enum Segment {
         case bytes([UInt8])
-        case file(FileDescriptor, offset: Int, remaining: Int)
+        case file(SharedFile, offset: Int, remaining: Int)
         /// A body of unknown length, pulled one piece at a time as the previous piece leaves.
         case stream(any BodyStream, chunked: Bool)
     }
@@ -38,8 +38,8 @@ struct OutputQueue {
         segments.append(.stream(stream, chunked: chunked))
     }
 
-    mutating func append(file: FileDescriptor, offset: Int, length: Int) {
-        if length == 0 { file.close(); return }
+    mutating func append(file: SharedFile, offset: Int, length: Int) {
+        if length == 0 { return }
         segments.append(.file(file, offset: offset, remaining: length))
     }
 
@@ -82,12 +82,12 @@ struct OutputQueue {
                     }
                 }
             case .file(let file, let offset, let remaining):
-                let result = try socket.sendFile(file, offset: offset, count: min(remaining, 1 << 20))
+                let result = try socket.sendFile(file.descriptor, offset: offset, count: min(remaining, 1 << 20))
                 guard case .done(let count) = result else { return false }
                 if count == 0 { throw SystemError("sendfile", errno: 5) } // EIO: the file shrank under us
                 if count == remaining {
-                    file.close()
-                    segments.removeFirst()
+                    segments.removeFirst() // the file closes when no one else holds it
+
                 } else {
                     segments[0] = .file(file, offset: offset + count, remaining: remaining - count)
                 }
@@ -100,7 +100,7 @@ struct OutputQueue {
     mutating func discard() {
         for segment in segments {
             switch segment {
-            case .file(let file, _, _): file.close()
+            case .file: break // released with the segment
             case .stream(let stream, _): stream.close()
             case .bytes: break
             }

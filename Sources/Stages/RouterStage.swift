@@ -25,7 +25,7 @@ public struct RouterStage: Sendable {
     }
 
     /// The routing table, in the order routes are tried.
-    public func routes() -> Router {
+    func routes(cache: StaticFileCache? = nil) -> Router {
         var router = Router()
         router.get("/echo/:text") { .text(.ok, $0[parameter: "text"] ?? "") }
         router.get("/user-agent") { .text(.ok, $0.request.headers["User-Agent"] ?? "") }
@@ -37,7 +37,7 @@ public struct RouterStage: Sendable {
         router.get("/files/:name") { Self.download($0[parameter: "name"] ?? "", from: directory) }
         router.post("/files/:name") { Self.upload($0, into: directory) }
         let files = self.files
-        router.fallback = { files.respond(to: $0.request) }
+        router.fallback = { cache?.respond(to: $0.request) ?? files.respond(to: $0.request) }
         return router
     }
 
@@ -58,9 +58,9 @@ public struct RouterStage: Sendable {
     public func run() throws(SystemError) {
         let log = try configuration.accessLog.map { destination throws(SystemError) in try AccessLog(destination: destination) }
         let layers = middleware(log: log)
-        let app = chain(layers, routes().handle)
         let directory = configuration.filesDirectory
         // Uploads to /files/:name stream to disk; their response still goes out through the middleware.
+        let stage = self
         let uploads: BodyConsumerFactory = { head in
             guard head.method == "POST", let directory, let name = Self.fileName(in: head.path) else { return nil }
             return ResponseThroughMiddleware(FileUpload(directory: directory, name: name), request: head, layers: layers)
@@ -78,8 +78,10 @@ public struct RouterStage: Sendable {
         let loopOptions = options, poller = configuration.poller
         defer { log?.flush() }
         try Workers.run("router", configuration) { listener, wakeFD throws(SystemError) in
-            EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wakeFD: wakeFD,
-                      bodyConsumers: uploads, handler: { app(RoutedRequest($0)) })
+            // Each loop gets its own router with its own static-file cache (a loop is one thread: no lock).
+            let app = chain(layers, stage.routes(cache: StaticFileCache(stage.files)).handle)
+            return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wakeFD: wakeFD,
+                             bodyConsumers: uploads, handler: { app(RoutedRequest($0)) })
         }
     }
 

@@ -8,8 +8,7 @@ struct DumpCommand: ParsableCommand {
         commandName: "dump",
         abstract: "Annotate the bytes of HTTP messages: hex, CR and LF made visible, a note per element.",
         discussion: """
-        Reads a file, or standard input with - (the default). Requests and responses are told apart by
-        their first line; several messages one after another (pipelining) are each annotated.
+        Reads a file, or standard input with - (the default). Requests and responses are told apart by their first line; several messages one after another (pipelining) are each annotated.
 
         Examples:
           printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | httpkit dump

@@ -234,20 +234,39 @@ final class TemporaryDirectory: @unchecked Sendable {
 }
 
 /// Runs a short command with posix_spawn and waitpid, bypassing Foundation's Process (which, for a
-/// program that daemonizes like tmux, can miss the exit). Returns its exit status and stdout.
+/// program that daemonizes like tmux, can miss the exit). The child starts with no signal blocked and
+/// default dispositions: a test runner's blocked SIGALRM would otherwise stop `nc -q1` from ever quitting.
+/// Returns its exit status and its stdout and stderr, interleaved as a terminal would show them.
 @discardableResult
-func spawn(_ executable: String, _ arguments: [String], timeout: Double = 10) throws -> (status: Int32, stdout: String) {
+func spawn(_ executable: String, _ arguments: [String], timeout: Double = 10, environment: [String: String]? = nil) throws -> (status: Int32, stdout: String) {
     let output = NSTemporaryDirectory() + "httpkit-spawn-\(UUID().uuidString)"
     defer { try? FileManager.default.removeItem(atPath: output) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t(), all = sigset_t()
+    sigemptyset(&empty)
+    sigfillset(&all)
+    sigdelset(&all, SIGKILL)
+    sigdelset(&all, SIGSTOP)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
+    var merged = ProcessInfo.processInfo.environment
+    for proxy in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"] { merged[proxy] = nil }
+    for (key, value) in environment ?? [:] { merged[key] = value }
+    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { envp.forEach { free($0) } }
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
     guard status == 0 else { throw TestFailure("posix_spawn \(executable): \(status)") }
     let deadline = Date().addingTimeInterval(timeout)
     var exitStatus: Int32 = 0

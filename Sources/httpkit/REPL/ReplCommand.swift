@@ -9,8 +9,7 @@ struct ReplCommand: ParsableCommand {
         commandName: "repl",
         abstract: "Send requests by hand and see every byte that went out and came back, annotated.",
         discussion: """
-        On a terminal: line editing, history (~/.httpkit_history), tab completion. From a pipe or with
-        --script: the same output without prompt or colour, each input line echoed after '» '.
+        On a terminal: line editing, history (~/.httpkit_history), tab completion. From a pipe or with --script: the same output without prompt or colour, each input line echoed after '» '.
 
         Examples:
           httpkit repl                          to 127.0.0.1:8080

@@ -282,7 +282,9 @@ final class ReplSession {
         do {
             try write(bytes, to: socket)
         } catch {
-            output.line("!! \(error): the server had closed the connection")
+            // The server stopped reading, often because it answered already (a 408 or a 413): show that.
+            output.line("!! \(error): the server closed the connection before it had all of the request")
+            receive(on: socket, methods: methods.isEmpty ? ["GET"] : methods, started: started)
             closeConnection(note: nil)
             return
         }
