@@ -33,6 +33,8 @@ void httpkit_install_stop_handlers(void) {
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
+    // A write past RLIMIT_FSIZE then fails with EFBIG (an upload answered 507) instead of killing us.
+    signal(SIGXFSZ, SIG_IGN);
     // A process inherits its parent's blocked-signal mask: a server started by a test runner or a
     // supervisor that blocks SIGTERM would otherwise never see it.
     sigset_t unblock;

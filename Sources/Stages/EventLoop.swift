@@ -34,6 +34,9 @@ public final class EventLoop {
         public var recordsRemoteAddress = false
         /// Called about every 100 ms on the loop's thread (to flush a buffered log, say).
         public var onTick: (@Sendable () -> Void)?
+        /// After SIGTERM or SIGINT: seconds that requests in flight (an upload, a slow download) get to
+        /// finish before the loop closes them and returns.
+        public var drainTimeout = 5.0
 
         public init() {}
     }
@@ -55,6 +58,8 @@ public final class EventLoop {
     /// again soon costs no open() and close(). Replaced files are noticed within that second.
     private var openFiles: [String: (file: SharedFile, openedAt: Double)] = [:]
     private var warnedAboutCapacity = false
+    /// Set when a stop signal arrived: no new connections, no keep-alive, finish what is in flight.
+    private var drainingUntil: Double?
 
     public init(listener: Socket, poller: any Poller, options: Options, wakeFD: Int32? = nil,
                 bodyConsumers: BodyConsumerFactory? = nil, handler: @escaping Handler) {
@@ -77,7 +82,9 @@ public final class EventLoop {
         var events: [ReadinessEvent] = []
         var lastSweep = Processes.monotonicSeconds()
 
-        while !StopSignal.isRequested {
+        while true {
+            if StopSignal.isRequested && drainingUntil == nil { startDraining() }
+            if let until = drainingUntil, connections.isEmpty || Processes.monotonicSeconds() >= until { break }
             try poller.wait(timeoutMilliseconds: 100, into: &events)
             let now = Processes.monotonicSeconds()
             for event in events {
@@ -93,13 +100,27 @@ public final class EventLoop {
             }
             if now - lastSweep >= 0.1 {
                 closeExpired(now: now)
-                resumeListenerIfPaused(now: now)
+                if drainingUntil == nil { resumeListenerIfPaused(now: now) }
                 options.onTick?()
                 lastSweep = now
             }
         }
         for connection in Array(connections.values) { close(connection) }
+        if drainingUntil == nil { listener.close() }
+    }
+
+    /// A stop signal arrived: stop accepting, close connections that are between requests, and let the
+    /// ones in the middle of a request or a response finish (with `Connection: close`), for at most
+    /// `drainTimeout` seconds.
+    private func startDraining() {
+        drainingUntil = Processes.monotonicSeconds() + options.drainTimeout
+        poller.remove(listener.fd)
         listener.close()
+        if let wakeFD { poller.remove(wakeFD) } // it stays readable: watching it would spin the loop
+        for connection in Array(connections.values)
+        where connection.state == .reading && !connection.parser.isMidRequest && connection.output.isEmpty {
+            close(connection)
+        }
     }
 
     // MARK: - Accepting
@@ -237,7 +258,7 @@ public final class EventLoop {
     private func answer(_ request: HTTPRequest, with response: HTTPResponse, on connection: Connection) {
         connection.requestsServed += 1
         let underLimit = options.maxRequestsPerConnection == 0 || connection.requestsServed < options.maxRequestsPerConnection
-        let keepAlive = options.keepAlive && request.wantsKeepAlive && underLimit
+        let keepAlive = options.keepAlive && request.wantsKeepAlive && underLimit && drainingUntil == nil
         queue(response, for: request, on: connection, keepAlive: keepAlive)
     }
 

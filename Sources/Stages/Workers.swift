@@ -32,8 +32,8 @@ enum Workers {
             }
         }
         try makeLoop(first, wakeFD).run()
-        // Let the other loops notice the stop and close their connections.
-        let deadline = Processes.monotonicSeconds() + 2
+        // Let the other loops finish their requests in flight (each drains for up to 5 s).
+        let deadline = Processes.monotonicSeconds() + 6
         while finished.current < count - 1 && Processes.monotonicSeconds() < deadline { Processes.sleep(milliseconds: 5) }
     }
 }

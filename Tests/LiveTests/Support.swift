@@ -33,12 +33,20 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var startupLine = ""
 
     /// Starts `httpkit ARGS --port 0` (unless ARGS names a port) and waits for its startup line.
-    init(_ arguments: [String], addPort: Bool = true, timeout: Double = 20) throws {
+    /// With `shell`, the server starts as `/bin/sh -c "SHELL; exec httpkit ARGS"`, for limits such as
+    /// `ulimit -n 40`; the pid is still the server's.
+    init(_ arguments: [String], addPort: Bool = true, timeout: Double = 20, shell: String? = nil) throws {
         logPath = NSTemporaryDirectory() + "httpkit-test-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
-        process.executableURL = URL(fileURLWithPath: HTTPKitBinary.path)
-        process.arguments = arguments + (addPort ? ["--port", "0"] : [])
+        let all = arguments + (addPort ? ["--port", "0"] : [])
+        if let shell {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "\(shell); exec '\(HTTPKitBinary.path)' " + all.map { "'\($0)'" }.joined(separator: " ")]
+        } else {
+            process.executableURL = URL(fileURLWithPath: HTTPKitBinary.path)
+            process.arguments = all
+        }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
