@@ -16,6 +16,7 @@ public enum URLPath {
 
     public static func normalize(_ rawPath: String) throws(RequestError) -> Normalized {
         guard rawPath.hasPrefix("/") else { throw .badRequest("path must start with '/'") }
+        if let plain = plainSegments(rawPath) { return plain }
         let decoded = try percentDecode(rawPath)
         if decoded.contains(0) { throw .badRequest("path contains a NUL byte") }
         if decoded.contains(UInt8(ascii: "\\")) { throw .badRequest("path contains a backslash") }
@@ -37,6 +38,30 @@ public enum URLPath {
         let last = parts.last ?? []
         let trailingSlash = last.isEmpty || last.elementsEqual(".".utf8) || last.elementsEqual("..".utf8)
         return Normalized(segments: segments, trailingSlash: trailingSlash)
+    }
+
+    /// The common case, without decoding: a path with no `%`, backslash, NUL, empty, `.` or `..` segment
+    /// is already normal. nil when the full normalisation is needed.
+    static func plainSegments(_ rawPath: String) -> Normalized? {
+        var segments: [String] = []
+        var current: [UInt8] = []
+        var previous: UInt8 = 0
+        for byte in rawPath.utf8.dropFirst() {
+            switch byte {
+            case ASCII.percent, UInt8(ascii: "\\"), 0, 0x80...0xFF:
+                return nil
+            case ASCII.slash:
+                if current.isEmpty || current == [0x2E] || current == [0x2E, 0x2E] { return nil }
+                segments.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
+            default:
+                current.append(byte)
+            }
+            previous = byte
+        }
+        if current == [0x2E] || current == [0x2E, 0x2E] { return nil }
+        if !current.isEmpty { segments.append(String(decoding: current, as: UTF8.self)) }
+        return Normalized(segments: segments, trailingSlash: rawPath.utf8.count == 1 || previous == ASCII.slash)
     }
 
     /// Decodes `%XX` escapes into bytes; a `%` not followed by two hex digits is an error.

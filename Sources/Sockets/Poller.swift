@@ -40,6 +40,9 @@ public protocol Poller: AnyObject {
     func add(_ fd: Int32, _ interest: Interest) throws(SystemError)
     func modify(_ fd: Int32, _ interest: Interest) throws(SystemError)
     func remove(_ fd: Int32)
+    /// `fd` is about to be closed: forget it. (epoll forgets a closed descriptor by itself, so it skips
+    /// the system call; poll and select must drop it from their tables.)
+    func forgetBeforeClose(_ fd: Int32)
     /// Waits up to `timeoutMilliseconds` (-1: forever) and replaces `events` with the ready descriptors.
     /// A signal ends the wait early with no events.
     func wait(timeoutMilliseconds: Int32, into events: inout [ReadinessEvent]) throws(SystemError)
@@ -83,6 +86,8 @@ public final class EpollPoller: Poller {
         var event = epoll_event()
         _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event)
     }
+
+    public func forgetBeforeClose(_ fd: Int32) {}
 
     public func wait(timeoutMilliseconds: Int32, into events: inout [ReadinessEvent]) throws(SystemError) {
         events.removeAll(keepingCapacity: true)
@@ -129,6 +134,8 @@ public final class PollPoller: Poller {
         guard let index = indexByFD[fd] else { throw SystemError("poll(modify)", errno: EBADF) }
         descriptors[index].events = Self.mask(interest)
     }
+
+    public func forgetBeforeClose(_ fd: Int32) { remove(fd) }
 
     public func remove(_ fd: Int32) {
         guard let index = indexByFD.removeValue(forKey: fd) else { return }
@@ -184,6 +191,8 @@ public final class SelectPoller: Poller {
     public func remove(_ fd: Int32) {
         interests[fd] = nil
     }
+
+    public func forgetBeforeClose(_ fd: Int32) { remove(fd) }
 
     public func wait(timeoutMilliseconds: Int32, into events: inout [ReadinessEvent]) throws(SystemError) {
         events.removeAll(keepingCapacity: true)

@@ -152,9 +152,12 @@ public struct Socket: Sendable, Hashable {
     }
 
     /// Writes some of `bytes`; returns how many went out (possibly fewer than asked: a partial write).
-    public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+    /// With `more`, tells the kernel more data follows at once (MSG_MORE), so a response head and the
+    /// file sent after it share packets instead of the head leaving alone (nginx's tcp_nopush).
+    public func write(_ bytes: UnsafeRawBufferPointer, more: Bool = false) throws(SystemError) -> IOResult<Int> {
         guard bytes.count > 0 else { return .done(0) }
-        return try nonblockingSyscall("write") { send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+        let flags = Int32(MSG_NOSIGNAL) | (more ? Int32(MSG_MORE) : 0)
+        return try nonblockingSyscall("write") { send(fd, bytes.baseAddress, bytes.count, flags) }
     }
 
     /// Writes every byte, looping over partial writes. For blocking sockets.

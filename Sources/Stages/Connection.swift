@@ -28,6 +28,8 @@ final class Connection {
     /// The client shut down its sending side: answer what it sent, then close.
     var peerClosed = false
     var requestsServed = 0
+    /// Whether TCP_NODELAY is set (done when the connection first goes into keep-alive).
+    var noDelay = false
     /// When this connection is closed if nothing changes (header, idle or write timeout).
     var deadline: Double
     /// Whether the deadline is the header timeout of a request whose head is arriving.

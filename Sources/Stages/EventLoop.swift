@@ -141,7 +141,6 @@ public final class EventLoop {
                 }
                 return
             }
-            try? client.setNoDelay()
             do {
                 try poller.add(client.fd, .read)
             } catch {
@@ -341,7 +340,13 @@ public final class EventLoop {
             close(connection)
             return
         }
-        // Back to reading: an idle connection now waits under the idle timeout.
+        // Back to reading: an idle connection now waits under the idle timeout. From its second response
+        // on, a small write could wait for the client's delayed ACK (Nagle): turn that off now, once per
+        // connection, as nginx does; a connection that closes after one response never pays for it.
+        if !connection.noDelay {
+            try? connection.socket.setNoDelay()
+            connection.noDelay = true
+        }
         connection.state = .reading
         connection.headTimerStarted = connection.parser.isMidRequest
         connection.deadline = now + (connection.headTimerStarted ? options.headerTimeout : options.idleTimeout)
@@ -399,7 +404,7 @@ public final class EventLoop {
         connection.state = .closed
         abortUpload(connection)
         connection.output.discard()
-        poller.remove(connection.socket.fd)
+        poller.forgetBeforeClose(connection.socket.fd)
         connections[connection.socket.fd] = nil
         connection.socket.close()
     }

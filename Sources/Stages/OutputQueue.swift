@@ -48,8 +48,12 @@ struct OutputQueue {
         while let first = segments.first {
             switch first {
             case .bytes(let bytes):
+                var fileFollows = false
+                if segments.count > 1, case .file = segments[1] { fileFollows = true }
                 let result = try bytes.withUnsafeBytes { all in
-                    Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: all[firstOffset...])) }
+                    Result { () throws(SystemError) in
+                        try socket.write(UnsafeRawBufferPointer(rebasing: all[firstOffset...]), more: fileFollows)
+                    }
                 }.get()
                 guard case .done(let count) = result else { return false }
                 firstOffset += count
