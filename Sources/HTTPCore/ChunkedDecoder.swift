@@ -35,18 +35,20 @@ public struct ChunkedDecoder: Sendable, Hashable {
                 return true
 
             case .size:
-                guard let (line, next) = try LineScanner.nextLine(in: buffer, start: start, scanFrom: start,
-                                                                  context: "chunk-size line") else {
-                    if buffer.count - start > Self.maxSizeLineBytes {
+                // Judged on the bytes before the LF, arrived or not, so every split gets the same answer.
+                let lineLimit = Self.maxSizeLineBytes + 1
+                guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: start) else {
+                    if buffer.count - start > lineLimit {
                         throw .badRequest("chunk-size line longer than \(Self.maxSizeLineBytes) bytes")
                     }
                     return false
                 }
-                guard line.count <= Self.maxSizeLineBytes else {
+                guard line.bytesBeforeLF <= lineLimit else {
                     throw .badRequest("chunk-size line longer than \(Self.maxSizeLineBytes) bytes")
                 }
-                let size = try Self.parseChunkSize(buffer[line])
-                start = next
+                if line.bareLF { throw LineScanner.bareLF("chunk-size line") }
+                let size = try Self.parseChunkSize(buffer[line.content])
+                start = line.next
                 if size == 0 {
                     state = .trailers(count: 0, bytes: 0)
                 } else {
@@ -75,23 +77,27 @@ public struct ChunkedDecoder: Sendable, Hashable {
                 state = .size
 
             case .trailers(let count, let bytes):
-                guard let (line, next) = try LineScanner.nextLine(in: buffer, start: start, scanFrom: start,
-                                                                  context: "trailer section") else {
-                    if bytes + (buffer.count - start) > limits.maxHeaderBytes {
+                guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: start) else {
+                    let pending = buffer.count - start
+                    let mayBeEnd = pending == 1 && buffer[start] == ASCII.cr
+                    if !mayBeEnd && bytes + pending + 1 > limits.maxHeaderBytes {
                         throw RequestError(.requestHeaderFieldsTooLarge, "trailer section too large")
                     }
                     return false
                 }
-                start = next
-                if line.isEmpty {
+                if line.content.isEmpty && line.bytesBeforeLF <= 1 {
+                    if line.bareLF { throw LineScanner.bareLF("trailer section") }
+                    start = line.next
                     state = .done
                     return true
                 }
-                _ = try HeaderFieldParser.parse(buffer[line])
-                let newCount = count + 1, newBytes = bytes + line.count + 2
+                let newCount = count + 1, newBytes = bytes + line.bytesBeforeLF + 1
                 guard newCount <= limits.maxHeaderCount, newBytes <= limits.maxHeaderBytes else {
                     throw RequestError(.requestHeaderFieldsTooLarge, "trailer section too large")
                 }
+                if line.bareLF { throw LineScanner.bareLF("trailer line") }
+                start = line.next
+                _ = try HeaderFieldParser.parse(buffer[line.content])
                 state = .trailers(count: newCount, bytes: newBytes)
             }
         }

@@ -2,10 +2,22 @@
 /// refused rather than guessed at, because two parsers that disagree about line ends are how requests get
 /// smuggled past a proxy.
 enum LineScanner {
-    /// The line starting at `start`, without its CRLF, and the index just past the LF; nil if no LF has
-    /// arrived yet. Scanning resumes at `scanFrom` so a line fed one byte at a time is read once, not n times.
-    static func nextLine(in buffer: [UInt8], start: Int, scanFrom: Int,
-                         context: @autoclosure () -> String) throws(RequestError) -> (line: Range<Int>, next: Int)? {
+    /// A line found in the buffer: its content without the line end, where the next line starts, how many
+    /// bytes came before the LF (the CR included), and whether the LF lacked its CR.
+    struct Line {
+        let content: Range<Int>
+        let next: Int
+        let bytesBeforeLF: Int
+        let bareLF: Bool
+    }
+
+    /// The line starting at `start`; nil if no LF has arrived yet. Scanning resumes at `scanFrom` so a
+    /// line fed one byte at a time is read once, not n times.
+    ///
+    /// Callers check their size limits on `bytesBeforeLF` (or, while no LF has arrived, on the bytes
+    /// pending) before they look at `bareLF`: that way the verdict is the same however the bytes were
+    /// split into reads, which a fuzzer found was not the case when the bare LF was judged first.
+    static func nextLine(in buffer: [UInt8], start: Int, scanFrom: Int) -> Line? {
         let from = max(start, scanFrom)
         guard from < buffer.count else { return nil }
         let lfIndex: Int? = buffer.withUnsafeBufferPointer { all in
@@ -13,9 +25,11 @@ enum LineScanner {
             return tail.firstIndex(of: ASCII.lf).map { $0 + from }
         }
         guard let lf = lfIndex else { return nil }
-        guard lf > start, buffer[lf - 1] == ASCII.cr else {
-            throw .badRequest("bare LF at the end of the \(context()); HTTP lines end with CRLF (RFC 9112 §2.2)")
-        }
-        return (start..<(lf - 1), lf + 1)
+        let crlf = lf > start && buffer[lf - 1] == ASCII.cr
+        return Line(content: start..<(crlf ? lf - 1 : lf), next: lf + 1, bytesBeforeLF: lf - start, bareLF: !crlf)
+    }
+
+    static func bareLF(_ context: String) -> RequestError {
+        .badRequest("bare LF at the end of the \(context); HTTP lines end with CRLF (RFC 9112 §2.2)")
     }
 }

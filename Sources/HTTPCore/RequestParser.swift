@@ -129,56 +129,67 @@ public struct RequestParser: Sendable {
                 throw error
 
             case .requestLine:
-                guard let (line, next) = try LineScanner.nextLine(in: buffer, start: start, scanFrom: scanFrom,
-                                                                  context: "request line") else {
+                // The limit allows the request line plus its CR; it is judged on the bytes before the LF
+                // whether or not the LF has arrived, so every split of the input gets the same answer.
+                let lineLimit = limits.maxRequestLineBytes + 1
+                guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: scanFrom) else {
                     scanFrom = buffer.count
-                    if buffer.count - start > limits.maxRequestLineBytes {
+                    if buffer.count - start > lineLimit {
                         throw RequestError(.uriTooLong, "request line longer than \(limits.maxRequestLineBytes) bytes")
                     }
                     return nil
                 }
-                start = next
-                scanFrom = next
-                if line.isEmpty {
+                guard line.bytesBeforeLF <= lineLimit else {
+                    throw RequestError(.uriTooLong, "request line longer than \(limits.maxRequestLineBytes) bytes")
+                }
+                if line.bareLF { throw LineScanner.bareLF("request line") }
+                start = line.next
+                scanFrom = line.next
+                if line.content.isEmpty {
                     // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
                     emptyLinesSkipped += 1
                     guard emptyLinesSkipped <= 8 else { throw .badRequest("too many empty lines before the request line") }
                     continue
                 }
-                guard line.count <= limits.maxRequestLineBytes else {
-                    throw RequestError(.uriTooLong, "request line longer than \(limits.maxRequestLineBytes) bytes")
-                }
-                try parseRequestLine(buffer[line])
+                try parseRequestLine(buffer[line.content])
                 state = .headers
 
             case .headers:
-                guard let (line, next) = try LineScanner.nextLine(in: buffer, start: start, scanFrom: scanFrom,
-                                                                  context: "header line") else {
+                // The header section's size counts every byte of every field line, line ends included;
+                // a line still arriving counts with the LF it must end with.
+                guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: scanFrom) else {
                     scanFrom = buffer.count
-                    if headerBytes + (buffer.count - start) > limits.maxHeaderBytes {
+                    // A lone CR may be the empty line that ends the head, which does not count.
+                    let pending = buffer.count - start
+                    let mayBeEnd = pending == 1 && buffer[start] == ASCII.cr
+                    if !mayBeEnd && headerBytes + pending + 1 > limits.maxHeaderBytes {
                         throw RequestError(.requestHeaderFieldsTooLarge,
                                            "header section larger than \(limits.maxHeaderBytes) bytes")
                     }
                     return nil
                 }
-                start = next
-                scanFrom = next
-                if line.isEmpty {
+                if line.content.isEmpty && line.bytesBeforeLF <= 1 {
+                    if line.bareLF { throw LineScanner.bareLF("header section") }
+                    start = line.next
+                    scanFrom = line.next
                     if let request = try startBody() { return .request(request) }
                     if streamsBodies {
                         return .head(HTTPRequest(method: method, target: target, version: version, headers: headers))
                     }
                     continue
                 }
-                headerBytes += line.count + 2
+                headerBytes += line.bytesBeforeLF + 1
                 guard headerBytes <= limits.maxHeaderBytes else {
                     throw RequestError(.requestHeaderFieldsTooLarge,
                                        "header section larger than \(limits.maxHeaderBytes) bytes")
                 }
+                if line.bareLF { throw LineScanner.bareLF("header line") }
+                start = line.next
+                scanFrom = line.next
                 guard headers.count < limits.maxHeaderCount else {
                     throw RequestError(.requestHeaderFieldsTooLarge, "more than \(limits.maxHeaderCount) header fields")
                 }
-                headers.add(try HeaderFieldParser.parse(buffer[line]))
+                headers.add(try HeaderFieldParser.parse(buffer[line.content]))
 
             case .body(let remaining):
                 let available = buffer.count - start

@@ -99,22 +99,20 @@ public struct ResponseParser: Sendable {
             case .failed(let error):
                 throw error
             case .statusLine:
-                guard let (line, next) = try LineScanner.nextLine(in: buffer, start: start, scanFrom: start, context: "status line") else {
-                    return nil
-                }
-                start = next
-                try parseStatusLine(buffer[line])
+                guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: start) else { return nil }
+                if line.bareLF { throw LineScanner.bareLF("status line") }
+                start = line.next
+                try parseStatusLine(buffer[line.content])
                 state = .headers
             case .headers:
-                guard let (line, next) = try LineScanner.nextLine(in: buffer, start: start, scanFrom: start, context: "header line") else {
-                    return nil
-                }
-                start = next
-                if line.isEmpty {
+                guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: start) else { return nil }
+                if line.bareLF { throw LineScanner.bareLF("header line") }
+                start = line.next
+                if line.content.isEmpty {
                     if let response = try startBody() { return response }
                     continue
                 }
-                headers.add(try HeaderFieldParser.parse(buffer[line]))
+                headers.add(try HeaderFieldParser.parse(buffer[line.content]))
             case .body(let remaining):
                 let take = min(buffer.count - start, remaining)
                 guard take > 0 else { return nil }

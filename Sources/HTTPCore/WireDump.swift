@@ -352,7 +352,10 @@ struct WireAnalyzer {
         // The framing decision, from the headers (RFC 9112 §6.3).
         let hasCL = headers.contains("Content-Length"), hasTE = headers.contains("Transfer-Encoding")
         let chunked = headers.listElements("Transfer-Encoding").last.map { ASCII.caseInsensitiveEquals($0, "chunked") } ?? false
-        let length = headers["Content-Length"].flatMap { Int($0) }
+        // Digits only: Int("-1") would parse, and a negative length is not a length (a fuzzer found it).
+        let length = headers["Content-Length"].flatMap { value in
+            !value.isEmpty && value.utf8.allSatisfy(ASCII.isDigit) && value.utf8.count <= 18 ? Int(value) : nil
+        }
         enum Framing { case none, length(Int), chunked, untilClose }
         let framing: Framing
         if kind == .response && (method == "HEAD" || (100...199).contains(status) || status == 204 || status == 304) {

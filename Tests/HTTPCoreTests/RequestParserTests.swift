@@ -146,6 +146,21 @@ struct RequestLimitTests {
         #expect(status("GET /" + String(repeating: "a", count: 100)) == 414)
     }
 
+    /// Found by scripts/fuzz (request-parser): an over-long line ending in a bare LF was a 400 when it
+    /// arrived in one read and a 414 when it trickled in. Every split must give the same status.
+    @Test("fuzz finding: the verdict does not depend on how the bytes were split", arguments: [
+        "\r\nGET /" + String(repeating: "G", count: 40) + " HTTP/1.1\nHost: x\r\n\r\n",
+        "GET /" + String(repeating: "a", count: 27) + " HTTP/1.1\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX: " + String(repeating: "v", count: 60) + "\nA: b\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX: " + String(repeating: "v", count: 49) + "\r\n\r\n", // exactly at the limit: passes
+    ])
+    func verdictIndependentOfSplits(_ raw: String) {
+        let bytes = Array(raw.utf8)
+        let whole = parse(bytes, pieces: [bytes.count], limits: limits).error?.status.code
+        let byteByByte = parse(bytes, pieces: Array(repeating: 1, count: bytes.count), limits: limits).error?.status.code
+        #expect(whole == byteByByte, "whole: \(String(describing: whole)), byte by byte: \(String(describing: byteByByte))")
+    }
+
     @Test func headerBytes() {
         let field = "X: " + String(repeating: "v", count: 51) // 54 + CRLF = 56; with "Host: x" (7 + CRLF) = 65 > 64
         #expect(status("GET / HTTP/1.1\r\nHost: x\r\n" + String(field.dropLast(3)) + "\r\n\r\n") == nil)

@@ -84,6 +84,13 @@ struct WireDumpTests {
         #expect(dump("GET / HTTP/1.1\r\nHost: x\r\n\r\n", .init(color: true)).contains("\u{1B}["))
     }
 
+    /// Found by scripts/fuzz (wire-dump): a negative Content-Length crashed the annotator.
+    @Test("fuzz finding: odd Content-Length values are warned about, not trusted", arguments: ["-1", "+5", "1e3", "99999999999999999999999", ""])
+    func oddContentLength(_ value: String) {
+        let output = dump("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(value)\r\n\r\nbody")
+        #expect(output.contains("is not a number"), "\(output)")
+    }
+
     @Test func garbageNeverCrashes() {
         var generator = SplitMix(state: 7)
         for length in [0, 1, 2, 5, 17, 100, 1000] {
