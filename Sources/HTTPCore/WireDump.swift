@@ -474,7 +474,8 @@ struct WireAnalyzer {
                 break
             }
             let sizeText = text(sizeLine.content)
-            let hexDigits = sizeText.prefix { ASCII.hexValue(UInt8(ascii: $0.unicodeScalars.first ?? "g")) != nil && $0.isASCII }
+            // On bytes: a fuzzer found that asking a non-ASCII character for its ASCII value traps.
+            let hexDigits = String(decoding: bytes[sizeLine.content].prefix { ASCII.hexValue($0) != nil }, as: UTF8.self)
             var sizeElement = Element(range: offset..<sizeLine.next, note: "", style: .boundary)
             if sizeLine.bareLF { sizeElement.warnings.append("bare LF (expected CRLF)") }
             guard let size = Int(hexDigits, radix: 16), hexDigits.count <= 15 else {
@@ -486,7 +487,7 @@ struct WireAnalyzer {
                 offset = bytes.count
                 break
             }
-            let extensions = sizeText.dropFirst(hexDigits.count)
+            let extensions = String(decoding: bytes[sizeLine.content].dropFirst(hexDigits.utf8.count), as: UTF8.self)
             summary.framingBytes += sizeLine.next - offset
             offset = sizeLine.next
             if size == 0 {
@@ -516,6 +517,10 @@ struct WireAnalyzer {
             elements.append(sizeElement)
             summary.chunks += 1
             let available = min(size, bytes.count - offset)
+            if available == 0 {
+                elements[elements.count - 1].warnings.append("chunk-size says \(size), got 0 (cut off)")
+                break
+            }
             let dataRange = offset..<(offset + available)
             dataRanges.append(dataRange)
             var dataElements = gzipped && summary.chunks == 1

@@ -91,6 +91,13 @@ struct WireDumpTests {
         #expect(output.contains("is not a number"), "\(output)")
     }
 
+    /// Found by scripts/fuzz (wire-dump): a non-ASCII byte in a chunk-size line trapped.
+    @Test func fuzzFindingNonASCIIChunkSize() {
+        let bytes = Array("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffff".utf8) + [0xC1] + Array("ff\r\n".utf8)
+        let output = WireDump().annotate(bytes)
+        #expect(output.contains("chunk-size"))
+    }
+
     @Test func garbageNeverCrashes() {
         var generator = SplitMix(state: 7)
         for length in [0, 1, 2, 5, 17, 100, 1000] {
