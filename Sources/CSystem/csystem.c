@@ -10,16 +10,22 @@
 #include <sys/prctl.h>
 #endif
 
-static volatile sig_atomic_t stop_signal = 0;
-static volatile sig_atomic_t stop_wake_fd = -1;
-static volatile long children_reaped = 0;
+#include <stdatomic.h>
+
+// Written by signal handlers, read by every event-loop thread: C11 atomics (lock-free, so safe in a
+// signal handler) rather than volatile sig_atomic_t, which is race-free only within one thread; with
+// --workers several loops read these flags (a ThreadSanitizer run of the workers test exited 66).
+static atomic_int stop_signal = 0;
+static atomic_int stop_wake_fd = -1;
+static atomic_long children_reaped = 0;
 
 static void on_stop(int sig) {
     int saved = errno;
-    stop_signal = sig;
-    if (stop_wake_fd >= 0) {
+    atomic_store(&stop_signal, sig);
+    int fd = atomic_load(&stop_wake_fd);
+    if (fd >= 0) {
         char byte = 1;
-        (void)write(stop_wake_fd, &byte, 1);
+        (void)write(fd, &byte, 1);
     }
     errno = saved;
 }
@@ -45,14 +51,14 @@ void httpkit_install_stop_handlers(void) {
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
-int httpkit_stop_signal(void) { return stop_signal; }
-void httpkit_set_stop_wake_fd(int fd) { stop_wake_fd = fd; }
+int httpkit_stop_signal(void) { return atomic_load(&stop_signal); }
+void httpkit_set_stop_wake_fd(int fd) { atomic_store(&stop_wake_fd, fd); }
 
 static void on_child(int sig) {
     (void)sig;
     int saved = errno;
     int status;
-    while (waitpid(-1, &status, WNOHANG) > 0) children_reaped++;
+    while (waitpid(-1, &status, WNOHANG) > 0) atomic_fetch_add(&children_reaped, 1);
     errno = saved;
 }
 
@@ -65,7 +71,7 @@ void httpkit_install_child_reaper(void) {
     sigaction(SIGCHLD, &action, NULL);
 }
 
-long httpkit_children_reaped(void) { return children_reaped; }
+long httpkit_children_reaped(void) { return atomic_load(&children_reaped); }
 
 int httpkit_accept_nonblocking(int fd) {
 #ifdef __linux__
@@ -89,11 +95,11 @@ void httpkit_default_signals(void) {
     signal(SIGCHLD, SIG_DFL);
 }
 
-static volatile sig_atomic_t interrupted = 0;
+static atomic_int interrupted = 0;
 
 static void on_interrupt(int sig) {
     (void)sig;
-    interrupted = 1;
+    atomic_store(&interrupted, 1);
 }
 
 void httpkit_install_interrupt_flag(void) {
@@ -111,7 +117,5 @@ void httpkit_install_interrupt_flag(void) {
 }
 
 int httpkit_take_interrupt(void) {
-    int was = interrupted;
-    interrupted = 0;
-    return was;
+    return atomic_exchange(&interrupted, 0);
 }
