@@ -39,6 +39,15 @@ public final class EventLoop {
         public var drainTimeout = 5.0
 
         public init() {}
+
+        /// The options a stage's configuration sets: its timeouts, request limits and per-connection cap.
+        public init(_ configuration: ServerConfiguration, keepAlive: Bool) {
+            self.keepAlive = keepAlive
+            headerTimeout = configuration.headerTimeout
+            idleTimeout = configuration.idleTimeout
+            maxRequestsPerConnection = configuration.maxRequestsPerConnection
+            limits = configuration.limits
+        }
     }
 
     let listener: Socket

@@ -28,10 +28,8 @@ public struct EventLoopStage: Sendable {
     public func run() throws(SystemError) {
         Processes.raiseOpenFileLimit()
         let listener = try Listener.open("eventloop", configuration)
-        var options = EventLoop.Options()
-        options.keepAlive = false               // one request per connection, as in static; keepalive is stage 7
-        options.headerTimeout = configuration.headerTimeout
-        options.limits = configuration.limits
+        // One request per connection, as in static: keep-alive is stage 7.
+        let options = EventLoop.Options(configuration, keepAlive: false)
         let files = self.files
         let loop = EventLoop(listener: listener, poller: try makePoller(configuration.poller), options: options,
                              wakeFD: try makeStopWakePipe(), handler: { files.respond(to: $0) })

@@ -26,13 +26,8 @@ public struct KeepAliveStage: Sendable {
     }
 
     public func run() throws(SystemError) {
-        var options = EventLoop.Options()
-        options.keepAlive = true
-        options.headerTimeout = configuration.headerTimeout
-        options.idleTimeout = configuration.idleTimeout
-        options.maxRequestsPerConnection = configuration.maxRequestsPerConnection
-        options.limits = configuration.limits
-        let files = self.files, poller = configuration.poller, loopOptions = options
+        let loopOptions = EventLoop.Options(configuration, keepAlive: true)
+        let files = self.files, poller = configuration.poller
         try Workers.run("keepalive", configuration) { listener, wakeFD throws(SystemError) in
             // Each loop gets its own file cache: a loop is one thread, so the cache needs no lock.
             let cache = StaticFileCache(files)

@@ -65,12 +65,7 @@ public struct RouterStage: Sendable {
             guard head.method == "POST", let directory, let name = Self.fileName(in: head.path) else { return nil }
             return ResponseThroughMiddleware(FileUpload(directory: directory, name: name), request: head, layers: layers)
         }
-        var options = EventLoop.Options()
-        options.keepAlive = true
-        options.headerTimeout = configuration.headerTimeout
-        options.idleTimeout = configuration.idleTimeout
-        options.maxRequestsPerConnection = configuration.maxRequestsPerConnection
-        options.limits = configuration.limits
+        var options = EventLoop.Options(configuration, keepAlive: true)
         options.recordsRemoteAddress = log != nil
         if let log {
             options.onTick = { log.flushIfStale() }

@@ -96,17 +96,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// A field of /proc/PID/status in kB, such as VmRSS or VmHWM.
-    func memoryKB(_ field: String) -> Int? { ProcStatus.kilobytes(field, pid: pid) }
-}
-
-enum ProcStatus {
-    static func kilobytes(_ field: String, pid: Int32) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-        }
-        return nil
-    }
+    func memoryKB(_ field: String) -> Int? { ProcessStatus.field(field, pid: pid) }
 }
 
 /// A raw TCP client with timeouts, for sending exactly the bytes a test wants.
