@@ -11,6 +11,12 @@ public struct HTTPResponse: Sendable, Hashable {
         self.body = body
     }
 
+    /// Whether body bytes follow the head: not for HEAD (RFC 9110 §9.3.2), and not for 1xx, 204 and 304,
+    /// which have no body (RFC 9112 §6.3).
+    public func sendsBody(answering method: String) -> Bool {
+        method != "HEAD" && status.allowsBody
+    }
+
     /// A `text/plain` response.
     public static func text(_ status: HTTPStatus, _ text: String, headers: HTTPHeaders = [:]) -> HTTPResponse {
         var all = headers

@@ -46,7 +46,11 @@ public struct ResponseSerializer: Sendable {
         out.append(contentsOf: "HTTP/1.1 \(response.status.code) \(response.status.reason)\r\n".utf8)
         appendField(&out, "Date", date)
         if let serverName { appendField(&out, "Server", serverName) }
-        for field in response.headers where !Self.isFramingHeader(field.name) {
+        // A 101 names the protocol it switches to in `Connection: upgrade` and `Upgrade` (RFC 9110 §7.8);
+        // every other response's Connection header is the serializer's to write.
+        let switching = response.status.code == 101
+        for field in response.headers where !Self.isFramingHeader(field.name)
+            || (switching && ASCII.caseInsensitiveEquals(field.name, "Connection")) {
             appendField(&out, field.name, field.value)
         }
         if response.status.allowsBody {
@@ -56,7 +60,9 @@ public struct ResponseSerializer: Sendable {
             case .untilClose: break
             }
         }
-        if !keepAlive || framing == .untilClose {
+        if switching {
+            // The connection goes on in the new protocol: no Connection: close.
+        } else if !keepAlive || framing == .untilClose {
             appendField(&out, "Connection", "close")
         } else if version == .http1_0 {
             appendField(&out, "Connection", "keep-alive")
@@ -67,7 +73,7 @@ public struct ResponseSerializer: Sendable {
 
     /// Whether the body bytes follow the head: not for HEAD, and not for statuses that have no body.
     public func sendsBody(_ response: HTTPResponse, requestMethod: String) -> Bool {
-        requestMethod != "HEAD" && response.status.allowsBody
+        response.sendsBody(answering: requestMethod)
     }
 
     /// Head and in-memory body in one buffer, for one write. A file body is not included.

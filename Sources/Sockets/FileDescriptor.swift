@@ -1,10 +1,6 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-/// An open file, for streaming a response body with `Socket.sendFile`.
+/// An open file: for sending a response body, reading part of a file, or writing an upload.
 public struct FileDescriptor: Sendable, Hashable {
     public let fd: Int32
 
@@ -14,7 +10,65 @@ public struct FileDescriptor: Sendable, Hashable {
         FileDescriptor(fd: try syscall("open(\(path))") { open(path, O_RDONLY | O_CLOEXEC) })
     }
 
+    /// Creates `path`, failing if it exists (O_EXCL: two uploads never share a temporary file).
+    public static func createNew(_ path: String, mode: mode_t = 0o644) throws(SystemError) -> FileDescriptor {
+        FileDescriptor(fd: try syscall("open(\(path))") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) })
+    }
+
+    /// Opens `path` for appending, creating it if needed (a log file).
+    public static func openForAppending(_ path: String, mode: mode_t = 0o644) throws(SystemError) -> FileDescriptor {
+        FileDescriptor(fd: try syscall("open(\(path))") { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode) })
+    }
+
+    public static let standardOutput = FileDescriptor(fd: 1)
+
+    /// Reads up to `buffer.count` bytes at `offset` without moving a file position (so several users may
+    /// share the descriptor). Returns the count read; 0 at the end of the file.
+    public func pread(into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws(SystemError) -> Int {
+        try syscall("pread") { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    /// Exactly `length` bytes from `offset`, or an error (EIO when the file is shorter than that).
+    public func pread(length: Int, offset: Int) throws(SystemError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: length)
+        var got = 0
+        while got < length {
+            let n = try bytes.withUnsafeMutableBytes { all in
+                Result { () throws(SystemError) in
+                    try pread(into: UnsafeMutableRawBufferPointer(rebasing: all[got...]), offset: offset + got)
+                }
+            }.get()
+            if n == 0 { throw SystemError("pread", errno: EIO) } // the file shrank under us
+            got += n
+        }
+        return bytes
+    }
+
+    /// Writes every byte, looping over partial writes.
+    public func writeAll(_ bytes: some Collection<UInt8>) throws(SystemError) {
+        let contiguous = Array(bytes)
+        var sent = 0
+        while sent < contiguous.count {
+            let n = try contiguous.withUnsafeBytes { all in
+                Result { () throws(SystemError) in
+                    try syscall("write") { Glibc.write(fd, all.baseAddress! + sent, all.count - sent) }
+                }
+            }.get()
+            if n == 0 { throw SystemError("write", errno: ENOSPC) }
+            sent += n
+        }
+    }
+
+    /// Waits until the written data is on the disk.
+    public func sync() throws(SystemError) { _ = try syscall("fsync") { fsync(fd) } }
+
+    /// Closes the descriptor, reporting an error (a delayed write failure shows up here on some filesystems).
+    public func closeChecked() throws(SystemError) { _ = try syscall("close") { Glibc.close(fd) } }
+
     public func close() { _ = Glibc.close(fd) }
+
+    /// Whether the descriptor is a terminal (colour, line buffering).
+    public var isTerminal: Bool { isatty(fd) != 0 }
 }
 
 /// An open file shared by several users (an open-file cache, responses still being sent): it is closed
@@ -25,4 +79,33 @@ public final class SharedFile: @unchecked Sendable {
     public init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
 
     deinit { descriptor.close() }
+}
+
+/// Operations on paths.
+public enum Files {
+    /// Replaces `destination` with `source` in one step: a reader sees the old file or the new one.
+    public static func rename(_ source: String, to destination: String) throws(SystemError) {
+        _ = try syscall("rename") { Glibc.rename(source, destination) }
+    }
+
+    public static func remove(_ path: String) { _ = unlink(path) }
+}
+
+/// A pipe: bytes written at one end come out of the other (a signal handler wakes a loop with one).
+public struct Pipe: Sendable {
+    public let readEnd: FileDescriptor
+    public let writeEnd: FileDescriptor
+
+    public init() throws(SystemError) {
+        var fds: [Int32] = [0, 0]
+        _ = try syscall("pipe") { pipe(&fds) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } // not inherited by a forked child's exec
+        readEnd = FileDescriptor(fd: fds[0])
+        writeEnd = FileDescriptor(fd: fds[1])
+    }
+
+    public func setWriteEndNonBlocking() throws(SystemError) {
+        let flags = try syscall("fcntl(F_GETFL)") { fcntl(writeEnd.fd, F_GETFL) }
+        _ = try syscall("fcntl(F_SETFL)") { fcntl(writeEnd.fd, F_SETFL, flags | O_NONBLOCK) }
+    }
 }

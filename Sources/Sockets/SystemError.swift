@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A failed system call: its name and errno, printed as `accept: EMFILE (Too many open files)`.
 public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -23,6 +19,13 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The peer went away: not the server's fault, nothing to report beyond closing the connection.
     public var isPeerGone: Bool { [EPIPE, ECONNRESET, ENOTCONN, ESHUTDOWN, ETIMEDOUT].contains(errno) }
+
+    /// The process or the system ran out of descriptors or memory for a new connection: a server should
+    /// pause accepting for a moment rather than retry at once.
+    public var isOutOfResources: Bool { [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(errno) }
+
+    /// A blocking write or read gave up because its socket timeout (SO_SNDTIMEO/SO_RCVTIMEO) expired.
+    public static func timedOut(_ call: String) -> SystemError { SystemError(call, errno: EAGAIN) }
 
     static let names: [Int32: String] = [
         EPERM: "EPERM", ENOENT: "ENOENT", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF", EAGAIN: "EAGAIN",

@@ -1,50 +1,67 @@
 import HTTPCore
 import Sockets
 
-/// One client connection on an event loop: a small state machine, because the loop can never wait for
-/// a client — it must remember where each one is and move it along when the socket is ready.
+/// One client connection on an event loop: what the loop must remember about it between readiness
+/// events, because it can never wait for a client.
 ///
-///     reading ──(a whole request parsed)──▶ writing ──(everything sent)──┬─▶ reading (keep-alive)
-///        │                                                               └─▶ closed
-///        └──(peer closed, timeout, protocol error)─────────────────────────▶ closed
+/// The rules of HTTP live in its protocol slot, a machine without I/O; the connection holds only what
+/// the loop needs to move bytes: the transport, the output not yet sent, a deadline, and how it ends.
 ///
-/// After an error response the connection lingers: our side is shut down and what the client still
-/// sends is read and thrown away for a moment, so that its unread bytes do not make the kernel reset
-/// the connection (RST) before the client has read our answer.
+///     reading ──(the protocol queued output)──▶ writing ──(all sent)──┬─▶ reading (keep-alive)
+///        │                                                           ├─▶ closed  (close)
+///        │                                                           └─▶ lingering ─▶ closed
+///        └──(peer closed, timeout, reset)────────────────────────────────▶ closed
 final class Connection {
-    enum State { case reading, writing, lingering, closed }
+    /// The protocol that turns this connection's bytes into actions. Every connection starts with
+    /// HTTP/1.1; a `101 Switching Protocols` (WebSocket) or an HTTP/2 preface hands the bytes to another
+    /// machine by replacing the slot's content.
+    enum ProtocolSlot {
+        case http1(HTTP1Connection)
+        /// Momentarily empty while the loop works on the machine in place (so its buffers are never copied).
+        case empty
+    }
 
-    let socket: Socket
-    var parser: RequestParser
+    /// What happens once the queued output has been sent.
+    enum Ending { case close, linger }
+
+    let transport: any Transport
+    var slot: ProtocolSlot
     var output = OutputQueue()
-    var state = State.reading
     /// The interest currently registered with the poller.
     var interest: Interest = .read
-    /// Close once the output is sent (Connection: close, an error, or the last allowed request).
-    var closeAfterWrite = false
-    /// Linger (drain the client's remaining bytes) before closing: set for error responses.
-    var lingerBeforeClose = false
+    /// Set when the protocol said the connection ends after this output.
+    var ending: Ending?
+    /// Our side is shut down; what the client still sends is read and thrown away until it closes.
+    var lingering = false
     var bytesDiscarded = 0
-    /// The client shut down its sending side: answer what it sent, then close.
-    var peerClosed = false
-    var requestsServed = 0
+    var closed = false
     /// Whether TCP_NODELAY is set (done when the connection first goes into keep-alive).
     var noDelay = false
-    /// When this connection is closed if nothing changes (header, idle or write timeout).
+    /// When this connection is closed if nothing changes; set by the loop's one timer rule.
     var deadline: Double
-    /// Whether the deadline is the header timeout of a request whose head is arriving.
-    var headTimerStarted = false
-    /// The request whose body is streaming in, and what receives that body.
-    var streamingHead: HTTPRequest?
+    /// When the head of the request now arriving started (the header timeout counts from it).
+    var headStartedAt: Double?
+    /// What receives the body of the request now streaming in (an upload), once its head arrived.
     var bodyConsumer: (any BodyConsumer)?
     /// The client's address, when the loop records it (for the access log).
     var remoteAddress: String?
 
-    init(socket: Socket, limits: RequestLimits, deadline: Double) {
-        self.socket = socket
-        self.parser = RequestParser(limits: limits)
-        self.deadline = deadline
-        self.headTimerStarted = true
+    init(transport: any Transport, protocol machine: HTTP1Connection, acceptedAt now: Double) {
+        self.transport = transport
+        self.slot = .http1(machine)
+        self.deadline = now
+        // A connection that sends nothing at all is held to the header timeout from the start.
+        self.headStartedAt = now
+    }
+
+    var fd: Int32 { transport.socket.fd }
+
+    /// Runs `body` on the HTTP/1.1 machine in place (nil when the slot holds another protocol).
+    func withHTTP1<Result>(_ body: (inout HTTP1Connection) -> Result) -> Result? {
+        guard case .http1(var machine) = slot else { return nil }
+        slot = .empty // the machine's only owner is now `machine`: mutating it copies nothing
+        defer { slot = .http1(machine) }
+        return body(&machine)
     }
 }
 

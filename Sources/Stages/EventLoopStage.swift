@@ -32,7 +32,7 @@ public struct EventLoopStage: Sendable {
         let options = EventLoop.Options(configuration, keepAlive: false)
         let files = self.files
         let loop = EventLoop(listener: listener, poller: try makePoller(configuration.poller), options: options,
-                             wakeFD: try makeStopWakePipe(), handler: { files.respond(to: $0) })
+                             wake: try makeStopWakePipe(), handler: { files.respond(to: $0) })
         try loop.run()
     }
 }

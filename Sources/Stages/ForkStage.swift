@@ -43,7 +43,7 @@ public struct ForkStage: Sendable {
                 // Out of processes (EAGAIN): say so to this client instead of leaving it hanging.
                 Console.error("\(error); answering 503")
                 try? BlockingExchange.send(.text(.serviceUnavailable, "503 Service Unavailable: the server cannot fork right now\n"),
-                                           to: client, for: nil)
+                                           to: client)
                 client.close()
                 continue
             }

@@ -28,10 +28,10 @@ public struct KeepAliveStage: Sendable {
     public func run() throws(SystemError) {
         let loopOptions = EventLoop.Options(configuration, keepAlive: true)
         let files = self.files, poller = configuration.poller
-        try Workers.run("keepalive", configuration) { listener, wakeFD throws(SystemError) in
+        try Workers.run("keepalive", configuration) { listener, wake throws(SystemError) in
             // Each loop gets its own file cache: a loop is one thread, so the cache needs no lock.
             let cache = StaticFileCache(files)
-            return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wakeFD: wakeFD,
+            return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
                              handler: { cache.respond(to: $0) })
         }
     }

@@ -1,3 +1,4 @@
+import Glibc
 import HTTPCore
 import Sockets
 
@@ -43,8 +44,8 @@ struct OutputQueue {
         segments.append(.file(file, offset: offset, remaining: length))
     }
 
-    /// Writes as much as the socket takes. Returns true when everything has been sent.
-    mutating func flush(to socket: Socket) throws(SystemError) -> Bool {
+    /// Writes as much as the transport takes. Returns true when everything has been sent.
+    mutating func flush(to transport: any Transport) throws(SystemError) -> Bool {
         while let first = segments.first {
             switch first {
             case .bytes(let bytes):
@@ -52,7 +53,7 @@ struct OutputQueue {
                 if segments.count > 1, case .file = segments[1] { fileFollows = true }
                 let result = try bytes.withUnsafeBytes { all in
                     Result { () throws(SystemError) in
-                        try socket.write(UnsafeRawBufferPointer(rebasing: all[firstOffset...]), more: fileFollows)
+                        try transport.write(UnsafeRawBufferPointer(rebasing: all[firstOffset...]), more: fileFollows)
                     }
                 }.get()
                 guard case .done(let count) = result else { return false }
@@ -68,7 +69,7 @@ struct OutputQueue {
                 do {
                     piece = try stream.next()
                 } catch {
-                    throw SystemError("body stream (\(error))", errno: 5)
+                    throw SystemError("body stream (\(error))", errno: EIO)
                 }
                 segments.removeFirst()
                 if let piece {
@@ -86,12 +87,22 @@ struct OutputQueue {
                     }
                 }
             case .file(let file, let offset, let remaining):
-                let result = try socket.sendFile(file.descriptor, offset: offset, count: min(remaining, 1 << 20))
+                guard let result = try transport.sendFile(file.descriptor, offset: offset, count: min(remaining, 1 << 20)) else {
+                    // The transport cannot send files itself (TLS encrypts in user space): read the next
+                    // piece into memory and write it like any other bytes. One piece at a time, so a
+                    // 1 GB file still costs 64 KB.
+                    let piece = try file.descriptor.pread(length: min(remaining, 64 * 1024), offset: offset)
+                    segments[0] = .bytes(piece)
+                    bufferedBytes += piece.count
+                    if remaining > piece.count {
+                        segments.insert(.file(file, offset: offset + piece.count, remaining: remaining - piece.count), at: 1)
+                    }
+                    continue
+                }
                 guard case .done(let count) = result else { return false }
-                if count == 0 { throw SystemError("sendfile", errno: 5) } // EIO: the file shrank under us
+                if count == 0 { throw SystemError("sendfile", errno: EIO) } // the file shrank under us
                 if count == remaining {
                     segments.removeFirst() // the file closes when no one else holds it
-
                 } else {
                     segments[0] = .file(file, offset: offset + count, remaining: remaining - count)
                 }

@@ -72,10 +72,10 @@ public struct RouterStage: Sendable {
         }
         let loopOptions = options, poller = configuration.poller
         defer { log?.flush() }
-        try Workers.run("router", configuration) { listener, wakeFD throws(SystemError) in
+        try Workers.run("router", configuration) { listener, wake throws(SystemError) in
             // Each loop gets its own router with its own static-file cache (a loop is one thread: no lock).
             let app = chain(layers, stage.routes(cache: StaticFileCache(stage.files)).handle)
-            return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wakeFD: wakeFD,
+            return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
                              bodyConsumers: uploads, handler: { app(RoutedRequest($0)) })
         }
     }

@@ -50,7 +50,7 @@ public struct ThreadsStage: Sendable {
             } catch {
                 Console.error("\(error); answering 503")
                 try? BlockingExchange.send(.text(.serviceUnavailable, "503 Service Unavailable: no thread available\n"),
-                                           to: client, for: nil)
+                                           to: client)
                 client.close()
                 active.add(-1)
                 if bounded { permits.signal() }

@@ -6,7 +6,7 @@ import Sockets
 /// core without the loops sharing anything but the handler.
 enum Workers {
     static func run(_ stage: String, _ configuration: ServerConfiguration,
-                    makeLoop: @escaping @Sendable (_ listener: Socket, _ wakeFD: Int32) throws(SystemError) -> EventLoop) throws(SystemError) {
+                    makeLoop: @escaping @Sendable (_ listener: Socket, _ wake: FileDescriptor) throws(SystemError) -> EventLoop) throws(SystemError) {
         Processes.raiseOpenFileLimit()
         let count = max(1, configuration.workers)
         let first = try Listener.open(stage, configuration, reusePort: count > 1, announce: false)
@@ -16,7 +16,7 @@ enum Workers {
         for _ in 1..<count {
             listeners.append(try Listener.open(stage, shared, reusePort: true, announce: false))
         }
-        let wakeFD = try makeStopWakePipe()
+        let wake = try makeStopWakePipe()
         var line = Listener.startupLine(stage, host: configuration.host, port: shared.port, root: configuration.root)
         if count > 1 { line += " with \(count) workers" }
         Console.out(line)
@@ -24,14 +24,14 @@ enum Workers {
         for listener in listeners.dropFirst() {
             try Threads.spawnDetached(stackSize: 1 << 20) {
                 do {
-                    try makeLoop(listener, wakeFD).run()
+                    try makeLoop(listener, wake).run()
                 } catch {
                     Console.error("worker: \(error)")
                 }
                 finished.add(1)
             }
         }
-        try makeLoop(first, wakeFD).run()
+        try makeLoop(first, wake).run()
         // Let the other loops finish their requests in flight (each drains for up to 5 s).
         let deadline = Processes.monotonicSeconds() + 6
         while finished.current < count - 1 && Processes.monotonicSeconds() < deadline { Processes.sleep(milliseconds: 5) }

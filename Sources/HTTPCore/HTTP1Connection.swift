@@ -1,0 +1,231 @@
+/// The rules of one HTTP/1.1 connection, as a machine without I/O (the design of Python's h11).
+///
+/// Its driver — the event loop, or the blocking exchange of the early stages — feeds it the bytes that
+/// arrived and asks it what to do, one action at a time:
+///
+///     connection.receive(bytesFromTheTransport)
+///     while let action = connection.nextAction() {
+///         switch action {
+///         case .request(let request):
+///             for output in connection.respond(handler(request), to: request, date: date) { send(output) }
+///         ...
+///         }
+///     }
+///
+/// It never touches a socket, a clock or a file; so every rule below is tested on bytes alone:
+/// - keep-alive (RFC 9112 §9.3): HTTP/1.1 stays open unless `Connection: close`, HTTP/1.0 only with
+///   `Connection: keep-alive`, never past `maxRequests`, never after a body framed by closing;
+/// - pipelining (§9.3.2): requests are handed out one at a time, and the next only once the previous one
+///   has been answered, so responses leave in request order;
+/// - `Expect: 100-continue` (RFC 9110 §10.1.1): the interim response, once, before the body is read;
+/// - framing (§6): Content-Length when the length is known, chunked (1.1) or close-delimited (1.0) when not;
+/// - errors (§9.6 and the lingering close of §9.6's note): a request the parser refuses is answered with
+///   its status and reason, then the connection shuts down its sending side and discards what still
+///   arrives, because the byte stream can no longer be trusted.
+/// - `101 Switching Protocols` (RFC 9110 §15.2.2): after it, the bytes belong to another protocol, and
+///   the machine hands over what it has not read.
+public struct HTTP1Connection: Sendable {
+    /// What a stage turns on.
+    public struct Policy: Sendable, Hashable {
+        /// Persistent connections (the keepalive stage on); off, every response closes the connection.
+        public var keepAlive: Bool
+        /// Requests answered on one connection before it closes (0: no limit).
+        public var maxRequests: Int
+        /// Hand out request bodies piece by piece (`.head`, `.body`, `.bodyEnd`) instead of whole.
+        public var streamsBodies: Bool
+        public var limits: RequestLimits
+
+        public init(keepAlive: Bool = true, maxRequests: Int = 0, streamsBodies: Bool = false,
+                    limits: RequestLimits = RequestLimits()) {
+            self.keepAlive = keepAlive
+            self.maxRequests = maxRequests
+            self.streamsBodies = streamsBodies
+            self.limits = limits
+        }
+    }
+
+    /// One thing for the driver to do.
+    public enum Action: Sendable, Hashable {
+        // Input side: what `nextAction()` hands out.
+        /// A whole request: answer it with `respond(_:to:date:)` before asking for the next action.
+        case request(HTTPRequest)
+        /// The head of a request whose body follows as `.body` pieces (only with `streamsBodies`).
+        case head(HTTPRequest)
+        case body([UInt8])
+        /// The streamed body of `request` is complete: answer it with `respond`.
+        case bodyEnd(HTTPRequest)
+        /// The parser refused the bytes: answer with `respond(.error(error), to: nil, date:)`; the
+        /// connection then closes with a linger, whatever the response says.
+        case rejected(RequestError)
+
+        // Output side: what `respond` returns (and `nextAction` for the interim 100 and a closing peer).
+        /// Bytes to send as they are.
+        case write([UInt8])
+        /// `length` bytes of the file at `path` from `offset` (with sendfile where the transport allows).
+        case sendFile(path: String, offset: Int, length: Int)
+        /// A body of unknown length, pulled piece by piece as the previous one leaves; chunk-framed if asked.
+        case stream(StreamedBody, chunked: Bool)
+        /// Close once everything before it has been sent.
+        case close
+        /// Shut down our sending side once everything is sent, read and discard what still arrives for a
+        /// moment, then close: the client's unread bytes would otherwise make the kernel reset the
+        /// connection (RST) before the client has read our error response.
+        case lingeringClose
+        /// After a 101: the connection now speaks another protocol; these bytes arrived for it already.
+        case switchProtocols(leftover: [UInt8])
+    }
+
+    /// Where the connection is, for the driver's timers.
+    public enum Phase: Sendable, Hashable {
+        /// Between requests: the idle timeout applies.
+        case idle
+        /// A request head is arriving: the header timeout applies (slowloris).
+        case readingHead
+        /// A request body is arriving: each read must make progress within the body timeout.
+        case readingBody
+        /// A request (or an error) was handed out and waits for `respond`.
+        case awaitingResponse
+        /// The last response is queued; nothing more will be read.
+        case closing
+        /// Another protocol owns the bytes now.
+        case switched
+    }
+
+    public let policy: Policy
+    private var parser: RequestParser
+    private var waitingForResponse = false
+    /// The request whose body is streaming in (`streamsBodies`).
+    private var streamingHead: HTTPRequest?
+    private var closing = false
+    private var switched = false
+    private var peerClosed = false
+    private var draining = false
+    private var refusal = false
+    public private(set) var requestsAnswered = 0
+    private let serializer: ResponseSerializer
+
+    public init(policy: Policy, serializer: ResponseSerializer = ResponseSerializer()) {
+        self.policy = policy
+        self.serializer = serializer
+        parser = RequestParser(limits: policy.limits)
+        parser.streamsBodies = policy.streamsBodies
+    }
+
+    // MARK: - Input
+
+    /// Adds bytes that arrived from the peer.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) { parser.append(bytes) }
+    public mutating func receive<Bytes: Sequence<UInt8>>(_ bytes: Bytes) { parser.append(bytes) }
+
+    /// The peer shut down its sending side (read returned 0): what it sent completely is still answered,
+    /// then the connection closes.
+    public mutating func receiveEnd() { peerClosed = true }
+
+    /// A stop signal arrived: answer what is in flight with `Connection: close`, accept nothing new.
+    public mutating func stopKeepingAlive() { draining = true }
+
+    public var phase: Phase {
+        if switched { return .switched }
+        if closing { return .closing }
+        if waitingForResponse { return .awaitingResponse }
+        if streamingHead != nil || (parser.isMidRequest && !parser.isReadingHead) { return .readingBody }
+        return parser.isReadingHead && parser.isMidRequest ? .readingHead : .idle
+    }
+
+    /// True when nothing of a request has arrived and nothing waits for an answer: closing now loses nothing.
+    public var isBetweenRequests: Bool { phase == .idle }
+
+    /// The next thing to do, or nil when the machine needs more bytes (or an answer to what it handed out).
+    public mutating func nextAction() -> Action? {
+        guard !closing, !switched, !waitingForResponse else { return nil }
+        let event: RequestEvent?
+        do {
+            event = try parser.nextEvent()
+        } catch {
+            waitingForResponse = true
+            refusal = true
+            return .rejected(error)
+        }
+        switch event {
+        case .request(let request)?:
+            waitingForResponse = true
+            return .request(request)
+        case .head(let head)?:
+            streamingHead = head
+            return .head(head)
+        case .bodyPart(let bytes)?:
+            return .body(bytes)
+        case .end?:
+            guard let head = streamingHead else { return nil }
+            streamingHead = nil
+            waitingForResponse = true
+            return .bodyEnd(head)
+        case nil:
+            if parser.requestAwaitingContinue != nil {
+                // The client waits for our go-ahead before it sends a large body (RFC 9110 §10.1.1).
+                parser.markContinueSent()
+                return .write(Self.continueResponse)
+            }
+            if peerClosed || (draining && !parser.isMidRequest) {
+                // Nothing more can complete: a cut-off request is not answered, there is no one to read it.
+                closing = true
+                return .close
+            }
+            return nil
+        }
+    }
+
+    static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    // MARK: - Output
+
+    /// The actions that send `response` to `request` (nil: the answer to a `.rejected` error), in order.
+    /// It decides whether the connection stays open and writes the framing headers to say so.
+    public mutating func respond(_ response: HTTPResponse, to request: HTTPRequest?, date: String) -> [Action] {
+        waitingForResponse = false
+        requestsAnswered += 1
+        let method = request?.method ?? "GET"
+        let version = request?.version ?? .http1_1
+        let framing = BodyFraming.choose(for: response.body, version: version)
+        let switching = response.status.code == 101 && request != nil
+        let keepAlive = switching || keepsAlive(after: request, framing: framing)
+
+        var head = serializer.head(for: response, requestMethod: method, version: version, keepAlive: keepAlive,
+                                   framing: framing, date: date)
+        var actions: [Action] = []
+        if serializer.sendsBody(response, requestMethod: method) {
+            switch response.body {
+            case .empty:
+                actions.append(.write(head))
+            case .bytes(let bytes):
+                head.append(contentsOf: bytes) // one write for head and body (no Nagle stall, one syscall)
+                actions.append(.write(head))
+            case .file(let path, let offset, let length):
+                actions.append(.write(head))
+                if length > 0 { actions.append(.sendFile(path: path, offset: offset, length: length)) }
+            case .stream(let body):
+                actions.append(.write(head))
+                actions.append(.stream(body, chunked: framing == .chunked))
+            }
+        } else {
+            actions.append(.write(head))
+        }
+        if switching {
+            switched = true
+            actions.append(.switchProtocols(leftover: Array(parser.unconsumedBytes)))
+        } else if !keepAlive {
+            closing = true
+            actions.append(refusal ? .lingeringClose : .close)
+        }
+        return actions
+    }
+
+    /// Whether the connection stays open after answering `request` (RFC 9112 §9.3).
+    private func keepsAlive(after request: HTTPRequest?, framing: BodyFraming) -> Bool {
+        guard let request, !refusal, policy.keepAlive, !draining, !peerClosed else { return false }
+        // A body that ends when the connection closes leaves no way to keep the connection.
+        guard framing != .untilClose else { return false }
+        if policy.maxRequests > 0 && requestsAnswered >= policy.maxRequests { return false }
+        return request.wantsKeepAlive
+    }
+}

@@ -1,0 +1,43 @@
+import Glibc
+
+/// What a connection's bytes travel over, between the socket and the protocol: plain TCP today, TLS next.
+///
+/// The protocol machines above it see only bytes; the event loop reads, writes and sends files through
+/// a transport and never asks which one it is. A transport that cannot hand a file to the kernel (TLS
+/// encrypts in user space) answers `sendFile` with nil, and the caller reads the file and writes it.
+public protocol Transport: AnyObject {
+    /// The socket underneath, for the poller (readiness is always about the socket).
+    var socket: Socket { get }
+    /// Reads up to `buffer.count` bytes; `.done(0)` means the peer closed its side.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int>
+    /// Writes some of `bytes` (a partial write is normal); `more` says more data follows at once.
+    func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int>
+    /// Sends up to `count` bytes of `file` from `offset` without copying them through user space, or nil
+    /// when this transport cannot (the caller then reads and writes).
+    func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>?
+    /// Says "no more bytes from us" (a FIN for TCP), keeping the reading side open.
+    func shutdownWrite()
+    func close()
+}
+
+/// Plain TCP: every call is the socket's own, and files go out with sendfile.
+public final class TCPTransport: Transport {
+    public let socket: Socket
+
+    public init(_ socket: Socket) { self.socket = socket }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        try socket.read(into: buffer)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        try socket.write(bytes, more: more)
+    }
+
+    public func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? {
+        try socket.sendFile(file, offset: offset, count: count)
+    }
+
+    public func shutdownWrite() { socket.shutdownWrite() }
+    public func close() { socket.close() }
+}

@@ -1,0 +1,85 @@
+import HTTPCore
+import Sockets
+
+/// The one place in the project where a handler's response becomes output: the event loop and the
+/// blocking stages both queue responses through it.
+///
+/// It opens what the body needs first (a file, a stream), so that a file that cannot be opened is
+/// answered with 403 before any byte of a 200 head is queued; then the connection's HTTP/1.1 machine
+/// decides the framing and whether the connection stays open, and the writer queues what it says.
+struct ResponseWriter {
+    private let files: OpenFileCache
+    private var dates = HTTPDate.Cache()
+
+    init(files: OpenFileCache = OpenFileCache()) {
+        self.files = files
+    }
+
+    /// Queues `response`, the answer to `request` (nil: the answer to a request the parser refused).
+    /// Returns how the response ends the connection, if it does: `.close`, `.lingeringClose` or
+    /// `.switchProtocols`.
+    mutating func queue(_ response: HTTPResponse, to request: HTTPRequest?, on machine: inout HTTP1Connection,
+                        into output: inout OutputQueue) -> HTTP1Connection.Action? {
+        var response = response
+        var file: SharedFile?
+        var stream: (any BodyStream)?
+        if response.sendsBody(answering: request?.method ?? "GET") {
+            switch response.body {
+            case .file(let path, _, _):
+                do {
+                    file = try files.open(path)
+                } catch {
+                    response = .text(.forbidden, "403 Forbidden: the file could not be opened (\(error.errnoName))\n")
+                }
+            case .stream(let body):
+                do {
+                    stream = try body.open()
+                } catch {
+                    response = .text(.internalServerError, "500 Internal Server Error: the body could not be produced\n")
+                }
+            default:
+                break
+            }
+        }
+        var ending: HTTP1Connection.Action?
+        for action in machine.respond(response, to: request, date: dates.current()) {
+            switch action {
+            case .write(let bytes):
+                output.append(bytes)
+            case .sendFile(_, let offset, let length):
+                if let file { output.append(file: file, offset: offset, length: length) }
+            case .stream(_, let chunked):
+                if let stream { output.append(stream: stream, chunked: chunked) }
+            case .close, .lingeringClose, .switchProtocols:
+                ending = action
+            case .request, .head, .body, .bodyEnd, .rejected:
+                break // input-side actions never come out of respond
+            }
+        }
+        return ending
+    }
+}
+
+/// Files opened for responses, kept open for a second (like nginx's open_file_cache): a file sent again
+/// soon costs no open() and close(). Replaced files are noticed within that second. One per event loop
+/// (a loop is one thread: no lock); the blocking stages use one per connection.
+final class OpenFileCache {
+    private var entries: [String: (file: SharedFile, openedAt: Double)] = [:]
+    private let validity: Double
+
+    init(validity: Double = 1) {
+        self.validity = validity
+    }
+
+    func open(_ path: String) throws(SystemError) -> SharedFile {
+        let now = Processes.monotonicSeconds()
+        if let cached = entries[path], now - cached.openedAt < validity { return cached.file }
+        entries[path] = nil
+        let file = SharedFile(try FileDescriptor.openForReading(path))
+        if validity > 0 {
+            if entries.count >= 1024 { entries.removeAll(keepingCapacity: true) }
+            entries[path] = (file, now)
+        }
+        return file
+    }
+}
