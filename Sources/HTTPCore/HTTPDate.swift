@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The date format HTTP uses, IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
 public enum HTTPDate {
@@ -20,7 +16,20 @@ public enum HTTPDate {
     }
 
     /// The current time as an IMF-fixdate.
-    public static func now() -> String { format(Int(time(nil))) }
+    public static func now() -> String { format(currentSeconds()) }
+
+    /// Seconds since the epoch, now.
+    public static func currentSeconds() -> Int { Int(time(nil)) }
+
+    /// `seconds` as the Common Log Format's time, `22/Nov/2026:05:04:17 +0000` (the access log's).
+    public static func commonLogFormat(_ seconds: Int) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(two(parts.tm_mday))/\(months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
+    }
 }
 
 extension HTTPDate {
@@ -32,7 +41,7 @@ extension HTTPDate {
         public init() {}
 
         public mutating func current() -> String {
-            let now = Int(time(nil))
+            let now = HTTPDate.currentSeconds()
             if now != second {
                 second = now
                 value = HTTPDate.format(now)

@@ -24,6 +24,12 @@ public struct HTTPResponse: Sendable, Hashable {
         return HTTPResponse(status: status, headers: all, body: .bytes(Array(text.utf8)))
     }
 
+    /// A `text/plain` response with no charset parameter, byte for byte what the Codecrafters HTTP-server
+    /// course expects from its `/echo` and `/user-agent` routes.
+    public static func plainText(_ text: String) -> HTTPResponse {
+        HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: .bytes(Array(text.utf8)))
+    }
+
     /// An error response: the status, and the reason in the body for a person. When the parser refused the
     /// request, the server closes the connection after it, because the byte stream can no longer be
     /// trusted; a handler's error (a bad path, say) leaves the connection usable.

@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     /// The user name and password of the router's protected `/admin` route.
     public var basicAuthUser = "learner"
     public var basicAuthPassword = "httpkit"
+    /// Path prefixes the router's Basic auth guards (uploads under them included).
+    public var protectedPaths = ["/admin"]
 
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, root: DocumentRoot? = nil,
                 limits: RequestLimits = RequestLimits(), headerTimeout: Double = 10,

@@ -37,7 +37,7 @@ final class StaticFileCache: @unchecked Sendable {
         var response = files.respond(to: request)
         guard response.status.code == 200 || response.status.code == 404 else { return response }
         if case .file(let path, 0, let length) = response.body, length <= maxCachedBytes,
-           let bytes = FileContents.read(path, offset: 0, length: length) {
+           let bytes = try? FileContents.read(path, offset: 0, length: length) {
             response.body = .bytes(bytes)
         }
         if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }

@@ -61,9 +61,15 @@ struct RouterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The user:password that GET /admin requires (HTTP Basic auth).", valueName: "user:password"))
     var auth = "learner:httpkit"
 
+    @Option(name: .customLong("protect"), help: ArgumentHelp("Also require --auth for paths under this prefix (repeatable), such as /files.", valueName: "prefix"))
+    var protectedPaths: [String] = []
+
     func validate() throws {
         guard auth.contains(":"), !auth.hasPrefix(":") else {
             throw ValidationError("--auth must be USER:PASSWORD, such as learner:httpkit")
+        }
+        for prefix in protectedPaths where !prefix.hasPrefix("/") || prefix.count < 2 || prefix.hasSuffix("/") {
+            throw ValidationError("--protect \(prefix): give a path prefix such as /files (starting with /, no trailing /)")
         }
     }
 }
@@ -210,6 +216,7 @@ enum StageRunner {
             let credentials = router.auth.split(separator: ":", maxSplits: 1).map(String.init)
             configuration.basicAuthUser = credentials[0]
             configuration.basicAuthPassword = credentials.count > 1 ? credentials[1] : ""
+            configuration.protectedPaths += router.protectedPaths
         }
         do throws(SystemError) {
             switch stage {

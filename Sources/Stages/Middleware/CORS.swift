@@ -1,0 +1,24 @@
+import HTTPCore
+
+extension Middlewares {
+    /// Lets pages from any origin read the responses (the Fetch standard's CORS protocol), and answers
+    /// preflight requests (`OPTIONS` with `Access-Control-Request-Method`) itself with 204.
+    public static func cors(allowOrigin: String = "*") -> Middleware {
+        { routed, next in
+            let request = routed.request
+            guard request.headers["Origin"] != nil else { return next(routed) }
+            if request.method == "OPTIONS", request.headers["Access-Control-Request-Method"] != nil {
+                var preflight = HTTPResponse(status: .noContent)
+                preflight.headers.set("Access-Control-Allow-Origin", allowOrigin)
+                preflight.headers.set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
+                preflight.headers.set("Access-Control-Allow-Headers", request.headers["Access-Control-Request-Headers"] ?? "Content-Type")
+                preflight.headers.set("Access-Control-Max-Age", "600")
+                return preflight
+            }
+            var response = next(routed)
+            response.headers.set("Access-Control-Allow-Origin", allowOrigin)
+            if allowOrigin != "*" { response.headers.add("Vary", "Origin") }
+            return response
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import HTTPCore
+import Sockets
+
+extension Middlewares {
+    /// Compresses responses with gzip when the client accepts it (Accept-Encoding with q-values, `*`,
+    /// `identity;q=0`), except tiny bodies and types that are compressed already. Every response whose
+    /// encoding depends on the header says `Vary: Accept-Encoding`, so caches keep the variants apart.
+    /// Bodies up to `maxInMemory` are compressed at once (and get a Content-Length); larger files are
+    /// compressed as they are sent, in chunked encoding.
+    /// - Parameters:
+    ///   - minimumSize: bodies shorter than this are not worth compressing (the gzip header alone is 18 bytes)…
+    ///   - everySizeUnder: …except under these path prefixes, compressed whatever their size. The router
+    ///     lists `/echo/`: the Codecrafters course learners compare with expects `Content-Encoding: gzip`
+    ///     on its 3-byte echoes.
+    public static func gzip(minimumSize: Int = 256, everySizeUnder prefixes: [String] = [],
+                            maxInMemory: Int = 1 << 20) -> Middleware {
+        { routed, next in
+            var response = next(routed)
+            guard response.status.allowsBody, response.headers["Content-Encoding"] == nil,
+                  !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "") else { return response }
+            let always = prefixes.contains { routed.request.path.hasPrefix($0) }
+            if !always, let length = response.body.length, length < minimumSize { return response }
+            response.headers.add("Vary", "Accept-Encoding")
+            switch ContentCoding.negotiate(routed.request.headers.values("Accept-Encoding")) {
+            case .identity:
+                return response
+            case .notAcceptable:
+                var refused = HTTPResponse.text(HTTPStatus(code: 406),
+                    "406 Not Acceptable: the Accept-Encoding header refuses identity and gzip, the only codings available\n")
+                refused.headers.add("Vary", "Accept-Encoding")
+                return refused
+            case .gzip:
+                guard let body = compressed(response.body, maxInMemory: maxInMemory) else { return response }
+                response.body = body
+                response.headers.set("Content-Encoding", "gzip")
+                return response
+            }
+        }
+    }
+
+    static func compressed(_ body: ResponseBody, maxInMemory: Int) -> ResponseBody? {
+        switch body {
+        case .empty:
+            return nil
+        case .bytes(let bytes):
+            return (try? Gzip.compress(bytes)).map { .bytes($0) }
+        case .file(let path, let offset, let length):
+            if length <= maxInMemory, let bytes = try? FileContents.read(path, offset: offset, length: length) {
+                return (try? Gzip.compress(bytes)).map { .bytes($0) }
+            }
+            return .stream(StreamedBody("gzip of \(path)") {
+                try GzipFileStream(path: path, offset: offset, length: length)
+            })
+        case .stream(let inner):
+            return .stream(StreamedBody("gzip of \(inner.description)") { try GzipStream(try inner.open()) })
+        }
+    }
+}
+
+/// Reading small files whole (for compressing them in memory, or caching them).
+enum FileContents {
+    static func read(_ path: String, offset: Int, length: Int) throws(SystemError) -> [UInt8] {
+        let file = try FileDescriptor.openForReading(path)
+        defer { file.close() }
+        return try file.pread(length: length, offset: offset)
+    }
+}
+
+/// A file compressed as it is read, 64 KB at a time.
+final class GzipFileStream: BodyStream {
+    private let file: FileDescriptor
+    private var position: Int
+    private let end: Int
+    private let encoder: GzipEncoder
+    private var done = false
+
+    init(path: String, offset: Int, length: Int) throws {
+        file = try FileDescriptor.openForReading(path)
+        position = offset
+        end = offset + length
+        encoder = try GzipEncoder()
+    }
+
+    func next() throws -> [UInt8]? {
+        while !done {
+            let want = min(64 * 1024, end - position)
+            if want == 0 {
+                done = true
+                return try encoder.compress([], finish: true)
+            }
+            let bytes = try file.pread(length: want, offset: position)
+            position += want
+            let piece = try encoder.compress(bytes)
+            if !piece.isEmpty { return piece }
+        }
+        return nil
+    }
+
+    func close() {
+        guard !closed else { return } // the descriptor number may belong to another file after a close
+        closed = true
+        file.close()
+    }
+
+    deinit { close() }
+    private var closed = false
+}
+
+/// Another body stream, compressed as it goes.
+final class GzipStream: BodyStream {
+    private let inner: any BodyStream
+    private let encoder: GzipEncoder
+    private var done = false
+
+    init(_ inner: any BodyStream) throws {
+        self.inner = inner
+        encoder = try GzipEncoder()
+    }
+
+    func next() throws -> [UInt8]? {
+        while !done {
+            guard let piece = try inner.next() else {
+                done = true
+                return try encoder.compress([], finish: true)
+            }
+            let compressed = try encoder.compress(piece)
+            if !compressed.isEmpty { return compressed }
+        }
+        return nil
+    }
+
+    func close() { inner.close() }
+}
