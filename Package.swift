@@ -44,6 +44,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], exclude: ["Golden"]),
+        .testTarget(name: "HTTPKitTests", dependencies: ["httpkit", "HTTPCore"], exclude: ["Golden"]),
         .testTarget(name: "LiveTests", dependencies: ["httpkit", "Sockets", "HTTPCore"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

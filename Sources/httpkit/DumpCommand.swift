@@ -55,10 +55,11 @@ struct DumpCommand: ParsableCommand {
         guard !bytes.isEmpty else {
             throw CLIError(message: "dump: no bytes to annotate (the input is empty)")
         }
-        var options = WireDump.Options(density: compact ? .compact : .full, ascii: ascii, color: color.enabled(for: 1), requestMethod: method)
+        let kind: WireMessage.Kind? = asRequest ? .request : asResponse ? .response : nil
+        let analysis = WireAnalysis(bytes, as: kind, requestMethod: method)
+        var options = WireDumpRenderer.Options(density: compact ? .compact : .full, ascii: ascii, color: color.enabled(for: 1))
         options.bodyPreviewBytes = 600
-        let kind: WireDump.Kind = asRequest ? .request : asResponse ? .response : .detect
-        print(WireDump(options).annotate(bytes, as: kind), terminator: "")
+        print(WireDumpRenderer(options).render(analysis), terminator: "")
     }
 }
 

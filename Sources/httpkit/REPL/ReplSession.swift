@@ -10,7 +10,7 @@ final class ReplSession {
     struct Settings {
         var host = "127.0.0.1"
         var port: UInt16 = 8080
-        var density = WireDump.Density.full
+        var density = WireDumpRenderer.Density.full
         var ascii = false
         var color = false
         var timeout = 3.0
@@ -175,7 +175,7 @@ final class ReplSession {
             slow = (numbers[0], numbers[1])
             output.line("-- requests now go out \(numbers[0]) byte\(numbers[0] == 1 ? "" : "s") every \(numbers[1]) ms")
         case ":dump":
-            guard let density = WireDump.Density(rawValue: argument) else {
+            guard let density = WireDumpRenderer.Density(rawValue: argument) else {
                 output.line("!! :dump full|compact")
                 return
             }
@@ -444,14 +444,15 @@ final class ReplOutput {
         transcript?.write(Data((text + "\n").utf8))
     }
 
-    func dump(_ bytes: [UInt8], as kind: WireDump.Kind, settings: ReplSession.Settings, method: String?) {
-        var options = WireDump.Options(density: settings.density, ascii: settings.ascii, color: settings.color, requestMethod: method)
-        let text = WireDump(options).annotate(bytes, as: kind)
-        print(text, terminator: "")
+    func dump(_ bytes: [UInt8], as kind: WireMessage.Kind, settings: ReplSession.Settings, method: String?) {
+        let analysis = WireAnalysis(bytes, as: kind, requestMethod: method)
+        var options = WireDumpRenderer.Options(density: settings.density, ascii: settings.ascii, color: settings.color)
+        print(WireDumpRenderer(options).render(analysis), terminator: "")
         fflush(nil)
         if let transcript {
+            // The same analysis drawn again without colour: a saved transcript is read in an editor.
             options.color = false
-            transcript.write(Data(WireDump(options).annotate(bytes, as: kind).utf8))
+            transcript.write(Data(WireDumpRenderer(options).render(analysis).utf8))
         }
     }
 

@@ -99,9 +99,10 @@ struct CheckReport {
                 Swift.print("      got:      nothing")
             } else {
                 Swift.print("      got:")
-                var options = WireDump.Options(density: .compact, color: color)
+                let analysis = WireAnalysis(Array(got.prefix(4096)), as: .response)
+                var options = WireDumpRenderer.Options(density: .compact, color: color)
                 options.bodyPreviewBytes = 200
-                let dump = WireDump(options).annotate(Array(got.prefix(4096)), as: .response)
+                let dump = WireDumpRenderer(options).render(analysis)
                 for line in dump.split(separator: "\n", omittingEmptySubsequences: false).prefix(30) where !line.isEmpty {
                     Swift.print("        " + line)
                 }

@@ -1,8 +1,10 @@
+import HTTPCore
+
 /// The pure parts of the REPL's input: escapes for raw mode and the request a typed head or shorthand
-/// becomes. Kept in the core so they are tested on bytes.
-public enum ReplInput {
+/// becomes. Kept apart from the session (no terminal, no socket) so they are tested on bytes.
+enum ReplInput {
     /// Decodes `\r`, `\n`, `\t`, `\0`, `\\` and `\xHH` in a raw-mode line; anything else is literal.
-    public static func decodeEscapes(_ line: String) throws(RequestError) -> [UInt8] {
+    static func decodeEscapes(_ line: String) throws(RequestError) -> [UInt8] {
         let bytes = Array(line.utf8)
         var out: [UInt8] = []
         var index = 0
@@ -22,13 +24,13 @@ public enum ReplInput {
             case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
             case UInt8(ascii: "x"):
                 guard index + 3 < bytes.count, let high = ASCII.hexValue(bytes[index + 2]), let low = ASCII.hexValue(bytes[index + 3]) else {
-                    throw .badRequest("\\x needs two hex digits, as in \\x00 or \\x7f")
+                    throw RequestError(.badRequest, "\\x needs two hex digits, as in \\x00 or \\x7f")
                 }
                 out.append(UInt8(high * 16 + low))
                 index += 4
                 continue
             default:
-                throw .badRequest("unknown escape '\\\(Character(UnicodeScalar(next)))' (use \\r \\n \\t \\0 \\\\ or \\xHH)")
+                throw RequestError(.badRequest, "unknown escape '\\\(Character(UnicodeScalar(next)))' (use \\r \\n \\t \\0 \\\\ or \\xHH)")
             }
             index += 2
         }
@@ -36,17 +38,17 @@ public enum ReplInput {
     }
 
     /// The methods the shorthands know: `get /path`, `post /path BODY`, ...
-    public static let shorthandMethods = ["get", "head", "post", "put", "delete", "options", "patch"]
+    static let shorthandMethods = ["get", "head", "post", "put", "delete", "options", "patch"]
 
     /// `get /path` → ("GET", "/path", nil); `post /api/echo {"a":1}` → ("POST", "/api/echo", body).
-    public static func shorthand(_ line: String) -> (method: String, target: String, body: [UInt8]?)? {
+    static func shorthand(_ line: String) -> (method: String, target: String, body: [UInt8]?)? {
         let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
         guard parts.count >= 2, shorthandMethods.contains(String(parts[0])) else { return nil }
         return (parts[0].uppercased(), String(parts[1]), parts.count == 3 ? Array(parts[2].utf8) : nil)
     }
 
     /// Whether a line starts a typed request: `METHOD SP ...` with an uppercase token method.
-    public static func startsRequest(_ line: String) -> Bool {
+    static func startsRequest(_ line: String) -> Bool {
         guard let space = line.firstIndex(of: " ") else { return false }
         let method = line[..<space]
         return !method.isEmpty && method.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || $0 == UInt8(ascii: "-") }
@@ -54,7 +56,7 @@ public enum ReplInput {
 
     /// The bytes of a typed request: each line ends in CRLF, Host is added when missing (HTTP/1.1), and an
     /// attached body gets a Content-Length unless the lines already frame it.
-    public static func buildRequest(lines: [String], host: String, body: [UInt8]?) -> [UInt8] {
+    static func buildRequest(lines: [String], host: String, body: [UInt8]?) -> [UInt8] {
         var lines = lines
         let headerNames = lines.dropFirst().compactMap { $0.split(separator: ":", maxSplits: 1).first?.trimmingASCIIWhitespace().lowercased() }
         if !headerNames.contains("host") { lines.insert("Host: \(host)", at: 1) }
@@ -72,7 +74,7 @@ public enum ReplInput {
     }
 
     /// The request a shorthand stands for, with the headers a plain client sends.
-    public static func buildShorthand(method: String, target: String, host: String, body: [UInt8]?) -> [UInt8] {
+    static func buildShorthand(method: String, target: String, host: String, body: [UInt8]?) -> [UInt8] {
         var lines = ["\(method) \(target) HTTP/1.1", "Host: \(host)", "User-Agent: httpkit-repl"]
         if let body, !body.isEmpty, body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "[") {
             lines.append("Content-Type: application/json")

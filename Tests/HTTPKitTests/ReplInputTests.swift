@@ -1,5 +1,6 @@
-import Testing
 import HTTPCore
+import Testing
+@testable import httpkit
 
 @Suite("REPL input")
 struct ReplInputTests {

@@ -1,0 +1,119 @@
+import Foundation
+import HTTPCore
+import Testing
+@testable import httpkit
+
+/// Golden tests: each fixture's dump is compared with Golden/NAME.txt. After a deliberate change to the
+/// format, regenerate with `HTTPKIT_UPDATE_GOLDEN=1 swift test --filter WireDump` and review the diff.
+enum WireFixtures {
+    static let gzipBody: [UInt8] = [
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x48, 0x2b,
+        0xca, 0xcf, 0x55, 0xc8, 0x28, 0x29, 0x29, 0xc8, 0xce, 0x2c, 0x51, 0xe4, 0x4a, 0xce, 0x28, 0xcd, 0xcb, 0x4e,
+        0x4d, 0x51, 0xd0, 0x56, 0x48, 0xaf, 0xca, 0x2c, 0xd0, 0x51, 0x28, 0x2e, 0x49, 0x4c, 0x4f, 0xb5, 0x52, 0xc8,
+        0x4e, 0x4d, 0x2d, 0x48, 0xcc, 0xc9, 0x2c, 0x4b, 0xe5, 0xd2, 0xa5, 0x18, 0x70, 0x01, 0x00, 0x59, 0x74, 0xfc,
+        0xc2, 0x78, 0x00, 0x00, 0x00,
+    ]
+
+    /// One golden file: the bytes, what the analysis is told about them, and how the renderer draws them.
+    struct Case: Sendable {
+        var name: String
+        var bytes: [UInt8]
+        var requestMethod: String? = nil
+        var options = WireDumpRenderer.Options()
+    }
+
+    static let cases: [Case] = [
+        Case(name: "get", bytes: Array("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept-Encoding: gzip\r\n\r\n".utf8)),
+        Case(name: "post-with-body", bytes: Array("POST /api/echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"name\": \"httpkit\", \"n\": 1}".utf8)),
+        Case(name: "response-content-length", bytes: Array("HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: httpkit\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 14\r\n\r\nHello, world!\n".utf8)),
+        Case(name: "response-chunked", bytes: Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Checksum: 42\r\n\r\n".utf8)),
+        Case(name: "response-gzip", bytes: Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n4d\r\n".utf8)
+            + gzipBody + Array("\r\n0\r\n\r\n".utf8)),
+        Case(name: "request-bare-lf", bytes: Array("GET / HTTP/1.1\nHost: x\n\n".utf8)),
+        Case(name: "request-malformed", bytes: Array("GET  /index.html\r\nHost : x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nbroken line\r\n\r\n".utf8)),
+        Case(name: "response-wrong-chunk-size", bytes: Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n".utf8)),
+        Case(name: "response-content-length-short", bytes: Array("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nonly ten b".utf8)),
+        Case(name: "pipelined-compact", bytes: Array("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nokGET /3 HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
+             options: .init(density: .compact)),
+        Case(name: "response-gzip-ascii-compact", bytes: Array("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 77\r\n\r\n".utf8) + gzipBody,
+             options: .init(density: .compact, ascii: true)),
+        Case(name: "head-response", bytes: Array("HTTP/1.1 200 OK\r\nContent-Length: 4130\r\n\r\n".utf8), requestMethod: "HEAD"),
+    ]
+
+    static var directory: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden") }
+}
+
+@Suite("Wire dump golden files")
+struct WireDumpGoldenTests {
+    @Test("dump matches its golden file", arguments: WireFixtures.cases.map(\.name))
+    func golden(_ name: String) throws {
+        let fixture = WireFixtures.cases.first { $0.name == name }!
+        let analysis = WireAnalysis(fixture.bytes, requestMethod: fixture.requestMethod)
+        let dump = WireDumpRenderer(fixture.options).render(analysis)
+        let path = WireFixtures.directory.appendingPathComponent("\(name).txt")
+        if ProcessInfo.processInfo.environment["HTTPKIT_UPDATE_GOLDEN"] == "1" {
+            try dump.write(to: path, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: path, encoding: .utf8)
+        #expect(dump == expected, "dump of \(name) differs from Golden/\(name).txt")
+    }
+}
+
+/// How the renderer draws; what the bytes mean is tested on the analysis in HTTPCoreTests/WireAnalysisTests.
+@Suite("Wire dump rendering")
+struct WireDumpRendererTests {
+    func dump(_ text: String, _ options: WireDumpRenderer.Options = .init()) -> String {
+        WireDumpRenderer(options).render(WireAnalysis(Array(text.utf8)))
+    }
+
+    @Test func crlfIsNeverSplitAcrossRows() {
+        // 15 visible bytes then CR LF: the CR would be byte 16 of the row; it moves to the next row with its LF.
+        let output = dump("GET /abcdefghij HTTP/1.1\r\nHost: 123456789\r\n\r\n")
+        for line in output.split(separator: "\n") where line.contains("␍") {
+            #expect(line.contains("␍␊"), "split CR LF in: \(line)")
+        }
+    }
+
+    @Test func warningsAreMarked() {
+        #expect(dump("GET / HTTP/1.1\nHost: x\n\n").contains("⚠ bare LF (expected CRLF)"))
+        #expect(dump("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", .init(density: .compact)).contains("⚠ Content-Length 10 ≠ body 3"))
+    }
+
+    @Test func asciiFallbackUsesNoControlPictures() {
+        let output = dump("GET / HTTP/1.1\r\nHost: x\r\n\r\n", .init(ascii: true))
+        #expect(!output.contains("␍") && !output.contains("␊") && !output.contains("·"))
+        #expect(output.contains("|GET / HTTP/1.1..|"))
+    }
+
+    @Test func colourOnlyWhenAsked() {
+        #expect(!dump("GET / HTTP/1.1\r\nHost: x\r\n\r\n").contains("\u{1B}["))
+        #expect(dump("GET / HTTP/1.1\r\nHost: x\r\n\r\n", .init(color: true)).contains("\u{1B}["))
+    }
+
+    @Test func nothingToDrawDrawsNothing() {
+        #expect(WireDumpRenderer().render(WireAnalysis([])) == "")
+    }
+
+    @Test func garbageNeverCrashes() {
+        var generator = SplitMix(state: 7)
+        for length in [0, 1, 2, 5, 17, 100, 1000] {
+            for _ in 0..<20 {
+                let analysis = WireAnalysis((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                _ = WireDumpRenderer().render(analysis)
+                _ = WireDumpRenderer(.init(density: .compact, ascii: true, color: true)).render(analysis)
+            }
+        }
+    }
+}
+
+/// A small deterministic generator, so a failing random input can be reproduced (as in HTTPCoreTests).
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
