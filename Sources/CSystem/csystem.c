@@ -17,7 +17,6 @@
 // --workers several loops read these flags (a ThreadSanitizer run of the workers test exited 66).
 static atomic_int stop_signal = 0;
 static atomic_int stop_wake_fd = -1;
-static atomic_long children_reaped = 0;
 
 static void on_stop(int sig) {
     int saved = errno;
@@ -58,7 +57,7 @@ static void on_child(int sig) {
     (void)sig;
     int saved = errno;
     int status;
-    while (waitpid(-1, &status, WNOHANG) > 0) atomic_fetch_add(&children_reaped, 1);
+    while (waitpid(-1, &status, WNOHANG) > 0) {}
     errno = saved;
 }
 
@@ -71,7 +70,6 @@ void httpkit_install_child_reaper(void) {
     sigaction(SIGCHLD, &action, NULL);
 }
 
-long httpkit_children_reaped(void) { return atomic_load(&children_reaped); }
 
 int httpkit_accept_nonblocking(int fd) {
 #ifdef __linux__
@@ -91,9 +89,6 @@ void httpkit_set_parent_death_signal(int sig) {
 #endif
 }
 
-void httpkit_default_signals(void) {
-    signal(SIGCHLD, SIG_DFL);
-}
 
 static atomic_int interrupted = 0;
 

@@ -1,3 +1,4 @@
+import Synchronization
 /// Frames a body of unknown length as `Transfer-Encoding: chunked` (RFC 9112 §7.1): each piece is preceded
 /// by its size in hex and followed by CRLF, and a zero-size chunk ends the body.
 ///
@@ -37,7 +38,7 @@ public struct StreamedBody: Sendable, Hashable {
     public init(_ description: String, make: @escaping @Sendable () throws -> any BodyStream) {
         self.description = description
         self.make = make
-        self.id = StreamedBody.counter.next()
+        self.id = StreamedBody.counter.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
     public func open() throws -> any BodyStream { try make() }
@@ -45,9 +46,6 @@ public struct StreamedBody: Sendable, Hashable {
     public static func == (a: StreamedBody, b: StreamedBody) -> Bool { a.id == b.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 
-    private final class Counter: @unchecked Sendable {
-        private var value = 0
-        func next() -> Int { value &+= 1; return value } // ids only need to differ, races are harmless
-    }
-    private static let counter = Counter()
+    /// Ids only need to differ, but a plain counter shared by `--workers` threads is a data race.
+    private static let counter = Atomic<Int>(0)
 }

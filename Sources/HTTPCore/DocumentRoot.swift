@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A directory whose files may be served, and the only way to turn a URL path into one of them.
 ///

@@ -45,5 +45,4 @@ public struct HTTPRequest: Sendable, Hashable {
         return headers.contains("Connection", token: "keep-alive")
     }
 
-    public var isHead: Bool { method == "HEAD" }
 }

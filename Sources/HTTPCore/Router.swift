@@ -96,8 +96,6 @@ public struct Router: Sendable {
     public mutating func get(_ pattern: String, _ handler: @escaping RouteHandler) { add("GET", pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping RouteHandler) { add("POST", pattern, handler) }
 
-    /// The routes as a table for people: `GET /users/:id`, in the order they are tried.
-    public var table: [String] { routes.map { "\($0.method) \($0.pattern)" } }
 
     public func match(_ request: HTTPRequest) throws(RequestError) -> Match {
         let segments = try URLPath.normalize(request.path).segments

@@ -21,6 +21,7 @@ public struct FileDescriptor: Sendable, Hashable {
     }
 
     public static let standardOutput = FileDescriptor(fd: 1)
+    public static let standardError = FileDescriptor(fd: 2)
 
     /// Reads up to `buffer.count` bytes at `offset` without moving a file position (so several users may
     /// share the descriptor). Returns the count read; 0 at the end of the file.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSystem
 
 /// What a descriptor is waited on for.
@@ -51,7 +47,6 @@ public protocol Poller: AnyObject {
 /// The error a poller throws for a descriptor it cannot watch (select's FD_SETSIZE wall).
 public let descriptorTooLarge: Int32 = EMFILE
 
-#if os(Linux)
 public final class EpollPoller: Poller {
     public let name = "epoll"
     let epfd: Int32
@@ -109,7 +104,6 @@ public final class EpollPoller: Poller {
         }
     }
 }
-#endif
 
 public final class PollPoller: Poller {
     public let name = "poll"

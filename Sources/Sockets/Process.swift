@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSystem
 
 /// Processes and resource limits: what the `fork` stage and the many-connection stages need.
@@ -21,7 +17,6 @@ public enum Processes {
     public static func installChildReaper() { httpkit_install_child_reaper() }
 
     /// Children the reaper has collected so far.
-    public static var childrenReaped: Int { httpkit_children_reaped() }
 
     /// In a forked child: die with SIGTERM if the parent dies, so no handler outlives the server.
     public static func exitWithParent() { httpkit_set_parent_death_signal(SIGTERM) }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSystem
 
 /// A socket descriptor and the calls made on it. A value type holding only the descriptor: whoever
@@ -20,11 +16,7 @@ public struct Socket: Sendable, Hashable {
                               reusePort: Bool = false) throws(SystemError) -> Socket {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
@@ -106,11 +98,7 @@ public struct Socket: Sendable, Hashable {
     public static func connect(host: String, port: UInt16) throws(SystemError) -> Socket {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
         hints.ai_flags = AI_NUMERICSERV
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
@@ -175,16 +163,8 @@ public struct Socket: Sendable, Hashable {
     /// Sends up to `count` bytes of `file` starting at `offset` straight from the page cache (no copy
     /// through user space). Returns the number of bytes sent.
     public func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int> {
-        #if os(Linux)
         var position = off_t(offset)
         return try nonblockingSyscall("sendfile") { sendfile(fd, file.fd, &position, count) }
-        #else
-        var buffer = [UInt8](repeating: 0, count: min(count, 64 * 1024))
-        let got = try syscall("pread") { pread(file.fd, &buffer, buffer.count, off_t(offset)) }
-        return try buffer.withUnsafeBytes { all in
-            Result { () throws(SystemError) in try write(UnsafeRawBufferPointer(rebasing: all[0..<got])) }
-        }.get()
-        #endif
     }
 
     // MARK: - Options
@@ -242,11 +222,7 @@ extension Socket {
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
             throw SystemError("inet_pton(\(host))", errno: EINVAL)
         }
-        #if canImport(Glibc)
         let fd = try syscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        #else
-        let fd = try syscall("socket") { socket(AF_INET, SOCK_STREAM, 0) }
-        #endif
         let connection = Socket(fd: fd)
         let result = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -11,9 +11,6 @@ public enum StopSignal {
 
     public static var isRequested: Bool { httpkit_stop_signal() != 0 }
 
-    /// The signal number that asked to stop, or 0.
-    public static var signal: Int32 { httpkit_stop_signal() }
-
     /// Makes the handler also write a byte to `fd`, to wake an event loop blocked in poll or epoll_wait.
     public static func wake(_ fd: Int32) { httpkit_set_stop_wake_fd(fd) }
 }

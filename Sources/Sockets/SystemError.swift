@@ -24,12 +24,25 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     /// pause accepting for a moment rather than retry at once.
     public var isOutOfResources: Bool { [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(errno) }
 
+    /// A signal interrupted the call (and the process is stopping, or it would have been retried).
+    public var isInterrupted: Bool { errno == EINTR }
+
+    /// accept found a connection already gone (ECONNABORTED), or nothing to accept after all (EAGAIN):
+    /// try again.
+    public var isAbortedConnection: Bool { errno == ECONNABORTED || errno == EAGAIN }
+
+    /// The disk (or the quota, or the file size limit) is full: 507 for an upload.
+    public var isOutOfSpace: Bool { [ENOSPC, EDQUOT, EFBIG].contains(errno) }
+
+    /// The process may not write there.
+    public var isPermissionDenied: Bool { [EACCES, EPERM, EROFS].contains(errno) }
+
     /// A blocking write or read gave up because its socket timeout (SO_SNDTIMEO/SO_RCVTIMEO) expired.
     public static func timedOut(_ call: String) -> SystemError { SystemError(call, errno: EAGAIN) }
 
     static let names: [Int32: String] = [
         EPERM: "EPERM", ENOENT: "ENOENT", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF", EAGAIN: "EAGAIN",
-        ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST",
+        ENOMEM: "ENOMEM", EACCES: "EACCES", EDQUOT: "EDQUOT", EFBIG: "EFBIG", EROFS: "EROFS", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST",
         ENOTDIR: "ENOTDIR", EISDIR: "EISDIR", EINVAL: "EINVAL", ENFILE: "ENFILE", EMFILE: "EMFILE",
         ENOSPC: "ENOSPC", EPIPE: "EPIPE", ENOTSOCK: "ENOTSOCK", EADDRINUSE: "EADDRINUSE",
         EADDRNOTAVAIL: "EADDRNOTAVAIL", ENETUNREACH: "ENETUNREACH", ECONNABORTED: "ECONNABORTED",

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
 /// POSIX threads, the few calls the `threads` stage needs.
 public enum Threads {
@@ -30,11 +27,6 @@ public enum Threads {
             Unmanaged<Box>.fromOpaque(box).release()
             throw SystemError("pthread_create", errno: status)
         }
-    }
-
-    /// The number of threads in this process, from /proc (Linux).
-    public static var count: Int? {
-        ProcessStatus.field("Threads")
     }
 }
 
@@ -64,22 +56,20 @@ public final class CountingSemaphore: @unchecked Sendable {
 }
 
 /// A counter shared by threads.
-public final class AtomicCounter: @unchecked Sendable {
-    private var value = 0
-    private var mutex = pthread_mutex_t()
+/// (A pthread mutex must not live in a Swift stored property: the property has no stable address.
+/// An atomic from the Synchronization module has one by construction.)
+public final class AtomicCounter: Sendable {
+    private let value = Atomic<Int>(0)
 
-    public init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
+    public init() {}
 
+    /// Adds `delta` and returns the new value.
     @discardableResult
     public func add(_ delta: Int) -> Int {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        value += delta
-        return value
+        value.wrappingAdd(delta, ordering: .sequentiallyConsistent).newValue
     }
 
-    public var current: Int { add(0) }
+    public var current: Int { value.load(ordering: .sequentiallyConsistent) }
 }
 
 /// Fields of /proc/self/status.

@@ -1,10 +1,5 @@
 import HTTPCore
 import Sockets
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `POST /files/{name}`: the body is streamed into a hidden temporary file next to the target as it
 /// arrives, then renamed over the target in one step. A reader sees the old file or the whole new one,
@@ -13,7 +8,7 @@ import Darwin
 public final class FileUpload: BodyConsumer {
     let directory: String
     let name: String
-    private var fd: Int32 = -1
+    private var file: FileDescriptor?
     private let temporaryPath: String
     private var written = 0
     private var failure: HTTPResponse?
@@ -21,13 +16,16 @@ public final class FileUpload: BodyConsumer {
     public init(directory: String, name: String) {
         self.directory = directory
         self.name = name
-        temporaryPath = "\(directory)/.\(name).upload-\(getpid())-\(FileUpload.counter.add(1))"
+        temporaryPath = "\(directory)/.\(name).upload-\(Processes.currentPID)-\(FileUpload.counter.add(1))"
         guard FileUpload.isSafeName(name) else {
             failure = .text(.badRequest, "400 Bad Request: '\(name)' is not a valid file name\n")
             return
         }
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 { failure = FileUpload.response(for: SystemError("open", errno: errno)) }
+        do {
+            file = try FileDescriptor.createNew(temporaryPath)
+        } catch {
+            failure = FileUpload.response(for: error)
+        }
     }
 
     private static let counter = AtomicCounter()
@@ -39,19 +37,14 @@ public final class FileUpload: BodyConsumer {
     }
 
     public func consume(_ bytes: [UInt8]) {
-        guard failure == nil else { return }
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                failure = FileUpload.response(for: SystemError("write", errno: n < 0 ? errno : ENOSPC))
-                discard()
-                return
-            }
-            sent += n
+        guard failure == nil, let file else { return }
+        do {
+            try file.writeAll(bytes)
+            written += bytes.count
+        } catch {
+            failure = FileUpload.response(for: error)
+            discard()
         }
-        written += bytes.count
     }
 
     public func finish() -> HTTPResponse {
@@ -59,17 +52,15 @@ public final class FileUpload: BodyConsumer {
             discard()
             return failure
         }
-        // Data on disk before the name points at it: after a crash the file is old or whole, never short.
-        if fsync(fd) != 0 || close(fd) != 0 {
-            let error = SystemError("fsync", errno: errno)
-            fd = -1
-            discard()
-            return FileUpload.response(for: error)
-        }
-        fd = -1
-        guard rename(temporaryPath, "\(directory)/\(name)") == 0 else {
-            let error = SystemError("rename", errno: errno)
-            discard()
+        guard let file else { return .text(.internalServerError, "500 Internal Server Error: the upload has no file\n") }
+        self.file = nil
+        do {
+            // Data on disk before the name points at it: after a crash the file is old or whole, never short.
+            try file.sync()
+            try file.closeChecked()
+            try Files.rename(temporaryPath, to: "\(directory)/\(name)")
+        } catch {
+            Files.remove(temporaryPath)
             return FileUpload.response(for: error)
         }
         var response = HTTPResponse.text(.created, "201 Created: \(written) bytes written to \(name)\n")
@@ -80,19 +71,19 @@ public final class FileUpload: BodyConsumer {
     public func abort() { discard() }
 
     private func discard() {
-        if fd >= 0 { close(fd); fd = -1 }
-        unlink(temporaryPath)
+        file?.close()
+        file = nil
+        Files.remove(temporaryPath)
     }
 
     /// The status that explains a failed write: a full disk is 507, a permission problem 403.
     static func response(for error: SystemError) -> HTTPResponse {
-        switch error.errno {
-        case ENOSPC, EDQUOT, EFBIG:
+        if error.isOutOfSpace {
             return .text(HTTPStatus(code: 507), "507 Insufficient Storage: the upload did not fit (\(error))\n")
-        case EACCES, EPERM, EROFS:
-            return .text(.forbidden, "403 Forbidden: the server may not write there (\(error))\n")
-        default:
-            return .text(.internalServerError, "500 Internal Server Error: the upload failed (\(error))\n")
         }
+        if error.isPermissionDenied {
+            return .text(.forbidden, "403 Forbidden: the server may not write there (\(error))\n")
+        }
+        return .text(.internalServerError, "500 Internal Server Error: the upload failed (\(error))\n")
     }
 }

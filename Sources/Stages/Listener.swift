@@ -1,10 +1,5 @@
 import HTTPCore
 import Sockets
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Opening the listening socket and the accept loop that the iterative stages share.
 public enum Listener {
@@ -35,7 +30,7 @@ public enum Listener {
             guard let client = acceptNext(listener) else { continue }
             do {
                 try handle(client)
-            } catch let error as SystemError where error.isPeerGone || error.errno == EINTR {
+            } catch let error as SystemError where error.isPeerGone || error.isInterrupted {
                 // The client left, or we are stopping: nothing to report.
             } catch {
                 Console.error("connection: \(error)")
@@ -51,15 +46,14 @@ public enum Listener {
         do {
             return try listener.accept()
         } catch {
-            switch error.errno {
-            case EINTR, ECONNABORTED, EAGAIN:
-                break
-            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+            if error.isInterrupted || error.isAbortedConnection {
+                // retried at once
+            } else if error.isOutOfResources {
                 Console.error("\(error); backing off for 50 ms")
-                usleep(50_000)
-            default:
+                Processes.sleep(milliseconds: 50)
+            } else {
                 Console.error("\(error)")
-                usleep(10_000)
+                Processes.sleep(milliseconds: 10)
             }
             return nil
         }
@@ -69,20 +63,10 @@ public enum Listener {
 /// Output for people: stdout lines flushed at once (tests read them through a pipe), stderr for problems.
 public enum Console {
     public static func out(_ line: String) {
-        writeLine(1, line)
+        try? FileDescriptor.standardOutput.writeAll(Array((line + "\n").utf8))
     }
 
     public static func error(_ line: String) {
-        writeLine(2, "httpkit: " + line)
-    }
-
-    static func writeLine(_ fd: Int32, _ line: String) {
-        let bytes = Array((line + "\n").utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-            sent += n
-        }
+        try? FileDescriptor.standardError.writeAll(Array(("httpkit: " + line + "\n").utf8))
     }
 }

@@ -48,11 +48,7 @@ public enum PollerKind: String, Sendable, CaseIterable {
     case select, poll, epoll
 
     public static var platformDefault: PollerKind {
-        #if os(Linux)
         return .epoll
-        #else
-        return .poll
-        #endif
     }
 }
 

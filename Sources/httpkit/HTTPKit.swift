@@ -1,10 +1,6 @@
 import ArgumentParser
 import Stages
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 @main
 struct HTTPKit: ParsableCommand {

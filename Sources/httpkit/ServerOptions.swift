@@ -2,11 +2,7 @@ import ArgumentParser
 import HTTPCore
 import Sockets
 import Stages
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension StageName: ExpressibleByArgument {}
 

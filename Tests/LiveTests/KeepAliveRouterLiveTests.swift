@@ -296,9 +296,51 @@ struct RouterLiveTests {
         #expect(result.stdout.contains("#stylesheet-probe"))
         let png = try RawClient.exchange(port: server.port, "GET /images/logo.png HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
         #expect(png.header("Content-Encoding") == nil)
-        let tiny = try RawClient.exchange(port: server.port, "GET /echo/hi HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
+        let tiny = try RawClient.exchange(port: server.port, "GET /users/1 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
         #expect(tiny.header("Content-Encoding") == nil)
-        #expect(tiny.text == "hi")
+        #expect(tiny.text.contains("Ada Lovelace"))
+    }
+
+    /// The Codecrafters course's routes, as that course checks them: `text/plain` with no parameter, and
+    /// `/echo/{str}` gzipped whenever the client accepts gzip, however short.
+    @Test func codecraftersRoutesAnswerAsTheCourseExpects() throws {
+        let plain = try RawClient.exchange(port: server.port, "GET /echo/abc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(plain.header("Content-Type") == "text/plain")
+        #expect(plain.header("Content-Length") == "3")
+        #expect(plain.text == "abc")
+        let agent = try RawClient.exchange(port: server.port, "GET /user-agent HTTP/1.1\r\nHost: x\r\nUser-Agent: foobar/1.2.3\r\nConnection: close\r\n\r\n")
+        #expect(agent.header("Content-Type") == "text/plain")
+        #expect(agent.text == "foobar/1.2.3")
+        let gzipped = try RawClient.exchange(port: server.port, "GET /echo/abc HTTP/1.1\r\nHost: x\r\nAccept-Encoding: invalid-1, gzip, invalid-2\r\nConnection: close\r\n\r\n")
+        #expect(gzipped.header("Content-Encoding") == "gzip")
+        #expect(gzipped.body.starts(with: [0x1F, 0x8B]))
+        #expect((try? Gzip.decompress(gzipped.body)) == Array("abc".utf8))
+    }
+
+    /// An upload to a path Basic auth protects is refused before anything is written, and the access log
+    /// records it with the requests the parser refused.
+    @Test func protectedUploadsWriteNothingWithoutCredentials() throws {
+        let directory = TemporaryDirectory()
+        let log = directory.path + "/access.log"
+        let files = TemporaryDirectory()
+        let guarded = try ServerProcess(["router", "--directory", files.path, "--protect", "/files", "--access-log", log])
+        defer { guarded.stop() }
+        let refused = try RawClient.exchange(port: guarded.port,
+            "POST /files/secret.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+        #expect(refused.status == 401)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: files.path).isEmpty, "nothing, not even a temporary file")
+        let accepted = try RawClient.exchange(port: guarded.port,
+            "POST /files/secret.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic bGVhcm5lcjpodHRwa2l0\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+        #expect(accepted.status == 201)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: files.path) == ["secret.txt"])
+        let bad = try RawClient.exchange(port: guarded.port, "GARBAGE\r\n\r\n")
+        #expect(bad.status == 400)
+        guarded.stop()
+        let lines = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        #expect(lines.count == 3)
+        #expect(lines.first?.contains("\"POST /files/secret.txt HTTP/1.1\" 401 ") == true)
+        #expect(lines.contains { $0.contains(" - learner [") && $0.contains("\" 201 ") })
+        #expect(lines.last?.contains("\"-\" 400 ") == true)
     }
 
     @Test func largeFilesAreGzippedAsTheyStream() throws {

@@ -50,8 +50,8 @@ struct ReplLiveTests {
         #expect(out.contains("== connection #1 stays open (keep-alive); the next request reuses it"))
         // pipelining
         #expect(out.contains(" to 127.0.0.1:PORT (connection #1, 2 requests in one write)"))
-        #expect(out.contains("<< received 268 bytes from 127.0.0.1:PORT\n-- message 1 of 2 (response) at offset 0000"))
-        #expect(out.contains("-- message 2 of 2 (response) at offset 0086"))
+        #expect(out.contains("<< received 284 bytes from 127.0.0.1:PORT\n-- message 1 of 2 (response) at offset 0000"))
+        #expect(out.contains("-- message 2 of 2 (response) at offset 008e"))
         // the typed request got its Host
         #expect(out.contains("|Host: 127.0.0.1:|  header  Host"))
         #expect(out.contains("   {\"id\": \"2\", \"name\": \"Alan Turing\"}"))

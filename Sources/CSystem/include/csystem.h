@@ -20,8 +20,6 @@ int httpkit_stop_signal(void);
 void httpkit_set_stop_wake_fd(int fd);
 /// Installs a SIGCHLD handler that reaps every exited child with waitpid(-1, WNOHANG) in a loop.
 void httpkit_install_child_reaper(void);
-/// Children reaped so far by the SIGCHLD handler.
-long httpkit_children_reaped(void);
 
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) on Linux; accept + fcntl elsewhere.
 int httpkit_accept_nonblocking(int fd);
@@ -29,8 +27,6 @@ int httpkit_accept_nonblocking(int fd);
 /// Asks the kernel to send `sig` to this process when its parent dies (Linux; a no-op elsewhere), so a
 /// forked connection handler never outlives its server.
 void httpkit_set_parent_death_signal(int sig);
-/// Restores SIGINT, SIGTERM and SIGCHLD to their default actions (for a forked child).
-void httpkit_default_signals(void);
 
 static inline void httpkit_fd_zero(fd_set *set) { FD_ZERO(set); }
 static inline void httpkit_fd_set(int fd, fd_set *set) { FD_SET(fd, set); }

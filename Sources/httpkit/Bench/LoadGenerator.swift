@@ -1,8 +1,6 @@
 import HTTPCore
 import Sockets
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// What to send and how hard.
 struct LoadSettings: Sendable {
@@ -76,11 +74,7 @@ final class LoadGenerator {
     init(_ settings: LoadSettings) throws(SystemError) {
         self.settings = settings
         self.request = settings.requestBytes
-        #if os(Linux)
         self.poller = try EpollPoller()
-        #else
-        self.poller = PollPoller()
-        #endif
     }
 
     /// Runs the load. `tick` is called about every 100 ms with the result so far (for progress lines and
