@@ -1,14 +1,16 @@
 // ┌────────────────────────────────────────────────────────────────────────────────────────────┐
-// │ Stage 6 · eventloop — one thread, nonblocking sockets, a readiness loop                      │
+// │ Stage 6 · eventloop — one thread, nonblocking sockets, a readiness loop                    │
 // │                                                                                            │
 // │ Changed since threads: no process or thread per connection at all. Every socket is         │
-// │ nonblocking; one loop asks the poller which ones are ready and moves each one's state      │
-// │ machine (Connection: reading → writing → closed) a step. Partial writes and EAGAIN are     │
-// │ remembered in the connection's OutputQueue; a slow reader stops being read from while its  │
-// │ output is pending; a client that never finishes its head is closed by the header timeout.  │
-// │ --poller select|poll|epoll picks the readiness API, to see select's FD_SETSIZE wall and    │
-// │ why epoll costs O(ready) instead of O(watched). The loop itself is in EventLoop.swift.      │
-// │ The request handling is exactly static's: StaticFileHandler.                                │
+// │ nonblocking, and one loop only moves bytes and keeps time. Read EventLoop.swift top down:  │
+// │   run       — ask the poller (--poller select|poll|epoll) which sockets are ready;         │
+// │   read      — read what arrived and feed it to the connection's protocol machine;          │
+// │   process   — do what the machine says: call the handler, queue output, close;             │
+// │   flush     — send what fits; on EAGAIN remember where it stopped, wait for writability;   │
+// │   rearm     — the one timer rule: a head must arrive within --header-timeout (slowloris).  │
+// │ The HTTP/1.1 rules are in HTTPCore's HTTP1Connection, a machine without I/O, held in each  │
+// │ Connection's protocol slot over a Transport. Here its policy is keepAlive: false: one      │
+// │ request per connection, as in static. Handling is static's: StaticFileHandler.             │
 // └────────────────────────────────────────────────────────────────────────────────────────────┘
 import HTTPCore
 import Sockets

@@ -1,14 +1,14 @@
 // ┌────────────────────────────────────────────────────────────────────────────────────────────┐
-// │ Stage 7 · keepalive — persistent connections on the event loop                                │
+// │ Stage 7 · keepalive — persistent connections on the event loop                             │
 // │                                                                                            │
-// │ Changed since eventloop: one switch and three timers. Options.keepAlive = true makes        │
-// │ EventLoop.answer keep the connection after a response when the client wants it (HTTP/1.1    │
-// │ unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`), and the parser's  │
-// │ leftover bytes — pipelined requests — are answered in order right after. The timers:        │
-// │ --header-timeout (a head must arrive within it), --idle-timeout (between requests),          │
-// │ --max-requests (per connection). --workers N runs N loops on one port with SO_REUSEPORT.    │
-// │ Bodies of unknown length go out chunked (HTTP/1.1) or until close (HTTP/1.0).               │
-// │ The request handling is still static's: StaticFileHandler.                                  │
+// │ Changed since eventloop: one switch and the timers it needs, built visibly in run() below: │
+// │ keepAlive = true, --header-timeout (the whole head), --idle-timeout (between requests, and │
+// │ a stalled body), --max-requests (per connection). The rules it turns on are not here:      │
+// │ HTTPCore's HTTP1Connection decides when a connection stays open (keepsAlive: HTTP/1.1      │
+// │ unless `Connection: close`, HTTP/1.0 only with `keep-alive`), answers pipelined requests   │
+// │ in order (nextAction), sends 100 Continue, and frames bodies of unknown length chunked     │
+// │ (1.1) or until close (1.0). --workers N runs N loops on one port with SO_REUSEPORT.        │
+// │ The request handling is still static's: StaticFileHandler.                                 │
 // └────────────────────────────────────────────────────────────────────────────────────────────┘
 import HTTPCore
 import Sockets
