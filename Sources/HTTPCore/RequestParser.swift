@@ -157,11 +157,15 @@ public struct RequestParser: Sendable {
             case .headers:
                 // The header section's size counts every byte of every field line, line ends included;
                 // a line still arriving counts with the LF it must end with.
+                // Limits come first, then meaning: a head over the limit is a 431 whatever its fields say, and a
+                // head within it is judged on its fields, however the bytes were split into reads.
                 guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: scanFrom) else {
                     scanFrom = buffer.count
-                    // A lone CR may be the empty line that ends the head, which does not count.
+                    // Nothing pending, or a lone CR, may be the empty line that ends the head, which does not
+                    // count. Fuzz finding: with the field lines exactly at the limit, a read that ended after a
+                    // line's LF counted the LF of a line not yet begun, a 431 that the whole head did not get.
                     let pending = buffer.count - start
-                    let mayBeEnd = pending == 1 && buffer[start] == ASCII.cr
+                    let mayBeEnd = pending == 0 || (pending == 1 && buffer[start] == ASCII.cr)
                     if !mayBeEnd && headerBytes + pending + 1 > limits.maxHeaderBytes {
                         throw RequestError(.requestHeaderFieldsTooLarge,
                                            "header section larger than \(limits.maxHeaderBytes) bytes")

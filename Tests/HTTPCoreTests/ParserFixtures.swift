@@ -14,17 +14,21 @@ struct Fixture: Sendable, CustomStringConvertible {
     let name: String
     let raw: [UInt8]
     let expected: Expected
+    /// The limits the parser runs with: the defaults, or the fuzz target's small ones for its findings.
+    let limits: RequestLimits
 
-    init(_ name: String, _ raw: String, _ expected: Expected) {
+    init(_ name: String, _ raw: String, _ expected: Expected, limits: RequestLimits = RequestLimits()) {
         self.name = name
         self.raw = Array(raw.utf8)
         self.expected = expected
+        self.limits = limits
     }
 
-    init(_ name: String, bytes: [UInt8], _ expected: Expected) {
+    init(_ name: String, bytes: [UInt8], _ expected: Expected, limits: RequestLimits = RequestLimits()) {
         self.name = name
         self.raw = bytes
         self.expected = expected
+        self.limits = limits
     }
 
     var description: String { name }
@@ -151,5 +155,36 @@ enum ParserFixtures {
         Fixture("TLS handshake bytes", bytes: [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, 0x0a, 0x0d, 0x0a], .error(status: 400)),
     ]
 
-    static let all = valid + invalid
+    /// The limits of scripts/fuzz-targets/FuzzRequestParser.swift, so its findings replay as they were found.
+    static let fuzzLimits = RequestLimits(maxRequestLineBytes: 512, maxHeaderBytes: 2048, maxHeaderCount: 32, maxBodyBytes: 4096)
+
+    /// Found by scripts/fuzz (request-parser): a 2,067-byte head whose field lines, CRLFs included, are exactly
+    /// the 2,048-byte limit, with an unsupported coding in an early Transfer-Encoding line. Fed whole it got
+    /// 501; fed byte by byte it got 431, because between two lines the parser counted the LF of a line that
+    /// had not started yet. The head is within the limit, so every feeding must give the 501; one byte more
+    /// and every feeding must give the 431 (limits first, then meaning).
+    static func headAtHeaderLimit(extra: Int) -> String {
+        let fields = "Host: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\nX-Padding: "
+        let padding = fuzzLimits.maxHeaderBytes - (fields.utf8.count + 2) + extra
+        return "POST / HTTP/1.1\r\n" + fields + String(repeating: "p", count: padding) + "\r\n\r\n0\r\n\r\n"
+    }
+
+    /// The same accounting in the chunked decoder's trailer section: trailer lines exactly at the limit.
+    static func trailersAtLimit(extra: Int) -> String {
+        let padding = fuzzLimits.maxHeaderBytes - "X-T: \r\n".utf8.count + extra
+        return "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: "
+            + String(repeating: "t", count: padding) + "\r\n\r\n"
+    }
+
+    static let fuzzFindings: [Fixture] = [
+        Fixture("trailer section exactly at the limit", trailersAtLimit(extra: 0),
+                .requests([post("/", ["Host": "x", "Transfer-Encoding": "chunked"], "abc")]), limits: fuzzLimits),
+        Fixture("trailer section one byte over the limit", trailersAtLimit(extra: 1), .error(status: 431), limits: fuzzLimits),
+        Fixture("fuzz: header section exactly at the limit, unsupported coding", headAtHeaderLimit(extra: 0),
+                .error(status: 501), limits: fuzzLimits),
+        Fixture("fuzz: header section one byte over the limit, unsupported coding", headAtHeaderLimit(extra: 1),
+                .error(status: 431), limits: fuzzLimits),
+    ]
+
+    static let all = valid + invalid + fuzzFindings
 }

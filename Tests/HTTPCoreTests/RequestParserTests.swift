@@ -62,7 +62,7 @@ struct RequestParserTests {
             splits.append(("random split #\(seed)", randomPieces(total: fixture.raw.count, seed: seed)))
         }
         for (label, pieces) in splits {
-            let result = parse(fixture.raw, pieces: pieces)
+            let result = parse(fixture.raw, pieces: pieces, limits: fixture.limits)
             switch fixture.expected {
             case .requests(let expected):
                 #expect(result.error == nil, "\(fixture.name) [\(label)]: unexpected \(String(describing: result.error))")
