@@ -254,7 +254,8 @@ public struct RequestParser: Sendable {
         try checkTargetForm()
     }
 
-    /// HTTP-version = "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 are served, other well-formed versions get 505.
+    /// HTTP-version = "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 are served, 1.2 to 1.9 are served as 1.1, other
+    /// well-formed versions (2.0, 3.0, 0.9) get 505.
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(RequestError) -> HTTPVersion {
         let text = Array(bytes)
         guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), ASCII.isDigit(text[5]),
@@ -262,6 +263,10 @@ public struct RequestParser: Sendable {
             throw .badRequest("malformed HTTP version '\(HeaderFieldParser.printable(bytes))' (expected HTTP/1.1)")
         }
         let version = HTTPVersion(major: Int(text[5] - 0x30), minor: Int(text[7] - 0x30))
+        // RFC 9112 §2.3: a higher minor version of the same major version can be understood as the highest
+        // minor version the server supports; a server SHOULD respond with that version. So HTTP/1.2 (up to
+        // HTTP/1.9) is an HTTP/1.1 request, with 1.1's rules (Host required, chunked allowed, keep-alive).
+        if version.major == 1 && version.minor >= 2 { return .http1_1 }
         guard version == .http1_1 || version == .http1_0 else {
             throw RequestError(.httpVersionNotSupported, "\(version) is not supported; use HTTP/1.1 or HTTP/1.0")
         }
