@@ -239,11 +239,11 @@ public struct RequestParser: Sendable {
     private mutating func parseRequestLine(_ line: ArraySlice<UInt8>) throws(RequestError) {
         let parts = line.split(separator: ASCII.space, maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
-            throw .badRequest("request line must be 'METHOD TARGET HTTP/1.1' with single spaces, got '\(HeaderFieldParser.printable(line))'")
+            throw .badRequest("request line must be 'METHOD TARGET HTTP/1.1' with single spaces, got \(RequestError.quote(line))")
         }
         let methodBytes = parts[0], targetBytes = parts[1], versionBytes = parts[2]
         guard methodBytes.allSatisfy(ASCII.isTokenChar) else {
-            throw .badRequest("method '\(HeaderFieldParser.printable(methodBytes))' is not a valid token")
+            throw .badRequest("method \(RequestError.quote(methodBytes)) is not a valid token")
         }
         guard targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .badRequest("request target contains whitespace or a control character")
@@ -260,7 +260,7 @@ public struct RequestParser: Sendable {
         let text = Array(bytes)
         guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), ASCII.isDigit(text[5]),
               text[6] == UInt8(ascii: "."), ASCII.isDigit(text[7]) else {
-            throw .badRequest("malformed HTTP version '\(HeaderFieldParser.printable(bytes))' (expected HTTP/1.1)")
+            throw .badRequest("malformed HTTP version \(RequestError.quote(bytes)) (expected HTTP/1.1)")
         }
         let version = HTTPVersion(major: Int(text[5] - 0x30), minor: Int(text[7] - 0x30))
         // RFC 9112 §2.3: a higher minor version of the same major version can be understood as the highest
@@ -310,13 +310,13 @@ public struct RequestParser: Sendable {
             let unknown = transferEncodings.filter { !ASCII.caseInsensitiveEquals($0, "chunked") }
             if chunkedPositions.isEmpty {
                 let named = unknown.first ?? ""
-                throw RequestError(.notImplemented, "Transfer-Encoding '\(named)' is not implemented (only chunked is)")
+                throw RequestError(.notImplemented, "Transfer-Encoding \(RequestError.quote(named)) is not implemented (only chunked is)")
             }
             guard chunkedPositions == [transferEncodings.count - 1] else {
                 throw .badRequest("chunked must be the final transfer coding, applied once")
             }
             if let other = unknown.first {
-                throw RequestError(.notImplemented, "Transfer-Encoding '\(other)' is not implemented (only chunked is)")
+                throw RequestError(.notImplemented, "Transfer-Encoding \(RequestError.quote(other)) is not implemented (only chunked is)")
             }
             state = .chunked(ChunkedDecoder())
             return nil
@@ -343,10 +343,10 @@ public struct RequestParser: Sendable {
         var result: Int?
         for element in elements {
             guard !element.isEmpty, element.utf8.allSatisfy(ASCII.isDigit) else {
-                throw .badRequest("Content-Length '\(element)' is not a number of bytes")
+                throw .badRequest("Content-Length \(RequestError.quote(element)) is not a number of bytes")
             }
             guard element.utf8.count <= 18, let value = Int(element) else {
-                throw .badRequest("Content-Length '\(element)' is too large")
+                throw .badRequest("Content-Length \(RequestError.quote(element)) is too large")
             }
             if let previous = result, previous != value {
                 throw .badRequest("conflicting Content-Length values \(previous) and \(value)")
@@ -366,7 +366,7 @@ public struct RequestParser: Sendable {
                 ASCII.isDigit(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
                     || Array("-._~!$&'()*+,;=%:[]".utf8).contains(byte)
             }
-            guard allowed else { throw .badRequest("invalid Host header '\(host)'") }
+            guard allowed else { throw .badRequest("invalid Host header \(RequestError.quote(host))") }
         }
     }
 
