@@ -356,17 +356,16 @@ public struct RequestParser: Sendable {
         return result ?? 0
     }
 
-    /// HTTP/1.1 requests carry exactly one valid Host (RFC 9112 §3.2); HTTP/1.0 at most one.
+    /// HTTP/1.1 requests carry exactly one valid Host (RFC 9112 §3.2); HTTP/1.0 at most one. An invalid one
+    /// gets 400 (RFC 9112 §3.2: "a server MUST respond with a 400 ... to any request message that ... contains
+    /// more than one Host header field line or a Host header field with an invalid field value").
     private func checkHost() throws(RequestError) {
         let hosts = headers.values("Host")
         if hosts.count > 1 { throw .badRequest("more than one Host header") }
         if version == .http1_1 && hosts.isEmpty { throw .badRequest("missing Host header (required in HTTP/1.1)") }
-        if let host = hosts.first {
-            let allowed = host.utf8.allSatisfy { byte in
-                ASCII.isDigit(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
-                    || Array("-._~!$&'()*+,;=%:[]".utf8).contains(byte)
-            }
-            guard allowed else { throw .badRequest("invalid Host header \(RequestError.quote(host))") }
+        // Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3): see HostField.
+        if let host = hosts.first, let problem = HostField.problem(host.utf8) {
+            throw .badRequest("invalid Host header \(RequestError.quote(host)): \(problem)")
         }
     }
 
