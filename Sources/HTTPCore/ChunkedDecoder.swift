@@ -78,8 +78,10 @@ public struct ChunkedDecoder: Sendable, Hashable {
 
             case .trailers(let count, let bytes):
                 guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: start) else {
+                    // As for the header section (RequestParser): nothing pending, or a lone CR, may be the
+                    // empty line that ends the trailers, which does not count toward the limit.
                     let pending = buffer.count - start
-                    let mayBeEnd = pending == 1 && buffer[start] == ASCII.cr
+                    let mayBeEnd = pending == 0 || (pending == 1 && buffer[start] == ASCII.cr)
                     if !mayBeEnd && bytes + pending + 1 > limits.maxHeaderBytes {
                         throw RequestError(.requestHeaderFieldsTooLarge, "trailer section too large")
                     }

@@ -6,34 +6,25 @@ enum HeaderFieldParser {
             throw .badRequest("header line starts with whitespace (obsolete line folding is not accepted)")
         }
         guard let colon = line.firstIndex(of: ASCII.colon) else {
-            throw .badRequest("header line has no colon: \(printable(line))")
+            throw .badRequest("header line has no colon: \(RequestError.quote(line))")
         }
         let name = line[line.startIndex..<colon]
         guard !name.isEmpty else { throw .badRequest("header line has an empty name") }
         if let last = name.last, ASCII.isWhitespace(last) {
-            throw .badRequest("whitespace between the header name '\(printable(name).trimmingASCIIWhitespace())' and the colon")
+            let end = name.lastIndex { !ASCII.isWhitespace($0) }.map { $0 + 1 } ?? name.startIndex
+            throw .badRequest("whitespace between the header name \(RequestError.quote(name[..<end])) and the colon")
         }
         guard name.allSatisfy(ASCII.isTokenChar) else {
-            throw .badRequest("header name '\(printable(name))' contains a character that is not allowed in a token")
+            throw .badRequest("header name \(RequestError.quote(name)) contains a character that is not allowed in a token")
         }
         var valueStart = colon + 1, valueEnd = line.endIndex
         while valueStart < valueEnd, ASCII.isWhitespace(line[valueStart]) { valueStart += 1 }
         while valueEnd > valueStart, ASCII.isWhitespace(line[valueEnd - 1]) { valueEnd -= 1 }
         let value = line[valueStart..<valueEnd]
         guard value.allSatisfy(ASCII.isFieldValueChar) else {
-            throw .badRequest("header '\(String(decoding: name, as: UTF8.self))' has a control character in its value")
+            throw .badRequest("header \(RequestError.quote(name)) has a control character in its value")
         }
         return HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-    }
-
-    /// The bytes as text for an error message, with control characters escaped and the length capped.
-    static func printable(_ bytes: ArraySlice<UInt8>) -> String {
-        var text = ""
-        for byte in bytes.prefix(60) {
-            if byte >= 0x20 && byte < 0x7F { text.unicodeScalars.append(UnicodeScalar(byte)) }
-            else { text += "\\x" + String(byte, radix: 16, uppercase: false).leftPadded(to: 2) }
-        }
-        return bytes.count > 60 ? text + "…" : text
     }
 }
 

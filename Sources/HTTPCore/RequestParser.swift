@@ -157,11 +157,15 @@ public struct RequestParser: Sendable {
             case .headers:
                 // The header section's size counts every byte of every field line, line ends included;
                 // a line still arriving counts with the LF it must end with.
+                // Limits come first, then meaning: a head over the limit is a 431 whatever its fields say, and a
+                // head within it is judged on its fields, however the bytes were split into reads.
                 guard let line = LineScanner.nextLine(in: buffer, start: start, scanFrom: scanFrom) else {
                     scanFrom = buffer.count
-                    // A lone CR may be the empty line that ends the head, which does not count.
+                    // Nothing pending, or a lone CR, may be the empty line that ends the head, which does not
+                    // count. Fuzz finding: with the field lines exactly at the limit, a read that ended after a
+                    // line's LF counted the LF of a line not yet begun, a 431 that the whole head did not get.
                     let pending = buffer.count - start
-                    let mayBeEnd = pending == 1 && buffer[start] == ASCII.cr
+                    let mayBeEnd = pending == 0 || (pending == 1 && buffer[start] == ASCII.cr)
                     if !mayBeEnd && headerBytes + pending + 1 > limits.maxHeaderBytes {
                         throw RequestError(.requestHeaderFieldsTooLarge,
                                            "header section larger than \(limits.maxHeaderBytes) bytes")
@@ -235,11 +239,11 @@ public struct RequestParser: Sendable {
     private mutating func parseRequestLine(_ line: ArraySlice<UInt8>) throws(RequestError) {
         let parts = line.split(separator: ASCII.space, maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
-            throw .badRequest("request line must be 'METHOD TARGET HTTP/1.1' with single spaces, got '\(HeaderFieldParser.printable(line))'")
+            throw .badRequest("request line must be 'METHOD TARGET HTTP/1.1' with single spaces, got \(RequestError.quote(line))")
         }
         let methodBytes = parts[0], targetBytes = parts[1], versionBytes = parts[2]
         guard methodBytes.allSatisfy(ASCII.isTokenChar) else {
-            throw .badRequest("method '\(HeaderFieldParser.printable(methodBytes))' is not a valid token")
+            throw .badRequest("method \(RequestError.quote(methodBytes)) is not a valid token")
         }
         guard targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .badRequest("request target contains whitespace or a control character")
@@ -250,14 +254,19 @@ public struct RequestParser: Sendable {
         try checkTargetForm()
     }
 
-    /// HTTP-version = "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 are served, other well-formed versions get 505.
+    /// HTTP-version = "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 are served, 1.2 to 1.9 are served as 1.1, other
+    /// well-formed versions (2.0, 3.0, 0.9) get 505.
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(RequestError) -> HTTPVersion {
         let text = Array(bytes)
         guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), ASCII.isDigit(text[5]),
               text[6] == UInt8(ascii: "."), ASCII.isDigit(text[7]) else {
-            throw .badRequest("malformed HTTP version '\(HeaderFieldParser.printable(bytes))' (expected HTTP/1.1)")
+            throw .badRequest("malformed HTTP version \(RequestError.quote(bytes)) (expected HTTP/1.1)")
         }
         let version = HTTPVersion(major: Int(text[5] - 0x30), minor: Int(text[7] - 0x30))
+        // RFC 9112 §2.3: a higher minor version of the same major version can be understood as the highest
+        // minor version the server supports; a server SHOULD respond with that version. So HTTP/1.2 (up to
+        // HTTP/1.9) is an HTTP/1.1 request, with 1.1's rules (Host required, chunked allowed, keep-alive).
+        if version.major == 1 && version.minor >= 2 { return .http1_1 }
         guard version == .http1_1 || version == .http1_0 else {
             throw RequestError(.httpVersionNotSupported, "\(version) is not supported; use HTTP/1.1 or HTTP/1.0")
         }
@@ -301,13 +310,13 @@ public struct RequestParser: Sendable {
             let unknown = transferEncodings.filter { !ASCII.caseInsensitiveEquals($0, "chunked") }
             if chunkedPositions.isEmpty {
                 let named = unknown.first ?? ""
-                throw RequestError(.notImplemented, "Transfer-Encoding '\(named)' is not implemented (only chunked is)")
+                throw RequestError(.notImplemented, "Transfer-Encoding \(RequestError.quote(named)) is not implemented (only chunked is)")
             }
             guard chunkedPositions == [transferEncodings.count - 1] else {
                 throw .badRequest("chunked must be the final transfer coding, applied once")
             }
             if let other = unknown.first {
-                throw RequestError(.notImplemented, "Transfer-Encoding '\(other)' is not implemented (only chunked is)")
+                throw RequestError(.notImplemented, "Transfer-Encoding \(RequestError.quote(other)) is not implemented (only chunked is)")
             }
             state = .chunked(ChunkedDecoder())
             return nil
@@ -334,10 +343,10 @@ public struct RequestParser: Sendable {
         var result: Int?
         for element in elements {
             guard !element.isEmpty, element.utf8.allSatisfy(ASCII.isDigit) else {
-                throw .badRequest("Content-Length '\(element)' is not a number of bytes")
+                throw .badRequest("Content-Length \(RequestError.quote(element)) is not a number of bytes")
             }
             guard element.utf8.count <= 18, let value = Int(element) else {
-                throw .badRequest("Content-Length '\(element)' is too large")
+                throw .badRequest("Content-Length \(RequestError.quote(element)) is too large")
             }
             if let previous = result, previous != value {
                 throw .badRequest("conflicting Content-Length values \(previous) and \(value)")
@@ -347,17 +356,16 @@ public struct RequestParser: Sendable {
         return result ?? 0
     }
 
-    /// HTTP/1.1 requests carry exactly one valid Host (RFC 9112 §3.2); HTTP/1.0 at most one.
+    /// HTTP/1.1 requests carry exactly one valid Host (RFC 9112 §3.2); HTTP/1.0 at most one. An invalid one
+    /// gets 400 (RFC 9112 §3.2: "a server MUST respond with a 400 ... to any request message that ... contains
+    /// more than one Host header field line or a Host header field with an invalid field value").
     private func checkHost() throws(RequestError) {
         let hosts = headers.values("Host")
         if hosts.count > 1 { throw .badRequest("more than one Host header") }
         if version == .http1_1 && hosts.isEmpty { throw .badRequest("missing Host header (required in HTTP/1.1)") }
-        if let host = hosts.first {
-            let allowed = host.utf8.allSatisfy { byte in
-                ASCII.isDigit(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
-                    || Array("-._~!$&'()*+,;=%:[]".utf8).contains(byte)
-            }
-            guard allowed else { throw .badRequest("invalid Host header '\(host)'") }
+        // Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3): see HostField.
+        if let host = hosts.first, let problem = HostField.problem(host.utf8) {
+            throw .badRequest("invalid Host header \(RequestError.quote(host)): \(problem)")
         }
     }
 

@@ -135,7 +135,7 @@ public struct ResponseParser: Sendable {
     private mutating func parseStatusLine(_ line: ArraySlice<UInt8>) throws(RequestError) {
         let parts = line.split(separator: ASCII.space, maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2, parts[1].count == 3, parts[1].allSatisfy(ASCII.isDigit) else {
-            throw .badRequest("malformed status line '\(HeaderFieldParser.printable(line))'")
+            throw .badRequest("malformed status line \(RequestError.quote(line))")
         }
         let versionBytes = parts[0]
         guard versionBytes.count == 8, versionBytes.starts(with: "HTTP/".utf8) else {
@@ -164,7 +164,7 @@ public struct ResponseParser: Sendable {
         }
         if let value = headers["Content-Length"] {
             guard let length = Int(value.trimmingASCIIWhitespace()), length >= 0 else {
-                throw .badRequest("invalid Content-Length '\(value)' in response")
+                throw .badRequest("invalid Content-Length \(RequestError.quote(value)) in response")
             }
             framing = .contentLength(length)
             if length == 0 { return complete() }

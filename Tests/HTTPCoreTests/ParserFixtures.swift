@@ -14,17 +14,21 @@ struct Fixture: Sendable, CustomStringConvertible {
     let name: String
     let raw: [UInt8]
     let expected: Expected
+    /// The limits the parser runs with: the defaults, or the fuzz target's small ones for its findings.
+    let limits: RequestLimits
 
-    init(_ name: String, _ raw: String, _ expected: Expected) {
+    init(_ name: String, _ raw: String, _ expected: Expected, limits: RequestLimits = RequestLimits()) {
         self.name = name
         self.raw = Array(raw.utf8)
         self.expected = expected
+        self.limits = limits
     }
 
-    init(_ name: String, bytes: [UInt8], _ expected: Expected) {
+    init(_ name: String, bytes: [UInt8], _ expected: Expected, limits: RequestLimits = RequestLimits()) {
         self.name = name
         self.raw = bytes
         self.expected = expected
+        self.limits = limits
     }
 
     var description: String { name }
@@ -42,6 +46,10 @@ enum ParserFixtures {
     static let valid: [Fixture] = [
         Fixture("minimal GET", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", .requests([get("/")])),
         Fixture("HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n", .requests([get("/", [:], version: .http1_0)])),
+        Fixture("HTTP/1.2 served as HTTP/1.1 (RFC 9112 §2.3)", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", .requests([get("/")])),
+        Fixture("HTTP/1.9 served as HTTP/1.1", "GET / HTTP/1.9\r\nHost: x\r\n\r\n", .requests([get("/")])),
+        Fixture("HTTP/1.2 with a chunked body", "POST /c HTTP/1.2\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+                .requests([post("/c", ["Host": "x", "Transfer-Encoding": "chunked"], "hi")])),
         Fixture("HTTP/1.0 with Host", "GET /a HTTP/1.0\r\nHost: x\r\n\r\n", .requests([get("/a", version: .http1_0)])),
         Fixture("query string kept in target", "GET /search?q=a+b&x=%20 HTTP/1.1\r\nHost: x\r\n\r\n",
                 .requests([get("/search?q=a+b&x=%20")])),
@@ -58,6 +66,13 @@ enum ParserFixtures {
         Fixture("host with port", "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n", .requests([get("/", ["Host": "127.0.0.1:8080"])])),
         Fixture("IPv6 host", "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", .requests([get("/", ["Host": "[::1]:80"])])),
         Fixture("empty Host is allowed", "GET / HTTP/1.1\r\nHost:\r\n\r\n", .requests([get("/", ["Host": ""])])),
+        Fixture("IPv6 host with port 8080", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", .requests([get("/", ["Host": "[::1]:8080"])])),
+        Fixture("IPv6 host without port", "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", .requests([get("/", ["Host": "[::1]"])])),
+        Fixture("full IPv6 host", "GET / HTTP/1.1\r\nHost: [2001:db8:85a3:0:0:8a2e:370:7334]\r\n\r\n", .requests([get("/", ["Host": "[2001:db8:85a3:0:0:8a2e:370:7334]"])])),
+        Fixture("IPv4-mapped IPv6 host", "GET / HTTP/1.1\r\nHost: [::ffff:192.0.2.1]:443\r\n\r\n", .requests([get("/", ["Host": "[::ffff:192.0.2.1]:443"])])),
+        Fixture("IPvFuture host", "GET / HTTP/1.1\r\nHost: [v1.fe80::a+en1]\r\n\r\n", .requests([get("/", ["Host": "[v1.fe80::a+en1]"])])),
+        Fixture("Host with empty port (RFC 3986 §3.2.3: port = *DIGIT)", "GET / HTTP/1.1\r\nHost: example.com:\r\n\r\n", .requests([get("/", ["Host": "example.com:"])])),
+        Fixture("Host with percent-encoding", "GET / HTTP/1.1\r\nHost: ex%41mple.com\r\n\r\n", .requests([get("/", ["Host": "ex%41mple.com"])])),
         Fixture("header name case kept", "GET / HTTP/1.1\r\nhOsT: x\r\n\r\n", .requests([get("/", ["hOsT": "x"])])),
         Fixture("token characters in method", "M-SEARCH * HTTP/1.1\r\nHost: x\r\n\r\n", .error(status: 400)),
         Fixture("OPTIONS asterisk", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -110,7 +125,8 @@ enum ParserFixtures {
         Fixture("version without minor", "GET / HTTP/2\r\nHost: x\r\n\r\n", .error(status: 400)),
         Fixture("garbage version", "GET / HTTP/one\r\nHost: x\r\n\r\n", .error(status: 400)),
         Fixture("HTTP/2.0 is well-formed but unsupported", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", .error(status: 505)),
-        Fixture("HTTP/1.2 unsupported", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", .error(status: 505)),
+        Fixture("HTTP/3.0 unsupported", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", .error(status: 505)),
+        Fixture("HTTP/1.2 follows 1.1's rules: Host required", "GET / HTTP/1.2\r\n\r\n", .error(status: 400)),
         Fixture("HTTP/0.9 unsupported", "GET / HTTP/0.9\r\n\r\n", .error(status: 505)),
         Fixture("target without slash", "GET index.html HTTP/1.1\r\nHost: x\r\n\r\n", .error(status: 400)),
         Fixture("control character in target", bytes: Array("GET /a".utf8) + [0x01] + Array(" HTTP/1.1\r\nHost: x\r\n\r\n".utf8), .error(status: 400)),
@@ -119,6 +135,20 @@ enum ParserFixtures {
         Fixture("two Host headers", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", .error(status: 400)),
         Fixture("invalid Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", .error(status: 400)),
         Fixture("Host with slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", .error(status: 400)),
+        Fixture("Host port not a number (RFC 3986 §3.2.3)", "GET / HTTP/1.1\r\nHost: example.com:abc\r\n\r\n", .error(status: 400)),
+        Fixture("Host port with a letter after digits", "GET / HTTP/1.1\r\nHost: example.com:80a\r\n\r\n", .error(status: 400)),
+        Fixture("Host with two colons", "GET / HTTP/1.1\r\nHost: example.com:80:81\r\n\r\n", .error(status: 400)),
+        Fixture("Host with userinfo", "GET / HTTP/1.1\r\nHost: user@example.com\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host port not a number", "GET / HTTP/1.1\r\nHost: [::1]:abc\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host without brackets", "GET / HTTP/1.1\r\nHost: ::1\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host without closing bracket", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host with junk after bracket", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host with too many groups", "GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:7:8:9]\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host with two double colons", "GET / HTTP/1.1\r\nHost: [1::2::3]\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host with a 5-digit group", "GET / HTTP/1.1\r\nHost: [12345::1]\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host with an IPv4 tail out of range", "GET / HTTP/1.1\r\nHost: [::ffff:1.2.3.256]\r\n\r\n", .error(status: 400)),
+        Fixture("IPv6 host with a zone id", "GET / HTTP/1.1\r\nHost: [fe80::1%25eth0]\r\n\r\n", .error(status: 400)),
+        Fixture("Host with a bad percent-encoding", "GET / HTTP/1.1\r\nHost: ex%4mple.com\r\n\r\n", .error(status: 400)),
         Fixture("whitespace before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", .error(status: 400)),
         Fixture("header without colon", "GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n", .error(status: 400)),
         Fixture("empty header name", "GET / HTTP/1.1\r\nHost: x\r\n: value\r\n\r\n", .error(status: 400)),
@@ -151,5 +181,36 @@ enum ParserFixtures {
         Fixture("TLS handshake bytes", bytes: [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, 0x0a, 0x0d, 0x0a], .error(status: 400)),
     ]
 
-    static let all = valid + invalid
+    /// The limits of scripts/fuzz-targets/FuzzRequestParser.swift, so its findings replay as they were found.
+    static let fuzzLimits = RequestLimits(maxRequestLineBytes: 512, maxHeaderBytes: 2048, maxHeaderCount: 32, maxBodyBytes: 4096)
+
+    /// Found by scripts/fuzz (request-parser): a 2,067-byte head whose field lines, CRLFs included, are exactly
+    /// the 2,048-byte limit, with an unsupported coding in an early Transfer-Encoding line. Fed whole it got
+    /// 501; fed byte by byte it got 431, because between two lines the parser counted the LF of a line that
+    /// had not started yet. The head is within the limit, so every feeding must give the 501; one byte more
+    /// and every feeding must give the 431 (limits first, then meaning).
+    static func headAtHeaderLimit(extra: Int) -> String {
+        let fields = "Host: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\nX-Padding: "
+        let padding = fuzzLimits.maxHeaderBytes - (fields.utf8.count + 2) + extra
+        return "POST / HTTP/1.1\r\n" + fields + String(repeating: "p", count: padding) + "\r\n\r\n0\r\n\r\n"
+    }
+
+    /// The same accounting in the chunked decoder's trailer section: trailer lines exactly at the limit.
+    static func trailersAtLimit(extra: Int) -> String {
+        let padding = fuzzLimits.maxHeaderBytes - "X-T: \r\n".utf8.count + extra
+        return "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: "
+            + String(repeating: "t", count: padding) + "\r\n\r\n"
+    }
+
+    static let fuzzFindings: [Fixture] = [
+        Fixture("trailer section exactly at the limit", trailersAtLimit(extra: 0),
+                .requests([post("/", ["Host": "x", "Transfer-Encoding": "chunked"], "abc")]), limits: fuzzLimits),
+        Fixture("trailer section one byte over the limit", trailersAtLimit(extra: 1), .error(status: 431), limits: fuzzLimits),
+        Fixture("fuzz: header section exactly at the limit, unsupported coding", headAtHeaderLimit(extra: 0),
+                .error(status: 501), limits: fuzzLimits),
+        Fixture("fuzz: header section one byte over the limit, unsupported coding", headAtHeaderLimit(extra: 1),
+                .error(status: 431), limits: fuzzLimits),
+    ]
+
+    static let all = valid + invalid + fuzzFindings
 }

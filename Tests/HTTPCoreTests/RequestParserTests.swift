@@ -62,7 +62,7 @@ struct RequestParserTests {
             splits.append(("random split #\(seed)", randomPieces(total: fixture.raw.count, seed: seed)))
         }
         for (label, pieces) in splits {
-            let result = parse(fixture.raw, pieces: pieces)
+            let result = parse(fixture.raw, pieces: pieces, limits: fixture.limits)
             switch fixture.expected {
             case .requests(let expected):
                 #expect(result.error == nil, "\(fixture.name) [\(label)]: unexpected \(String(describing: result.error))")
@@ -71,10 +71,52 @@ struct RequestParserTests {
                 #expect(result.requests == before, "\(fixture.name) [\(label)]")
                 #expect(result.error?.status.code == status, "\(fixture.name) [\(label)]: got \(String(describing: result.error))")
                 #expect(!(result.error?.reason.isEmpty ?? true), "every error carries a reason")
+                #expect((result.error?.reason.utf8.count ?? 0) <= 256, "\(fixture.name): a reason is short")
             case .incomplete:
                 #expect(result.error == nil && result.requests.isEmpty, "\(fixture.name) [\(label)]")
             }
         }
+    }
+
+    /// Long, non-UTF-8 client bytes in each part that a reason quotes: the method, the version, the request
+    /// line, a header line, Content-Length, Host and Transfer-Encoding.
+    static let hostileParts: [(String, [UInt8], Int)] = {
+        let junk = [UInt8](repeating: 0xFF, count: 300) + Array("<script>'\\".utf8) + [UInt8](repeating: 0xC3, count: 300)
+        func request(_ line: [UInt8], _ fields: [UInt8] = Array("Host: x\r\n".utf8)) -> [UInt8] {
+            line + Array("\r\n".utf8) + fields + Array("\r\n".utf8)
+        }
+        let get = Array("GET / HTTP/1.1".utf8)
+        return [
+            ("method", request(Array("G".utf8) + junk + Array(" / HTTP/1.1".utf8)), 400),
+            ("version", request(Array("GET / HTTP/".utf8) + junk), 400),
+            ("request line", request(Array("GET".utf8) + junk), 400),
+            ("header name", request(get, Array("X".utf8) + junk + Array(": v\r\n".utf8)), 400),
+            ("header line without colon", request(get, Array("Host: x\r\nX".utf8) + junk + Array("\r\n".utf8)), 400),
+            ("control character in a value", request(get, Array("Host: x\r\n".utf8) + [UInt8](repeating: 0x41, count: 300) + Array(": \u{1}\r\n".utf8)), 400),
+            ("Content-Length", request(Array("POST / HTTP/1.1".utf8), Array("Host: x\r\nContent-Length: 1".utf8) + junk + Array("\r\n".utf8)), 400),
+            ("Host", request(get, Array("Host: x".utf8) + junk + Array(":abc\r\n".utf8)), 400),
+            ("Transfer-Encoding", request(Array("POST / HTTP/1.1".utf8), Array("Host: x\r\nTransfer-Encoding: ".utf8) + junk + Array("\r\n".utf8)), 501),
+        ]
+    }()
+
+    @Test("a reason quotes at most a short, escaped excerpt of the client's bytes",
+          arguments: hostileParts.indices)
+    func reasonsQuoteShortPrintableExcerpts(_ index: Int) throws {
+        let (part, raw, status) = Self.hostileParts[index]
+        let error = try #require(parse(raw, pieces: [raw.count]).error, "\(part)")
+        #expect(error.status.code == status, "\(part): \(error)")
+        #expect(error.reason.utf8.count <= 256, "\(part): \(error.reason.utf8.count) bytes")
+        #expect(error.reason.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, "\(part): \(error.reason)")
+        #expect(error.reason.contains("..."), "\(part): the excerpt says it was cut: \(error.reason)")
+    }
+
+    @Test("quote escapes bytes and caps the excerpt")
+    func quote() {
+        #expect(RequestError.quote(Array("gzip".utf8)) == "'gzip'")
+        #expect(RequestError.quote([0x41, 0x01, 0xFF, 0x27, 0x5C]) == "'A\\x01\\xff\\x27\\x5c'")
+        #expect(RequestError.quote([UInt8](repeating: 0x61, count: 41)) == "'" + String(repeating: "a", count: 40) + "'...")
+        #expect(RequestError.quote([UInt8](repeating: 0xFF, count: 10_000)).utf8.count == 40 * 4 + 5)
+        #expect(RequestError.quote("é") == "'\\xc3\\xa9'")
     }
 
     @Test("bytes after a request are left for the next one")
