@@ -49,7 +49,8 @@ public struct HTTP1Connection: Sendable {
         // Input side: what `nextAction()` hands out.
         /// A whole request: answer it with `respond(_:to:date:)` before asking for the next action.
         case request(HTTPRequest)
-        /// The head of a request whose body follows as `.body` pieces (only with `streamsBodies`).
+        /// The head of a request whose body follows as `.body` pieces (only with `streamsBodies`). The
+        /// driver may answer it at once with `respond` (a refused upload): the body is then never read.
         case head(HTTPRequest)
         case body([UInt8])
         /// The streamed body of `request` is complete: answer it with `respond`.
@@ -182,13 +183,18 @@ public struct HTTP1Connection: Sendable {
     /// The actions that send `response` to `request` (nil: the answer to a `.rejected` error), in order.
     /// It decides whether the connection stays open and writes the framing headers to say so.
     public mutating func respond(_ response: HTTPResponse, to request: HTTPRequest?, date: String) -> [Action] {
+        // Answered on its head, before its body (RFC 9110 §10.1.1 allows a final status instead of 100
+        // Continue): the body that may follow is never read, so the connection cannot be reused; what
+        // still arrives is discarded while the connection lingers.
+        let bodyUnread = streamingHead != nil
+        streamingHead = nil
         waitingForResponse = false
         requestsAnswered += 1
-        let method = request?.method ?? "GET"
+        let method = request?.method ?? .get
         let version = request?.version ?? .http1_1
         let framing = BodyFraming.choose(for: response.body, version: version)
         let switching = response.status.code == 101 && request != nil
-        let keepAlive = switching || keepsAlive(after: request, framing: framing)
+        let keepAlive = switching || (!bodyUnread && keepsAlive(after: request, framing: framing))
 
         var head = serializer.head(for: response, requestMethod: method, version: version, keepAlive: keepAlive,
                                    framing: framing, date: date)
@@ -215,7 +221,7 @@ public struct HTTP1Connection: Sendable {
             actions.append(.switchProtocols(leftover: Array(parser.unconsumedBytes)))
         } else if !keepAlive {
             closing = true
-            actions.append(refusal ? .lingeringClose : .close)
+            actions.append(refusal || bodyUnread ? .lingeringClose : .close)
         }
         return actions
     }

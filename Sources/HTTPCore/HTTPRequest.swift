@@ -1,6 +1,6 @@
 /// A parsed request. `target` is exactly as sent; `path` and `query` are its parts, still percent-encoded.
 public struct HTTPRequest: Sendable, Hashable {
-    public var method: String
+    public var method: HTTPMethod
     public var target: String
     public var version: HTTPVersion
     public var headers: HTTPHeaders
@@ -8,7 +8,7 @@ public struct HTTPRequest: Sendable, Hashable {
     /// The client's address, when the server records it (for the access log).
     public var remoteAddress: String?
 
-    public init(method: String, target: String, version: HTTPVersion = .http1_1,
+    public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
                 headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.method = method
         self.target = target

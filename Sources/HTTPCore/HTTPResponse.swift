@@ -13,8 +13,8 @@ public struct HTTPResponse: Sendable, Hashable {
 
     /// Whether body bytes follow the head: not for HEAD (RFC 9110 §9.3.2), and not for 1xx, 204 and 304,
     /// which have no body (RFC 9112 §6.3).
-    public func sendsBody(answering method: String) -> Bool {
-        method != "HEAD" && status.allowsBody
+    public func sendsBody(answering method: HTTPMethod) -> Bool {
+        method != .head && status.allowsBody
     }
 
     /// A `text/plain` response.

@@ -43,7 +43,7 @@ public struct RequestParser: Sendable {
     private var state = State.requestLine
 
     // The request being assembled.
-    private var method = ""
+    private var method: HTTPMethod = ""
     private var target = ""
     private var version = HTTPVersion.http1_1
     private var headers = HTTPHeaders()
@@ -249,7 +249,7 @@ public struct RequestParser: Sendable {
             throw .badRequest("request target contains whitespace or a control character")
         }
         version = try Self.parseVersion(versionBytes)
-        method = String(decoding: methodBytes, as: UTF8.self)
+        method = HTTPMethod(String(decoding: methodBytes, as: UTF8.self))
         target = String(decoding: targetBytes, as: UTF8.self)
         try checkTargetForm()
     }
@@ -278,12 +278,12 @@ public struct RequestParser: Sendable {
     private func checkTargetForm() throws(RequestError) {
         if target.hasPrefix("/") { return }
         if target == "*" {
-            guard method == "OPTIONS" else { throw .badRequest("the '*' target is only allowed with OPTIONS") }
+            guard method == .options else { throw .badRequest("the '*' target is only allowed with OPTIONS") }
             return
         }
         let lower = target.lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") { return }
-        if method == "CONNECT" { return }
+        if method == .connect { return }
         throw .badRequest("request target must start with '/' (or be an absolute http:// URL)")
     }
 

@@ -39,7 +39,7 @@ public struct ResponseSerializer: Sendable {
     ///   - keepAlive: whether the connection stays open afterwards (`Connection: close` is sent when not).
     ///   - version: the request's version; an HTTP/1.0 client that keeps the connection gets `Connection: keep-alive`.
     ///   - date: the IMF-fixdate to send, from `HTTPDate`.
-    public func head(for response: HTTPResponse, requestMethod: String, version: HTTPVersion = .http1_1,
+    public func head(for response: HTTPResponse, requestMethod: HTTPMethod, version: HTTPVersion = .http1_1,
                      keepAlive: Bool, framing: BodyFraming = .contentLength, date: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
@@ -72,12 +72,12 @@ public struct ResponseSerializer: Sendable {
     }
 
     /// Whether the body bytes follow the head: not for HEAD, and not for statuses that have no body.
-    public func sendsBody(_ response: HTTPResponse, requestMethod: String) -> Bool {
+    public func sendsBody(_ response: HTTPResponse, requestMethod: HTTPMethod) -> Bool {
         response.sendsBody(answering: requestMethod)
     }
 
     /// Head and in-memory body in one buffer, for one write. A file body is not included.
-    public func serialize(_ response: HTTPResponse, requestMethod: String, version: HTTPVersion = .http1_1,
+    public func serialize(_ response: HTTPResponse, requestMethod: HTTPMethod, version: HTTPVersion = .http1_1,
                           keepAlive: Bool, date: String) -> [UInt8] {
         var out = head(for: response, requestMethod: requestMethod, version: version, keepAlive: keepAlive, date: date)
         if sendsBody(response, requestMethod: requestMethod), case .bytes(let bytes) = response.body {

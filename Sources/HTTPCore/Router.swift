@@ -72,7 +72,7 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
 /// `Allow`. HEAD is served by the GET handler; the serializer then drops the body.
 public struct Router: Sendable {
     struct Route: Sendable {
-        let method: String
+        let method: HTTPMethod
         let pattern: RoutePattern
         let handler: RouteHandler
     }
@@ -89,7 +89,7 @@ public struct Router: Sendable {
 
     public init() {}
 
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping RouteHandler) {
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping RouteHandler) {
         routes.append(Route(method: method, pattern: RoutePattern(pattern), handler: handler))
     }
 
@@ -102,10 +102,10 @@ public struct Router: Sendable {
         var allowed: [String] = []
         for route in routes {
             guard let parameters = route.pattern.match(segments) else { continue }
-            if route.method == request.method || (request.method == "HEAD" && route.method == "GET") {
+            if route.method == request.method || (request.method == .head && route.method == .get) {
                 return .found(route.handler, RoutedRequest(request, parameters: parameters))
             }
-            allowed.append(route.method)
+            allowed.append(route.method.rawValue)
         }
         if allowed.isEmpty { return .notFound }
         if allowed.contains("GET") { allowed.append("HEAD") }

@@ -13,7 +13,7 @@ public struct StaticFileHandler: Sendable {
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        guard request.method == "GET" || request.method == "HEAD" else {
+        guard request.method.isGetOrHead else {
             var response = HTTPResponse.text(.methodNotAllowed,
                                              "405 Method Not Allowed: \(request.method) is not served here; use GET or HEAD\n")
             response.headers.set("Allow", Self.allowedMethods)

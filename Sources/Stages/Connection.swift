@@ -73,6 +73,13 @@ public protocol BodyConsumer: AnyObject {
     func finish() -> HTTPResponse
     /// The request failed (the client left, the body was malformed or too large): leave nothing behind.
     func abort()
+    /// True when `finish` already knows the answer on the head (a refused upload): the loop sends it at
+    /// once, instead of a `100 Continue` and a body read only to be thrown away.
+    var answersBeforeBody: Bool { get }
+}
+
+extension BodyConsumer {
+    public var answersBeforeBody: Bool { false }
 }
 
 /// Decides, from a request head, whether its body is streamed to a consumer; nil collects it in memory.

@@ -231,7 +231,12 @@ public final class EventLoop {
         case .head(var head):
             // A body follows: stream it to a consumer (an upload), or collect it for the handler.
             head.remoteAddress = connection.remoteAddress
-            connection.bodyConsumer = bodyConsumers?(head) ?? CollectingConsumer(head, handler)
+            let consumer = bodyConsumers?(head) ?? CollectingConsumer(head, handler)
+            if consumer.answersBeforeBody {
+                answer(consumer.finish(), to: head, on: connection) // refused on its head: no body is read
+            } else {
+                connection.bodyConsumer = consumer
+            }
         case .body(let bytes):
             connection.bodyConsumer?.consume(bytes)
         case .bodyEnd(var head):

@@ -30,7 +30,8 @@ public struct EventLoopStage: Sendable {
     public func run() throws(SystemError) {
         Processes.raiseOpenFileLimit()
         let listener = try Listener.open("eventloop", configuration)
-        // One request per connection, as in static: keep-alive is stage 7.
+        // One request per connection, as in static: each connection's HTTP1Connection gets the policy
+        // keepAlive: false, so every response says `Connection: close`. Keep-alive is stage 7.
         let options = EventLoop.Options(configuration, keepAlive: false)
         let files = self.files
         let loop = EventLoop(listener: listener, poller: try makePoller(configuration.poller), options: options,

@@ -26,7 +26,17 @@ public struct KeepAliveStage: Sendable {
     }
 
     public func run() throws(SystemError) {
-        let loopOptions = EventLoop.Options(configuration, keepAlive: true)
+        // The policy this stage turns on. The loop hands it to each connection's HTTP1Connection, which
+        // applies it: whether a connection stays open after a response is `keepsAlive(after:framing:)`.
+        var options = EventLoop.Options()
+        options.keepAlive = true                                              // persistent connections (RFC 9112 §9.3)
+        options.headerTimeout = configuration.headerTimeout                   // --header-timeout: the whole head, from its first byte
+        options.idleTimeout = configuration.idleTimeout                       // --idle-timeout: between requests, and a stalled body
+        options.maxRequestsPerConnection = configuration.maxRequestsPerConnection // --max-requests (0: no limit)
+        options.limits = configuration.limits                                 // --max-body and the limits on a head
+        // writeTimeout (60 s, a reader that takes nothing) and lingerTimeout (2 s, after an error) keep
+        // their defaults: see EventLoop.Options.
+        let loopOptions = options
         let files = self.files, poller = configuration.poller
         try Workers.run("keepalive", configuration) { listener, wake throws(SystemError) in
             // Each loop gets its own file cache: a loop is one thread, so the cache needs no lock.

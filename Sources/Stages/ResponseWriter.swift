@@ -23,7 +23,7 @@ struct ResponseWriter {
         var response = response
         var file: SharedFile?
         var stream: (any BodyStream)?
-        if response.sendsBody(answering: request?.method ?? "GET") {
+        if response.sendsBody(answering: request?.method ?? .get) {
             switch response.body {
             case .file(let path, _, _):
                 do {

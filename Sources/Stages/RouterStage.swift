@@ -71,7 +71,7 @@ public struct RouterStage: Sendable {
         // auth decides before a byte is written, and the answer still goes out through the middleware.
         let stage = self, auth = self.auth
         let uploads: BodyConsumerFactory = { head in
-            guard head.method == "POST", let directory, let name = Self.fileName(in: head.path) else { return nil }
+            guard head.method == .post, let directory, let name = Self.fileName(in: head.path) else { return nil }
             let consumer: any BodyConsumer = auth.refusal(for: head).map { DiscardedBody(answer: $0) }
                 ?? FileUpload(directory: directory, name: name)
             return ResponseThroughMiddleware(consumer, request: head, layers: layers)
@@ -177,7 +177,7 @@ final class LineStream: BodyStream {
     func close() {}
 }
 
-/// The body of a request already refused (a 401 upload): read and thrown away, then the refusal.
+/// The body of a request already refused (a 401 upload): answered on its head, the body never read.
 final class DiscardedBody: BodyConsumer {
     private let answer: HTTPResponse
 
@@ -186,6 +186,7 @@ final class DiscardedBody: BodyConsumer {
     func consume(_ bytes: [UInt8]) {}
     func finish() -> HTTPResponse { answer }
     func abort() {}
+    var answersBeforeBody: Bool { true }
 }
 
 /// A body consumer whose final response passes through the middleware, like any other response.
@@ -202,6 +203,7 @@ final class ResponseThroughMiddleware: BodyConsumer {
 
     func consume(_ bytes: [UInt8]) { inner.consume(bytes) }
     func abort() { inner.abort() }
+    var answersBeforeBody: Bool { inner.answersBeforeBody }
 
     func finish() -> HTTPResponse {
         let response = inner.finish()

@@ -28,7 +28,7 @@ final class StaticFileCache: @unchecked Sendable {
     }
 
     func respond(to request: HTTPRequest) -> HTTPResponse {
-        guard request.method == "GET" || request.method == "HEAD" else { return files.respond(to: request) }
+        guard request.method.isGetOrHead else { return files.respond(to: request) }
         let key = request.path
         let now = Processes.monotonicSeconds()
         if let entry = entries[key], now - entry.validatedAt < validity {

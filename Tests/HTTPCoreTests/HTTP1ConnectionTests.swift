@@ -284,3 +284,21 @@ struct HTTP1ConnectionTests {
         #expect(whole.outline.last == "lingeringClose")
     }
 }
+
+@Suite("HTTP1Connection: a request answered on its head")
+struct EarlyAnswerTests {
+    /// A refused upload is answered before its body: no 100 Continue, and the connection lingers and
+    /// closes, because the body that may still come is never read as a request.
+    @Test func aRefusalOnTheHeadSkips100ContinueAndCloses() {
+        var machine = HTTP1Connection(policy: .init(streamsBodies: true))
+        machine.receive(Array("POST /files/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n".utf8))
+        guard case .head(let head)? = machine.nextAction() else { Issue.record("no head"); return }
+        let actions = machine.respond(.text(.unauthorized, "no"), to: head, date: MachineScript.date)
+        guard case .write(let bytes)? = actions.first else { Issue.record("no write"); return }
+        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 401 Unauthorized\r\n"))
+        #expect(String(decoding: bytes, as: UTF8.self).contains("Connection: close\r\n"))
+        #expect(actions.last == .lingeringClose)
+        machine.receive(Array("hello".utf8))
+        #expect(machine.nextAction() == nil) // neither 100 Continue nor the body
+    }
+}

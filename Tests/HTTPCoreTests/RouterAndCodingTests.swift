@@ -13,7 +13,7 @@ struct RouterTests {
         return router
     }
 
-    func answer(_ method: String, _ target: String) -> HTTPResponse {
+    func answer(_ method: HTTPMethod, _ target: String) -> HTTPResponse {
         router().handle(RoutedRequest(HTTPRequest(method: method, target: target, headers: ["Host": "x"])))
     }
 

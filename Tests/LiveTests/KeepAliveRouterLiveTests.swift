@@ -329,6 +329,11 @@ struct RouterLiveTests {
             "POST /files/secret.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
         #expect(refused.status == 401)
         #expect(try FileManager.default.contentsOfDirectory(atPath: files.path).isEmpty, "nothing, not even a temporary file")
+        // With Expect: 100-continue the refusal comes instead of the go-ahead: the body is never sent.
+        let early = try RawClient.exchange(port: guarded.port,
+            "POST /files/big.bin HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n")
+        #expect(early.status == 401)
+        #expect(early.header("Connection") == "close")
         let accepted = try RawClient.exchange(port: guarded.port,
             "POST /files/secret.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic bGVhcm5lcjpodHRwa2l0\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
         #expect(accepted.status == 201)
@@ -337,7 +342,7 @@ struct RouterLiveTests {
         #expect(bad.status == 400)
         guarded.stop()
         let lines = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
-        #expect(lines.count == 3)
+        #expect(lines.count == 4)
         #expect(lines.first?.contains("\"POST /files/secret.txt HTTP/1.1\" 401 ") == true)
         #expect(lines.contains { $0.contains(" - learner [") && $0.contains("\" 201 ") })
         #expect(lines.last?.contains("\"-\" 400 ") == true)

@@ -58,7 +58,7 @@ public final class AccessLog: Sendable {
     /// A request the parser refused has no request line to quote: it is logged as `"-"`.
     public func record(_ request: HTTPRequest?, _ response: HTTPResponse, remoteAddress: String?) {
         let requestLine = request.map { "\($0.method) \($0.target) \($0.version)" } ?? "-"
-        let sendsBody = response.sendsBody(answering: request?.method ?? "GET")
+        let sendsBody = response.sendsBody(answering: request?.method ?? .get)
         let size = sendsBody ? response.body.length.map(String.init) ?? "-" : "-"
         // The user only when the credentials were accepted; a name in a refused header proves nothing.
         let user = response.status.code == 401 ? nil : request?.headers["Authorization"]

@@ -7,7 +7,7 @@ extension Middlewares {
         { routed, next in
             let request = routed.request
             guard request.headers["Origin"] != nil else { return next(routed) }
-            if request.method == "OPTIONS", request.headers["Access-Control-Request-Method"] != nil {
+            if request.method == .options, request.headers["Access-Control-Request-Method"] != nil {
                 var preflight = HTTPResponse(status: .noContent)
                 preflight.headers.set("Access-Control-Allow-Origin", allowOrigin)
                 preflight.headers.set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")

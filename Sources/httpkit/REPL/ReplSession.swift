@@ -263,7 +263,7 @@ final class ReplSession {
         var methods: [String] = []
         var refused = false
         do {
-            while let request = try parser.next() { methods.append(request.method) }
+            while let request = try parser.next() { methods.append(request.method.rawValue) }
         } catch {
             refused = true
         }
