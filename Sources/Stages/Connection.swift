@@ -12,20 +12,16 @@ import Sockets
 ///        │                                                           └─▶ lingering ─▶ closed
 ///        └──(peer closed, timeout, reset)────────────────────────────────▶ closed
 final class Connection {
-    /// The protocol that turns this connection's bytes into actions. Every connection starts with
-    /// HTTP/1.1; a `101 Switching Protocols` (WebSocket) or an HTTP/2 preface hands the bytes to another
-    /// machine by replacing the slot's content.
-    enum ProtocolSlot {
-        case http1(HTTP1Connection)
-        /// Momentarily empty while the loop works on the machine in place (so its buffers are never copied).
-        case empty
-    }
-
     /// What happens once the queued output has been sent.
     enum Ending { case close, linger }
 
     let transport: any Transport
-    var slot: ProtocolSlot
+    /// The protocol slot: the machine that turns this connection's bytes into actions. Exactly one is
+    /// set. Every connection starts with HTTP/1.1; a `101 Switching Protocols` to WebSocket hands the
+    /// bytes to a WebSocket machine (and HTTP/2's preface will hand them to an HTTP/2 one). They are
+    /// stored properties of a class, so `connection.http1?.nextAction()` works on the machine in place.
+    var http1: HTTP1Connection?
+    var webSocket: WebSocketConnection?
     var output = OutputQueue()
     /// The interest currently registered with the poller.
     var interest: Interest = .read
@@ -45,24 +41,23 @@ final class Connection {
     var bodyConsumer: (any BodyConsumer)?
     /// The client's address, when the loop records it (for the access log).
     var remoteAddress: String?
+    /// After a switch to WebSocket: the endpoint its messages go to, and how the endpoint sees it.
+    var webSocketEndpoint: (any WebSocketEndpoint)?
+    var webSocketPeer: WebSocketPeer?
+    /// A WebSocket ping went out because the peer was quiet; the next deadline without an answer closes it.
+    var pingSent = false
+    /// Queued in the loop's flush list (output given to it from another connection's event).
+    var flushScheduled = false
 
     init(transport: any Transport, protocol machine: HTTP1Connection, acceptedAt now: Double) {
         self.transport = transport
-        self.slot = .http1(machine)
+        self.http1 = machine
         self.deadline = now
         // A connection that sends nothing at all is held to the header timeout from the start.
         self.headStartedAt = now
     }
 
     var fd: Int32 { transport.socket.fd }
-
-    /// Runs `body` on the HTTP/1.1 machine in place (nil when the slot holds another protocol).
-    func withHTTP1<Result>(_ body: (inout HTTP1Connection) -> Result) -> Result? {
-        guard case .http1(var machine) = slot else { return nil }
-        slot = .empty // the machine's only owner is now `machine`: mutating it copies nothing
-        defer { slot = .http1(machine) }
-        return body(&machine)
-    }
 }
 
 /// Receives a request body piece by piece as it arrives (an upload streamed to disk), then answers.

@@ -35,6 +35,11 @@ public final class EventLoop {
         /// Called with every error the loop answers by itself (a request the parser refused, 408), and the
         /// client's address when recorded: the access log sees what never reached a handler.
         public var onRefusal: (@Sendable (HTTPResponse, _ remoteAddress: String?) -> Void)?
+        /// The largest WebSocket message accepted (close 1009 beyond it).
+        public var maxMessageBytes = 16 << 20
+        /// Seconds a WebSocket peer may stay quiet before it is pinged, and then before it is closed as dead.
+        public var pingInterval = 30.0
+        public var pongTimeout = 10.0
         /// After SIGTERM or SIGINT: seconds that requests in flight (an upload, a slow download) get to
         /// finish before the loop closes them and returns.
         public var drainTimeout = 5.0
@@ -57,6 +62,9 @@ public final class EventLoop {
     let options: Options
     let wake: FileDescriptor?
     let bodyConsumers: BodyConsumerFactory?
+    /// WebSocket endpoints by path: a `101 Switching Protocols` to one of these paths hands the connection
+    /// to a WebSocket machine whose messages go to the endpoint.
+    let webSockets: [String: any WebSocketEndpoint]
     private let policy: HTTP1Connection.Policy
     private var writer = ResponseWriter()
     /// Connections by descriptor.
@@ -67,9 +75,15 @@ public final class EventLoop {
     private var warnedAboutCapacity = false
     /// Set when a stop signal arrived: no new connections, no keep-alive, finish what is in flight.
     private var drainingUntil: Double?
+    /// Connections that were given output from outside their own events (a chat message from another
+    /// member): written after the current event, so one connection's event never runs inside another's.
+    private var flushQueue: [Connection] = []
+    private var nextPeerID = 0
 
     public init(listener: Socket, poller: any Poller, options: Options, wake: FileDescriptor? = nil,
-                bodyConsumers: BodyConsumerFactory? = nil, handler: @escaping Handler) {
+                bodyConsumers: BodyConsumerFactory? = nil, webSockets: [String: any WebSocketEndpoint] = [:],
+                handler: @escaping Handler) {
+        self.webSockets = webSockets
         self.listener = listener
         self.poller = poller
         self.options = options
@@ -104,9 +118,11 @@ public final class EventLoop {
                         else if connection.output.isEmpty && connection.ending == nil { read(connection, now: now) }
                     }
                 }
+                flushScheduled(now: now)
             }
             if now - lastSweep >= 0.1 {
                 closeExpired(now: now)
+                flushScheduled(now: now)
                 if drainingUntil == nil { resumeListenerIfPaused(now: now) }
                 options.onTick?()
                 lastSweep = now
@@ -125,12 +141,13 @@ public final class EventLoop {
         listener.close()
         if let wake { poller.remove(wake.fd) } // it stays readable: watching it would spin the loop
         for connection in Array(connections.values) {
-            let idle = connection.withHTTP1 { machine in
-                machine.stopKeepingAlive()
-                return machine.isBetweenRequests
-            } ?? true
+            // A WebSocket peer hears why (1001 going away) and answers with its close frame.
+            connection.webSocketPeer?.close(code: 1001, reason: "the server is shutting down")
+            connection.http1?.stopKeepingAlive()
+            let idle = connection.http1?.isBetweenRequests ?? false
             if idle && connection.output.isEmpty { close(connection) }
         }
+        flushScheduled(now: Processes.monotonicSeconds())
     }
 
     // MARK: - Accepting
@@ -201,10 +218,17 @@ public final class EventLoop {
         case .wouldBlock:
             return
         case .done(0):
-            _ = connection.withHTTP1 { $0.receiveEnd() }
+            guard connection.http1 != nil else {
+                close(connection, webSocketCode: 1006, reason: "the client closed TCP without a close frame")
+                return
+            }
+            connection.http1?.receiveEnd()
         case .done(let count):
+            connection.pingSent = false // any bytes prove the peer alive
             readBuffer.withUnsafeBytes { buffer in
-                _ = connection.withHTTP1 { $0.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) }
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                connection.http1?.receive(bytes)
+                connection.webSocket?.receive(bytes)
             }
         }
         process(connection, now: now)
@@ -213,10 +237,16 @@ public final class EventLoop {
     /// Does what the protocol machine says until it needs more bytes, while the queued output stays under
     /// the limit (a client that pipelines without reading gets no more answers until it reads).
     private func process(_ connection: Connection, now: Double) {
-        while connection.ending == nil && connection.output.bufferedBytes < options.maxBufferedOutput,
-              let action = connection.withHTTP1({ $0.nextAction() }) ?? nil {
-            perform(action, on: connection)
+        while connection.ending == nil && connection.output.bufferedBytes < options.maxBufferedOutput && !connection.closed {
+            if connection.http1 != nil {
+                guard let action = connection.http1?.nextAction() else { break }
+                perform(action, on: connection)
+            } else {
+                guard let action = connection.webSocket?.nextAction() else { break }
+                perform(action, on: connection)
+            }
         }
+        guard !connection.closed else { return }
         rearm(connection, now: now)
         if !connection.output.isEmpty || connection.ending != nil {
             flush(connection, now: now) // most responses fit in the send buffer: no need to wait for writability
@@ -228,6 +258,7 @@ public final class EventLoop {
         case .request(var request):
             request.remoteAddress = connection.remoteAddress
             answer(handler(request), to: request, on: connection)
+            if connection.closed { return }
         case .head(var head):
             // A body follows: stream it to a consumer (an upload), or collect it for the handler.
             head.remoteAddress = connection.remoteAddress
@@ -261,18 +292,87 @@ public final class EventLoop {
     }
 
     private func answer(_ response: HTTPResponse, to request: HTTPRequest?, on connection: Connection) {
-        let ending = connection.withHTTP1 { machine in
-            writer.queue(response, to: request, on: &machine, into: &connection.output)
-        } ?? nil
+        guard connection.http1 != nil else { return }
+        let ending = writer.queue(response, to: request, on: &connection.http1!, into: &connection.output)
         switch ending {
-        case .close?, .switchProtocols?:
-            // No protocol to switch to yet on this loop: a 101 ends the connection after it is sent.
+        case .switchProtocols(let leftover)?:
+            switchToWebSocket(connection, request: request, response: response, leftover: leftover)
+        case .close?:
             connection.ending = .close
         case .lingeringClose?:
             connection.ending = .linger
         default:
             break
         }
+    }
+
+    // MARK: - WebSocket
+
+    /// After a `101 Switching Protocols` to WebSocket: the connection's slot gets a WebSocket machine
+    /// (fed the bytes that came right after the handshake), and the path's endpoint gets a peer.
+    private func switchToWebSocket(_ connection: Connection, request: HTTPRequest?, response: HTTPResponse, leftover: [UInt8]) {
+        guard let request, let endpoint = webSockets[request.path],
+              response.headers.contains("Upgrade", token: "websocket") else {
+            connection.ending = .close // a 101 to something this loop does not speak
+            return
+        }
+        let configuration = WebSocketConnection.Configuration(
+            maxMessageBytes: options.maxMessageBytes,
+            deflate: PerMessageDeflate.negotiate(response.headers.values("Sec-WebSocket-Extensions")))
+        do {
+            connection.webSocket = try WebSocketConnection(configuration: configuration, leftover: leftover)
+            connection.http1 = nil // the slot changes hands: HTTP/1.1 is over on this connection
+        } catch {
+            connection.ending = .close
+            return
+        }
+        nextPeerID += 1
+        let peer = WebSocketPeer(id: nextPeerID, connection: connection, loop: self)
+        connection.webSocketEndpoint = endpoint
+        connection.webSocketPeer = peer
+        endpoint.opened(peer)
+    }
+
+    private func perform(_ action: WebSocketConnection.Action, on connection: Connection) {
+        switch action {
+        case .message(let message):
+            if let peer = connection.webSocketPeer { connection.webSocketEndpoint?.received(message, from: peer) }
+        case .write(let bytes):
+            connection.output.append(bytes)
+        case .close(let code, let reason):
+            // The server closes TCP first (RFC 6455 §7.1.1), lingering so the client reads our close frame.
+            connection.ending = .linger
+            notifyClosed(connection, code: code, reason: reason)
+        }
+    }
+
+    /// Queues a write for a connection that is not the one whose event is being handled.
+    func scheduleFlush(_ connection: Connection) {
+        guard !connection.flushScheduled else { return }
+        connection.flushScheduled = true
+        flushQueue.append(connection)
+    }
+
+    private func flushScheduled(now: Double) {
+        while !flushQueue.isEmpty {
+            let queued = flushQueue
+            flushQueue.removeAll()
+            for connection in queued {
+                connection.flushScheduled = false
+                // A peer told to close starts its close handshake: wait for the client's close frame.
+                if connection.webSocket?.state == .closeSent, connection.ending == nil {
+                    connection.deadline = now + options.lingerTimeout
+                }
+                if !connection.closed && connection.interest == .read { flush(connection, now: now) }
+            }
+        }
+    }
+
+    private func notifyClosed(_ connection: Connection, code: UInt16, reason: String) {
+        guard let peer = connection.webSocketPeer, let endpoint = connection.webSocketEndpoint else { return }
+        connection.webSocketPeer = nil
+        connection.webSocketEndpoint = nil
+        endpoint.closed(peer, code: code, reason: reason)
     }
 
     private func abortUpload(_ connection: Connection) {
@@ -361,7 +461,12 @@ public final class EventLoop {
             connection.deadline = now + options.writeTimeout
             return
         }
-        let (phase, answered) = connection.withHTTP1 { ($0.phase, $0.requestsAnswered) } ?? (.idle, 1)
+        if let state = connection.webSocket?.state {
+            // WebSocket: a quiet peer is pinged after pingInterval; the ping's deadline is set when it goes.
+            if state == .open && !connection.pingSent { connection.deadline = now + options.pingInterval }
+            return
+        }
+        let (phase, answered) = connection.http1.map { ($0.phase, $0.requestsAnswered) } ?? (.idle, 1)
         switch phase {
         case .readingHead, .idle where answered == 0 && connection.headStartedAt != nil:
             let started = connection.headStartedAt ?? now
@@ -376,7 +481,16 @@ public final class EventLoop {
     /// Closes connections past their deadline. A client in the middle of a request gets 408 first.
     private func closeExpired(now: Double) {
         for connection in Array(connections.values) where now >= connection.deadline {
-            let phase = connection.withHTTP1 { $0.phase }
+            if connection.webSocket?.state == .open, !connection.pingSent, connection.output.isEmpty,
+               !connection.lingering, let ping = connection.webSocket?.ping(Array("are you there?".utf8)) {
+                // Quiet for pingInterval: ask (RFC 6455 §5.5.2). Any bytes back clear `pingSent`.
+                connection.pingSent = true
+                connection.output.append(ping)
+                flush(connection, now: now)
+                connection.deadline = now + options.pongTimeout
+                continue
+            }
+            let phase = connection.http1?.phase
             if !connection.lingering, connection.output.isEmpty, phase == .readingHead || phase == .readingBody {
                 let reason = phase == .readingHead
                     ? "the request head did not arrive within \(Seconds.text(options.headerTimeout))"
@@ -386,13 +500,14 @@ public final class EventLoop {
                 answer(response, to: nil, on: connection)
                 _ = try? connection.output.flush(to: connection.transport) // best effort: it is leaving anyway
             }
-            close(connection)
+            close(connection, webSocketCode: 1006, reason: connection.pingSent ? "no answer to a ping" : "timed out")
         }
     }
 
-    private func close(_ connection: Connection) {
+    private func close(_ connection: Connection, webSocketCode: UInt16 = 1006, reason: String = "the connection closed") {
         guard !connection.closed else { return }
         connection.closed = true
+        notifyClosed(connection, code: webSocketCode, reason: reason)
         abortUpload(connection)
         connection.output.discard()
         poller.forgetBeforeClose(connection.fd)

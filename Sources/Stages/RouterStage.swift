@@ -25,8 +25,9 @@ public struct RouterStage: Sendable {
     }
 
     /// The routing table, in the order routes are tried.
-    func routes(cache: StaticFileCache? = nil) -> Router {
+    func routes(cache: StaticFileCache? = nil, adding extraRoutes: (inout Router) -> Void = { _ in }) -> Router {
         var router = Router()
+        extraRoutes(&router)
         // The Codecrafters course's routes answer exactly as that course expects (learners compare):
         // `text/plain` with no charset parameter.
         router.get("/echo/:text") { .plainText($0[parameter: "text"] ?? "") }
@@ -64,6 +65,13 @@ public struct RouterStage: Sendable {
     }
 
     public func run() throws(SystemError) {
+        try run(stageName: "router")
+    }
+
+    /// The router stage's server, which the websocket stage extends with its routes and endpoints.
+    func run(stageName: String, adding extraRoutes: @escaping @Sendable (inout Router) -> Void = { _ in },
+             webSockets: @escaping @Sendable () -> [String: any WebSocketEndpoint] = { [:] },
+             adjust: (inout EventLoop.Options) -> Void = { _ in }) throws(SystemError) {
         let log = try configuration.accessLog.map { destination throws(SystemError) in try AccessLog(destination: destination) }
         let layers = middleware(log: log)
         let directory = configuration.filesDirectory
@@ -82,13 +90,14 @@ public struct RouterStage: Sendable {
             options.onTick = { log.flushIfStale() }
             options.onRefusal = { response, address in log.record(nil, response, remoteAddress: address) }
         }
+        adjust(&options)
         let loopOptions = options, poller = configuration.poller
         defer { log?.flush() }
-        try Workers.run("router", configuration) { listener, wake throws(SystemError) in
+        try Workers.run(stageName, configuration) { listener, wake throws(SystemError) in
             // Each loop gets its own router with its own static-file cache (a loop is one thread: no lock).
-            let app = chain(layers, stage.routes(cache: StaticFileCache(stage.files)).handle)
+            let app = chain(layers, stage.routes(cache: StaticFileCache(stage.files), adding: extraRoutes).handle)
             return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
-                             bodyConsumers: uploads, handler: { app(RoutedRequest($0)) })
+                             bodyConsumers: uploads, webSockets: webSockets(), handler: { app(RoutedRequest($0)) })
         }
     }
 

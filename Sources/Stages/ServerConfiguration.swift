@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     /// The user name and password of the router's protected `/admin` route.
     public var basicAuthUser = "learner"
     public var basicAuthPassword = "httpkit"
+    /// The largest WebSocket message the websocket stage accepts (close 1009 beyond it).
+    public var maxWebSocketMessage = 16 << 20
     /// Path prefixes the router's Basic auth guards (uploads under them included).
     public var protectedPaths = ["/admin"]
 

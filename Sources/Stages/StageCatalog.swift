@@ -1,6 +1,6 @@
 /// The milestones in the order a learner builds them.
 public enum StageName: String, Sendable, CaseIterable {
-    case echo, hello, `static`, fork, threads, eventloop, keepalive, router
+    case echo, hello, `static`, fork, threads, eventloop, keepalive, router, websocket
 
     public struct Info: Sendable {
         public let milestone: Int
@@ -28,6 +28,8 @@ public enum StageName: String, Sendable, CaseIterable {
                               lesson: "lessons/07-keepalive.md", servesFiles: true)
         case .router: Info(milestone: 8, teaches: "routes, middleware, gzip, CORS, auth, uploads",
                            lesson: "lessons/08-router.md", servesFiles: true)
+        case .websocket: Info(milestone: 9, teaches: "a protocol switch: WebSocket frames, masking, close, backpressure",
+                              lesson: "lessons/09-websocket.md", servesFiles: true)
         }
     }
 }

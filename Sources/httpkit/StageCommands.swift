@@ -24,9 +24,22 @@ struct Serve: ParsableCommand {
     @OptionGroup(title: "eventloop, keepalive and router stages") var eventLoop: PollerOptions
     @OptionGroup(title: "keepalive and router stages") var keepAlive: KeepAliveOptions
     @OptionGroup(title: "router stage") var router: RouterOptions
+    @OptionGroup(title: "websocket stage") var webSocket: WebSocketOptions
 
     func run() throws {
-        try StageRunner.run(stage, server, threads: threads, poller: eventLoop, keepAlive: keepAlive, router: router)
+        try StageRunner.run(stage, server, threads: threads, poller: eventLoop, keepAlive: keepAlive, router: router,
+                            webSocket: webSocket)
+    }
+}
+
+struct WebSocketOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Largest WebSocket message accepted, in bytes (close 1009 beyond it).", valueName: "bytes"))
+    var maxMessage = 16 << 20
+
+    func validate() throws {
+        guard maxMessage >= 125 else {
+            throw ValidationError("--max-message \(maxMessage): give at least 125 bytes (a control frame's payload)")
+        }
     }
 }
 
@@ -157,6 +170,31 @@ struct RouterCommand: ParsableCommand {
     func run() throws { try StageRunner.run(.router, server, poller: eventLoop, keepAlive: keepAlive, router: router) }
 }
 
+struct WebSocketCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "websocket",
+        abstract: "Stage 9: the router plus WebSocket (RFC 6455): /ws echoes, /chat is a broadcast room.",
+        discussion: """
+        Everything the router serves, plus two WebSocket endpoints: GET /ws echoes every message back,
+        GET /chat joins a chat room (open www/chat.html in two tabs). Runs one event loop (the room lives in it).
+
+        Examples:
+          httpkit websocket
+          open http://127.0.0.1:8080/chat.html in two browser tabs
+          python3 -m websockets ws://127.0.0.1:8080/ws
+          httpkit repl 127.0.0.1:8080   then  :ws /ws
+        """
+    )
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var eventLoop: PollerOptions
+    @OptionGroup var keepAlive: KeepAliveOptions
+    @OptionGroup var router: RouterOptions
+    @OptionGroup var webSocket: WebSocketOptions
+    func run() throws {
+        try StageRunner.run(.websocket, server, poller: eventLoop, keepAlive: keepAlive, router: router, webSocket: webSocket)
+    }
+}
+
 struct ForkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fork",
@@ -192,7 +230,8 @@ struct EventLoopCommand: ParsableCommand {
 /// Starts a stage and turns the failures a user can fix into sentences that say how.
 enum StageRunner {
     static func run(_ stage: StageName, _ options: ServerOptions, threads: ThreadOptions? = nil,
-                    poller: PollerOptions? = nil, keepAlive: KeepAliveOptions? = nil, router: RouterOptions? = nil) throws {
+                    poller: PollerOptions? = nil, keepAlive: KeepAliveOptions? = nil, router: RouterOptions? = nil,
+                    webSocket: WebSocketOptions? = nil) throws {
         var configuration = try options.configuration(for: stage)
         if let threads { configuration.maxThreads = threads.maxThreads }
         if let poller { configuration.poller = poller.poller }
@@ -214,6 +253,10 @@ enum StageRunner {
             configuration.basicAuthPassword = credentials.count > 1 ? credentials[1] : ""
             configuration.protectedPaths += router.protectedPaths
         }
+        if let webSocket { configuration.maxWebSocketMessage = webSocket.maxMessage }
+        if stage == .websocket && configuration.workers > 1 {
+            throw CLIError(message: "--workers \(configuration.workers): the websocket stage runs one event loop (its chat room lives in one thread); leave --workers out")
+        }
         do throws(SystemError) {
             switch stage {
             case .echo: try EchoStage(configuration).run()
@@ -224,6 +267,7 @@ enum StageRunner {
             case .eventloop: try EventLoopStage(configuration, root: configuration.root!).run()
             case .keepalive: try KeepAliveStage(configuration, root: configuration.root!).run()
             case .router: try RouterStage(configuration, root: configuration.root!).run()
+            case .websocket: try WebSocketStage(configuration, root: configuration.root!).run()
             }
         } catch {
             throw explain(error, options)

@@ -18,8 +18,8 @@ extension Middlewares {
             var response = next(routed)
             guard response.status.allowsBody, response.headers["Content-Encoding"] == nil,
                   !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "") else { return response }
-            let always = prefixes.contains { routed.request.path.hasPrefix($0) }
-            if !always, let length = response.body.length, length < minimumSize { return response }
+            if let length = response.body.length, length < minimumSize,
+               !prefixes.contains(where: { routed.request.path.hasPrefix($0) }) { return response }
             response.headers.add("Vary", "Accept-Encoding")
             switch ContentCoding.negotiate(routed.request.headers.values("Accept-Encoding")) {
             case .identity:

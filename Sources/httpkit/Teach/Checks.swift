@@ -109,6 +109,7 @@ enum CheckCatalog {
         case .fork, .threads, .eventloop: return concurrency(stage)
         case .keepalive: return keepAlive
         case .router: return router
+        case .websocket: return webSocket
         }
     }
 
