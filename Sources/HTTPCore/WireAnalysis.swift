@@ -22,13 +22,22 @@ public struct WireAnalysis: Sendable {
         self.messages = WireAnalyzer(bytes: bytes, requestMethod: requestMethod).analyze(kind)
     }
 
+    /// Analyses `bytes` as WebSocket frames only (a capture taken after the handshake), all sent by `sender`.
+    /// With `deflate`, permessage-deflate was negotiated: payloads marked RSV1 are inflated for display.
+    public init(webSocketFrames bytes: [UInt8], from sender: WireWebSocket.Sender, deflate: Bool = false) {
+        self.bytes = bytes
+        let analyzer = WireAnalyzer(bytes: bytes, requestMethod: nil)
+        self.messages = bytes.isEmpty ? [] : [analyzer.analyzeFrames(from: 0, sender: sender, deflate: deflate)]
+    }
+
     /// "1 byte", "2 bytes": the one wording of a byte count, shared by the notes here and the dump's summary.
     public static func bytesText(_ count: Int) -> String { count == 1 ? "1 byte" : "\(count) bytes" }
 }
 
 /// One message: where it starts in the analysed bytes, how long it is, its elements and its body.
+/// After a `101 Switching Protocols` (or a request with `Upgrade: websocket`), the rest is one `.frames` message.
 public struct WireMessage: Sendable {
-    public enum Kind: String, Sendable { case request, response }
+    public enum Kind: String, Sendable { case request, response, frames = "websocket frames" }
 
     public var kind: Kind
     /// The offset of the first byte in `WireAnalysis.bytes`.
@@ -37,6 +46,8 @@ public struct WireMessage: Sendable {
     public var elements: [WireElement]
     /// nil when the message has no body (a GET, a 204, a response to HEAD) or its head never ended.
     public var body: WireBody?
+    /// The frames' sender and the messages they carried, when `kind` is `.frames` (WireAnalyzer+WebSocket.swift).
+    public var webSocket: WireWebSocket?
 }
 
 /// One protocol element: a byte range and what it is (`header  Host`, `chunk-size 0x54 = 84 bytes`).

@@ -14,6 +14,13 @@ struct WireAnalyzer {
             messages.append(message)
             guard message.length > 0 else { break }
             offset += message.length
+            // After a 101 (or a client's Upgrade: websocket) the connection carries frames, not HTTP.
+            if let upgrade = webSocketUpgrade(message, next: offset) {
+                messages[messages.count - 1].elements[message.elements.count - 1].note += "; then WebSocket frames from the \(upgrade.sender.rawValue)"
+                messages.append(analyzeFrames(from: offset, sender: upgrade.sender, deflate: upgrade.deflate,
+                                              noContextTakeover: upgrade.noContextTakeover))
+                break
+            }
         }
         return messages
     }

@@ -10,10 +10,14 @@ struct DumpCommand: ParsableCommand {
         discussion: """
         Reads a file, or standard input with - (the default). Requests and responses are told apart by their first line; several messages one after another (pipelining) are each annotated.
 
+        WebSocket: after a 101 Switching Protocols (or a request with Upgrade: websocket) the rest of the bytes are annotated as frames: FIN, RSV, opcode, MASK, the length and its form, the masking key, the payload unmasked (and inflated when the handshake negotiated permessage-deflate). For a capture of frames only, say who sent them with --websocket client|server.
+
         Examples:
           printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | httpkit dump
           curl -s --raw -i http://127.0.0.1:8080/ | httpkit dump --compact
           httpkit dump captured-response.bin --response --ascii
+          echo 818537fa213d7f9f4d5158 | xxd -r -p | httpkit dump --websocket client
+          httpkit dump server-frames.bin --websocket server --deflate
         """
     )
 
@@ -32,6 +36,12 @@ struct DumpCommand: ParsableCommand {
     @Flag(name: .customLong("response"), help: "Treat the bytes as responses.")
     var asResponse = false
 
+    @Option(help: ArgumentHelp("The bytes are WebSocket frames only, all sent by the client (masked) or the server.", valueName: "sender"))
+    var websocket: FrameSender?
+
+    @Flag(help: "With --websocket: permessage-deflate was negotiated, so payloads marked RSV1 are inflated.")
+    var deflate = false
+
     @Option(help: ArgumentHelp("The method of the request a response answers (HEAD means no body).", valueName: "method"))
     var method: String?
 
@@ -40,6 +50,8 @@ struct DumpCommand: ParsableCommand {
 
     func validate() throws {
         if asRequest && asResponse { throw ValidationError("--request and --response exclude each other") }
+        if websocket != nil && (asRequest || asResponse) { throw ValidationError("--websocket says the bytes are frames; leave out --request and --response") }
+        if deflate && websocket == nil { throw ValidationError("--deflate goes with --websocket (after a handshake, the 101 says whether permessage-deflate was negotiated)") }
     }
 
     func run() throws {
@@ -56,11 +68,19 @@ struct DumpCommand: ParsableCommand {
             throw CLIError(message: "dump: no bytes to annotate (the input is empty)")
         }
         let kind: WireMessage.Kind? = asRequest ? .request : asResponse ? .response : nil
-        let analysis = WireAnalysis(bytes, as: kind, requestMethod: method)
+        let analysis = websocket.map { WireAnalysis(webSocketFrames: bytes, from: $0.sender, deflate: deflate) }
+            ?? WireAnalysis(bytes, as: kind, requestMethod: method)
         var options = WireDumpRenderer.Options(density: compact ? .compact : .full, ascii: ascii, color: color.enabled(for: 1))
         options.bodyPreviewBytes = 600
         print(WireDumpRenderer(options).render(analysis), terminator: "")
     }
+}
+
+/// Who sent a capture of WebSocket frames (`--websocket client|server`).
+enum FrameSender: String, ExpressibleByArgument, CaseIterable {
+    case client, server
+
+    var sender: WireWebSocket.Sender { self == .client ? .client : .server }
 }
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {

@@ -90,3 +90,128 @@ struct WireAnalysisTests {
         }
     }
 }
+
+/// WebSocket frames after a handshake, on the RFCs' own bytes (RFC 6455 §5.7, RFC 7692 §7.2.3).
+@Suite("Wire analysis: WebSocket frames")
+struct WireAnalysisWebSocketTests {
+    static let maskedHello: [UInt8] = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
+    static let handshake = Array("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8)
+    static func switching(_ extra: String = "") -> [UInt8] {
+        Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\(extra)\r\n".utf8)
+    }
+
+    func frames(_ bytes: [UInt8], from sender: WireWebSocket.Sender, deflate: Bool = false) -> WireMessage? {
+        WireAnalysis(webSocketFrames: bytes, from: sender, deflate: deflate).messages.first
+    }
+
+    func warnings(_ bytes: [UInt8], from sender: WireWebSocket.Sender, deflate: Bool = false) -> [String] {
+        frames(bytes, from: sender, deflate: deflate)?.elements.flatMap(\.warnings) ?? []
+    }
+
+    @Test func rfc6455MaskedHelloFieldByField() throws {
+        let message = try #require(frames(Self.maskedHello, from: .client))
+        #expect(message.kind == .frames && message.length == 11)
+        #expect(message.elements.map(\.range) == [0..<1, 1..<2, 2..<6, 6..<11])
+        #expect(message.elements.map(\.note) == ["FIN=1 RSV=000 opcode=1 text", "MASK=1 length=5 (7-bit form)",
+                                                 "masking key 37fa213d", "payload (masked) → \"Hello\""])
+        #expect(message.elements.allSatisfy { $0.warnings.isEmpty })
+        let summary = try #require(message.webSocket)
+        #expect(summary.sender == .client && summary.frames == 1)
+        #expect(summary.messages.map(\.payload) == [Array("Hello".utf8)])
+    }
+
+    @Test func framesFollowTheHandshakeInEitherDirection() throws {
+        let client = WireAnalysis(Self.handshake + Self.maskedHello)
+        #expect(client.messages.map(\.kind) == [.request, .frames])
+        #expect(client.messages.last?.webSocket?.sender == .client)
+        #expect(client.messages.last?.start == Self.handshake.count)
+        // §5.7: a fragmented unmasked "Hel" + "lo", an unmasked ping "Hello", then close 1000.
+        let serverFrames: [UInt8] = [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f, 0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x88, 0x02, 0x03, 0xe8]
+        let server = WireAnalysis(Self.switching() + serverFrames)
+        #expect(server.messages.map(\.kind) == [.response, .frames])
+        let summary = try #require(server.messages.last?.webSocket)
+        #expect(summary.sender == .server && summary.frames == 4)
+        #expect(summary.messages.map(\.opcode) == [.text, .ping, .close])
+        #expect(summary.messages.map(\.frames) == [2, 1, 1])
+        #expect(summary.messages[0].payload == Array("Hello".utf8))
+        let notes = server.messages.last!.elements.map(\.note)
+        #expect(notes.contains("payload → \"lo\"; message complete: 2 frames, 5 bytes"))
+        #expect(notes.contains("payload → close 1000 normal closure"))
+        #expect(server.messages.last!.elements.allSatisfy { $0.warnings.isEmpty })
+    }
+
+    @Test func aRequestFollowedByARequestIsNotFrames() {
+        let bytes = Self.handshake + Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        #expect(WireAnalysis(bytes).messages.map(\.kind) == [.request, .request])
+        // And a 200 with Upgrade is no switch: its body is a body.
+        #expect(WireAnalysis(Array("HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\nok".utf8)).messages.map(\.kind) == [.response])
+    }
+
+    @Test func rfc7692DeflatedHellosAreInflatedWithContextTakeover() throws {
+        // §7.2.3.1 "Hello" compressed, then §7.2.3.2 the same again with the window of the first.
+        let bytes = Self.switching("Sec-WebSocket-Extensions: permessage-deflate\r\n") + [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00]
+        let message = try #require(WireAnalysis(bytes).messages.last)
+        let summary = try #require(message.webSocket)
+        #expect(summary.deflate)
+        #expect(summary.messages.map(\.payload) == [Array("Hello".utf8), Array("Hello".utf8)])
+        #expect(summary.messages.map(\.compressedBytes) == [7, 5])
+        #expect(message.elements[0].note.hasSuffix("(RSV1: permessage-deflate compressed)"))
+        #expect(message.elements.flatMap(\.warnings).isEmpty)
+        // Without the negotiation, RSV1 is a protocol error and the payload stays as it is.
+        #expect(warnings([0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], from: .server).contains { $0.hasPrefix("RSV1 set, but permessage-deflate was not negotiated") })
+    }
+
+    @Test func lengthForms() throws {
+        let payload = [UInt8](repeating: 0x61, count: 300)
+        let sixteen = try #require(frames([0x82, 0x7e, 0x01, 0x2c] + payload, from: .server))
+        #expect(sixteen.elements.map(\.note).prefix(3) == ["FIN=1 RSV=000 opcode=2 binary", "MASK=0 length=126: a 16-bit length follows", "length=300 (16-bit form)"])
+        let sixtyFour = try #require(frames([0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0x01, 0x2c] + payload, from: .server))
+        #expect(sixtyFour.elements[2].note == "length=300 (64-bit form)")
+        #expect(sixtyFour.elements[2].warnings == ["not minimal: 300 fits the 16-bit form (§5.2 requires the shortest)"])
+        #expect(warnings([0x82, 0x7e, 0x00, 0x02, 0xca, 0xfe], from: .server) == ["not minimal: 2 fits the 7-bit form (§5.2 requires the shortest)"])
+    }
+
+    @Test func warningsForBrokenFrames() {
+        func has(_ bytes: [UInt8], _ sender: WireWebSocket.Sender, _ prefix: String) -> Bool {
+            let found = warnings(bytes, from: sender)
+            let ok = found.contains { $0.hasPrefix(prefix) }
+            if !ok { Issue.record("\(prefix) not in \(found)") }
+            return ok
+        }
+        #expect(has([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], .client, "a client frame without MASK"))
+        #expect(has(Self.maskedHello, .server, "a server frame with MASK"))
+        #expect(has([0x89, 0x7e, 0x00, 0x7e] + [UInt8](repeating: 0x78, count: 126), .server, "a control frame of 126 bytes (at most 125"))
+        #expect(has([0x09, 0x01, 0x78], .server, "a fragmented control frame"))
+        #expect(has([0x83, 0x00], .server, "reserved opcode 3"))
+        #expect(has([0xa1, 0x00], .server, "RSV2 set"))
+        #expect(has([0x81, 0x05, 0x48, 0x65], .server, "frame cut short: the length says 5, got 2"))
+        #expect(has([0x81], .server, "frame cut short: the second header byte"))
+        #expect(has([0x81, 0x85, 0x37, 0xfa], .client, "frame cut short: the masking key takes 4 bytes, got 2"))
+        #expect(has([0x81, 0x02, 0xc3, 0x28], .server, "text that is not UTF-8"))
+        #expect(has([0x80, 0x01, 0x78], .server, "a continuation frame, but no message was started"))
+        #expect(has([0x88, 0x02, 0x03, 0xed], .server, "close code 1005 may not be sent"))
+        #expect(has([0x88, 0x01, 0x03], .server, "a close payload of 1 byte"))
+    }
+
+    @Test func closeCodeAndReasonAreNamed() throws {
+        let message = try #require(frames([0x88, 0x05, 0x03, 0xea, 0x62, 0x61, 0x64], from: .server))
+        #expect(message.elements.last?.note == "payload → close 1002 protocol error, reason \"bad\"")
+    }
+
+    @Test func garbageFramesStayInBounds() {
+        var generator = SplitMix(state: 11)
+        for length in [0, 1, 2, 3, 9, 17, 100, 1000] {
+            for _ in 0..<30 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                for sender in WireWebSocket.Sender.allCases {
+                    for deflate in [false, true] {
+                        for message in WireAnalysis(webSocketFrames: bytes, from: sender, deflate: deflate).messages {
+                            #expect(message.start + message.length <= bytes.count)
+                            for element in message.elements { #expect(element.range.lowerBound >= 0 && element.range.upperBound <= bytes.count) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -20,7 +20,24 @@ enum WireFixtures {
         var bytes: [UInt8]
         var requestMethod: String? = nil
         var options = WireDumpRenderer.Options()
+        /// Frames only (`httpkit dump --websocket`): who sent them, and whether permessage-deflate is on.
+        var frames: WireWebSocket.Sender? = nil
+        var deflate = false
+
+        func analysis() -> WireAnalysis {
+            frames.map { WireAnalysis(webSocketFrames: bytes, from: $0, deflate: deflate) } ?? WireAnalysis(bytes, requestMethod: requestMethod)
+        }
     }
+
+    /// RFC 6455 §1.3's handshake (key and accept) and §5.7's frames; RFC 7692 §7.2.3.1–2's deflated "Hello"s.
+    static let handshakeRequest = Array("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8)
+    static let switchingProtocols = Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n".utf8)
+    static let maskedHello: [UInt8] = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
+    static let serverFrames: [UInt8] = [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f, // "Hel" + "lo", fragmented
+                                        0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f,              // ping "Hello"
+                                        0x88, 0x02, 0x03, 0xe8]                               // close 1000
+    static let deflatedHellos: [UInt8] = [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, // "Hello", no context yet
+                                          0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00]             // "Hello" again, from the window
 
     static let cases: [Case] = [
         Case(name: "get", bytes: Array("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept-Encoding: gzip\r\n\r\n".utf8)),
@@ -38,6 +55,11 @@ enum WireFixtures {
         Case(name: "response-gzip-ascii-compact", bytes: Array("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 77\r\n\r\n".utf8) + gzipBody,
              options: .init(density: .compact, ascii: true)),
         Case(name: "head-response", bytes: Array("HTTP/1.1 200 OK\r\nContent-Length: 4130\r\n\r\n".utf8), requestMethod: "HEAD"),
+        Case(name: "websocket-handshake-masked-text", bytes: handshakeRequest + maskedHello),
+        Case(name: "websocket-server-frames", bytes: switchingProtocols + Array("\r\n".utf8) + serverFrames),
+        Case(name: "websocket-deflate", bytes: switchingProtocols + Array("Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n".utf8) + deflatedHellos),
+        Case(name: "websocket-frames-only-compact", bytes: maskedHello + [0x82, 0x7e, 0x00, 0x02, 0xca, 0xfe], // unmasked, 16-bit form for 2 bytes
+             options: .init(density: .compact), frames: .client),
     ]
 
     static var directory: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden") }
@@ -48,7 +70,7 @@ struct WireDumpGoldenTests {
     @Test("dump matches its golden file", arguments: WireFixtures.cases.map(\.name))
     func golden(_ name: String) throws {
         let fixture = WireFixtures.cases.first { $0.name == name }!
-        let analysis = WireAnalysis(fixture.bytes, requestMethod: fixture.requestMethod)
+        let analysis = fixture.analysis()
         let dump = WireDumpRenderer(fixture.options).render(analysis)
         let path = WireFixtures.directory.appendingPathComponent("\(name).txt")
         if ProcessInfo.processInfo.environment["HTTPKIT_UPDATE_GOLDEN"] == "1" {

@@ -71,6 +71,47 @@ struct ReplLiveTests {
         #expect(!transcript.contains("get /echo/again"))
     }
 
+    /// `:ws` against the websocket stage: the handshake, a text frame echoed, a ping answered, the close handshake.
+    @Test(.timeLimit(.minutes(1))) func webSocketModeAgainstTheWebSocketStage() throws {
+        let server = try ServerProcess(["websocket"])
+        defer { server.stop() }
+        let script = TemporaryDirectory()
+        script.write("ws.repl", """
+            :help
+            :ws /ws
+            hello, frames
+            :ping x
+            :close 1000
+            get /echo/after
+            :quit
+            """)
+        let result = try run(HTTPKitBinary.path, ["repl", "127.0.0.1:\(server.port)", "--script", script.path + "/ws.repl", "--no-timing"])
+        #expect(result.status == 0)
+        let out = normalised(result.stdout, port: server.port)
+        #expect(out.contains("  :ws PATH ") && out.contains("  :frame KEY=VALUE "), ":help lists the WebSocket commands")
+        // the opening handshake
+        #expect(out.contains("|Upgrade: websock|  header  Upgrade"))
+        #expect(out.contains("status-line  101 Switching Protocols"))
+        #expect(out.contains("== switched to WebSocket on /ws: Sec-WebSocket-Accept "))
+        // the line went out as a masked text frame and came back unmasked
+        #expect(out.contains("FIN=1 RSV=000 opcode=1 text"))
+        #expect(out.contains("MASK=1 length=13 (7-bit form)"))
+        #expect(out.contains("payload (masked) → \"hello, frames\""))
+        #expect(out.contains("MASK=0 length=13 (7-bit form)"))
+        #expect(out.contains("|hello, frames   |  payload → \"hello, frames\"\n== websocket frames from the server: 15 bytes, 1 frame, 1 message"))
+        // ping → pong
+        #expect(out.contains("FIN=1 RSV=000 opcode=9 ping"))
+        #expect(out.contains("FIN=1 RSV=000 opcode=A pong"))
+        #expect(out.contains("   pong: \"x\""))
+        // the closing handshake, then HTTP again on a new connection
+        #expect(out.contains("payload (masked) → close 1000 normal closure"))
+        #expect(out.contains("|··              |  payload → close 1000 normal closure"))
+        #expect(out.contains("== the closing handshake is complete (the server answered: close 1000 normal closure)"))
+        #expect(out.contains("-- WebSocket mode ended: lines are HTTP requests again"))
+        #expect(out.contains("== connected to 127.0.0.1:PORT (connection #2)"))
+        #expect(!out.contains("⚠"), "no warnings on a well-behaved exchange")
+    }
+
     @Test func pipedInputWorksLikeAScript() throws {
         let server = try ServerProcess(["hello"])
         defer { server.stop() }

@@ -94,6 +94,31 @@ public enum PerMessageDeflate {
     static let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
 }
 
+extension PerMessageDeflate {
+    /// Inflates one direction's messages, one whole message at a time, for display (the wire dump): the
+    /// compressed payload of a message (all its frames) with the 00 00 ff ff tail put back (§7.2.2). The
+    /// window carries over from message to message unless `reset()` is called (no_context_takeover).
+    public final class Inflater: @unchecked Sendable {
+        private let stream: ZlibStream
+
+        public init() throws(WebSocketError) {
+            stream = try ZlibStream(compressing: false, windowBits: 15)
+        }
+
+        /// The message's payload inflated, at most `limit` bytes; after an error the window starts afresh.
+        public func inflate(_ message: [UInt8], limit: Int = 16 << 20) throws(WebSocketError) -> [UInt8] {
+            do {
+                return try stream.process(message + PerMessageDeflate.tail, limit: limit)
+            } catch {
+                stream.reset()
+                throw error
+            }
+        }
+
+        public func reset() { stream.reset() }
+    }
+}
+
 /// A zlib stream kept at a stable address (zlib keeps a pointer back to it).
 final class ZlibStream: @unchecked Sendable {
     let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)

@@ -81,4 +81,43 @@ enum ReplInput {
         }
         return buildRequest(lines: lines, host: host, body: body ?? (method == "POST" || method == "PUT" ? [] : nil))
     }
+
+    /// The frame `:frame KEY=VALUE …` asks for: `opcode=N|text|binary|close|ping|pong|continuation`,
+    /// `fin`, `rsv1`, `rsv2`, `rsv3` and `mask` as 0 or 1, and `payload=` last (the rest of the line, with
+    /// the raw-mode escapes). Unset: a final, masked, empty text frame. `key` masks it when mask=1.
+    static func frame(_ argument: String, key: [UInt8]) throws(RequestError) -> WebSocketFrame {
+        var frame = WebSocketFrame(opcode: .text, maskingKey: key)
+        var rest = Substring(argument)
+        while let token = rest.split(separator: " ", maxSplits: 1).first {
+            if token.hasPrefix("payload=") {
+                let start = rest.range(of: "payload=")!.upperBound
+                frame.payload = try decodeEscapes(String(rest[start...]))
+                break
+            }
+            rest = rest.drop { $0 == " " }.dropFirst(token.count).drop { $0 == " " }
+            let pair = token.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else { throw RequestError(.badRequest, "'\(token)' is not KEY=VALUE (such as opcode=1 fin=0 payload=hi)") }
+            let (name, value) = (pair[0].lowercased(), pair[1])
+            if name == "opcode" {
+                let names: [String: WebSocketOpcode] = ["continuation": .continuation, "text": .text, "binary": .binary,
+                                                        "close": .close, "ping": .ping, "pong": .pong]
+                guard let opcode = names[value.lowercased()] ?? UInt8(value).flatMap({ $0 < 16 ? WebSocketOpcode(rawValue: $0) : nil }) else {
+                    throw RequestError(.badRequest, "opcode=\(value): a number from 0 to 15 or text, binary, close, ping, pong, continuation")
+                }
+                frame.opcode = opcode
+                continue
+            }
+            guard value == "0" || value == "1" else { throw RequestError(.badRequest, "\(name)=\(value): a bit is 0 or 1") }
+            let bit = value == "1"
+            switch name {
+            case "fin": frame.fin = bit
+            case "rsv1": frame.rsv1 = bit
+            case "rsv2": frame.rsv2 = bit
+            case "rsv3": frame.rsv3 = bit
+            case "mask": frame.maskingKey = bit ? key : nil
+            default: throw RequestError(.badRequest, "unknown :frame option '\(name)' (opcode fin rsv1 rsv2 rsv3 mask payload)")
+            }
+        }
+        return frame
+    }
 }

@@ -18,14 +18,16 @@ final class ReplSession {
     }
 
     static let commands = [":help", ":connect", ":close", ":raw", ":body", ":pipeline", ":slow", ":dump", ":ascii",
-                           ":timeout", ":save", ":status", ":quit"]
+                           ":timeout", ":save", ":status", ":quit", ":ws", ":ping", ":frame"]
 
     var settings: Settings
     private let input: LineSource
-    private let output: ReplOutput
-    private var connection: Socket?
-    private var connectionNumber = 0
-    private var requestsOnConnection = 0
+    let output: ReplOutput
+    var connection: Socket?
+    var connectionNumber = 0
+    var requestsOnConnection = 0
+    /// Set after `:ws PATH` got its 101: typed lines become frames (ReplSession+WebSocket.swift).
+    var webSocket: ReplWebSocket?
     private var raw = false
     private var rawPending: [UInt8] = []
     private var attachedBody: [UInt8]?
@@ -48,7 +50,7 @@ final class ReplSession {
     func run() {
         output.line("httpkit repl: requests go to \(address). Type a request, get /path, or :help. Ctrl-D leaves.")
         while !quitting {
-            let prompt = typedLines != nil ? "...> " : raw ? "raw> " : "httpkit> "
+            let prompt = typedLines != nil ? "...> " : webSocket != nil ? "ws> " : raw ? "raw> " : "httpkit> "
             switch input.readLine(prompt: prompt) {
             case .end:
                 if typedLines != nil { output.line("-- the request being typed was abandoned (end of input)") }
@@ -87,6 +89,8 @@ final class ReplSession {
         }
         if line.hasPrefix(":") {
             command(line)
+        } else if webSocket != nil {
+            if !line.isEmpty { sendWebSocketText(line) }
         } else if raw {
             do {
                 sendRaw(try ReplInput.decodeEscapes(line))
@@ -112,6 +116,7 @@ final class ReplSession {
     func command(_ line: String) {
         let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
         let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        if webSocketCommand(parts[0], argument) { return }
         switch parts[0] {
         case ":help", ":h", ":?":
             help()
@@ -202,7 +207,8 @@ final class ReplSession {
             }
         case ":status":
             let state = connection.map { _ in "connection #\(connectionNumber) open, \(requestsOnConnection) requests on it" } ?? "no connection open"
-            output.line("-- \(address): \(state); raw \(raw ? "on" : "off"); dump \(settings.density.rawValue); timeout \(settings.timeout) s")
+            let mode = webSocket.map { "; WebSocket mode on \($0.path)" } ?? ""
+            output.line("-- \(address): \(state)\(mode); raw \(raw ? "on" : "off"); dump \(settings.density.rawValue); timeout \(settings.timeout) s")
         default:
             output.line("!! unknown command \(parts[0]); :help lists them")
         }
@@ -220,7 +226,7 @@ final class ReplSession {
             "Commands:",
             "  :help                        this list",
             "  :connect [HOST:PORT]         open a new connection (to another server, too): :connect 127.0.0.1:8081",
-            "  :close                       close the connection; the next request opens a new one",
+            "  :close                       close the connection; the next request opens a new one (WebSocket: below)",
             "  :raw [on|off]                send each line exactly as typed: :raw  then  GET / HTTP/1.1\\nHost: x\\n\\n",
             "  :body TEXT | @FILE | off     attach a body to the next request: :body @photo.jpg",
             "  :pipeline N                  send the next N requests in one write: :pipeline 3",
@@ -230,6 +236,14 @@ final class ReplSession {
             "  :timeout SECONDS             how long to wait for a response: :timeout 10",
             "  :save FILE | off             copy everything shown to a transcript: :save session.txt",
             "  :status                      the connection and settings",
+            "WebSocket (RFC 6455):",
+            "  :ws PATH                     opening handshake on this connection, then WebSocket mode: :ws /ws",
+            "  TEXT                         in WebSocket mode, a typed line goes out as a masked text frame",
+            "  :ping [TEXT]                 a ping (the server answers with a pong): :ping x",
+            "  :close [CODE [REASON]]       in WebSocket mode, a close frame (the closing handshake): :close 1000 bye",
+            "  :frame KEY=VALUE …           a frame with chosen bits, to try the server's checks:",
+            "                               :frame opcode=1 fin=0 rsv1=1 mask=0 payload=hi",
+            "                               (opcode=N|text|binary|close|ping|pong, fin rsv1 rsv2 rsv3 mask =0|1, payload= last)",
             "  :quit                        leave (Ctrl-D works too; Ctrl-C abandons the request being typed)",
         ]
         lines.forEach(output.line)
@@ -295,7 +309,7 @@ final class ReplSession {
         receive(on: socket, methods: methods, started: started)
     }
 
-    private func write(_ bytes: [UInt8], to socket: Socket) throws(SystemError) {
+    func write(_ bytes: [UInt8], to socket: Socket) throws(SystemError) {
         guard let slow else {
             try socket.writeAll(bytes)
             return
@@ -374,7 +388,7 @@ final class ReplSession {
         }
     }
 
-    private func waitReadable(_ socket: Socket, milliseconds: Int32) -> Bool {
+    func waitReadable(_ socket: Socket, milliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
         while true {
             let ready = poll(&descriptor, 1, milliseconds)
@@ -388,7 +402,7 @@ final class ReplSession {
 
     // MARK: - The connection
 
-    private func ensureConnection() -> Socket? {
+    func ensureConnection() -> Socket? {
         if let connection {
             // The server may have closed it since (an idle timeout): look before sending into it.
             var probe: UInt8 = 0
@@ -412,12 +426,16 @@ final class ReplSession {
         }
     }
 
-    private func closeConnection(note: String?) {
+    func closeConnection(note: String?) {
         guard let socket = connection else { return }
         socket.close()
         connection = nil
         rawPending = []
         if let note { output.line("== connection #\(connectionNumber) closed (\(note))") }
+        if webSocket != nil {
+            webSocket = nil
+            output.line("-- WebSocket mode ended: lines are HTTP requests again")
+        }
     }
 }
 
@@ -445,7 +463,10 @@ final class ReplOutput {
     }
 
     func dump(_ bytes: [UInt8], as kind: WireMessage.Kind, settings: ReplSession.Settings, method: String?) {
-        let analysis = WireAnalysis(bytes, as: kind, requestMethod: method)
+        dump(WireAnalysis(bytes, as: kind, requestMethod: method), settings: settings)
+    }
+
+    func dump(_ analysis: WireAnalysis, settings: ReplSession.Settings) {
         var options = WireDumpRenderer.Options(density: settings.density, ascii: settings.ascii, color: settings.color)
         print(WireDumpRenderer(options).render(analysis), terminator: "")
         fflush(nil)

@@ -1,8 +1,10 @@
 import HTTPCore
 
 extension WireDumpRenderer {
-    /// The line under each message (`== response: 192 bytes; body: …`), then its body as text.
+    /// The line under each message (`== response: 192 bytes; body: …`), then its body as text. WebSocket
+    /// frames have their own summary (WireDumpRenderer+WebSocket.swift).
     func summary(_ message: WireMessage) -> [String] {
+        if let frames = message.webSocket { return webSocketSummary(message, frames) }
         var lines: [String] = []
         var text = "== \(message.kind.rawValue): \(WireAnalysis.bytesText(message.length))"
         if let body = message.body {
