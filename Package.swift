@@ -8,6 +8,7 @@
 //   Sockets    the one thin POSIX layer: socket, bind, accept, read, write, sendfile; EINTR retried, errno kept
 //   HTTPCore   the protocol core: parser, serializer, MIME types, path resolution, gzip. Never sees a descriptor.
 //   Stages     the milestone servers; each one file that composes Sockets and HTTPCore
+//   ServerProcess  start a server process, wait for it to listen, stop it (bench, check, tests)
 //   httpkit    the command line (swift-argument-parser)
 import PackageDescription
 
@@ -36,16 +37,18 @@ let package = Package(
         .target(name: "HTTPCore", dependencies: ["CZlib"]),
         .target(name: "Sockets", dependencies: ["CSystem"]),
         .target(name: "Stages", dependencies: ["HTTPCore", "Sockets"]),
+        // Start a server process, wait until it listens, stop it by pid: for bench, check and the tests.
+        .target(name: "ServerProcess"),
         .executableTarget(
             name: "httpkit",
             dependencies: [
-                "Stages", "HTTPCore", "Sockets", "CEditLine",
+                "Stages", "HTTPCore", "Sockets", "CEditLine", "ServerProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "HTTPKitTests", dependencies: ["httpkit", "HTTPCore"], exclude: ["Golden"]),
-        .testTarget(name: "LiveTests", dependencies: ["httpkit", "Sockets", "HTTPCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "LiveTests", dependencies: ["httpkit", "Sockets", "HTTPCore", "ServerProcess"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import ServerProcess
 import Sockets
 import Testing
 #if canImport(Glibc)
@@ -24,75 +25,20 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A running `httpkit` server, started on port 0 and stopped by `stop()` or, at the latest, by deinit:
-/// no test can leave a server behind.
-final class ServerProcess: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
-    private(set) var port: UInt16 = 0
-    private(set) var startupLine = ""
-
+/// A running `httpkit` server for a test, started on port 0 and stopped by `stop()` or, at the latest,
+/// when the last reference goes: no test can leave a server behind. (The library type is shared with
+/// `httpkit bench` and `httpkit check`.)
+extension ServerProcess {
     /// Starts `httpkit ARGS --port 0` (unless ARGS names a port) and waits for its startup line.
     /// With `shell`, the server starts as `/bin/sh -c "SHELL; exec httpkit ARGS"`, for limits such as
     /// `ulimit -n 40`; the pid is still the server's.
-    init(_ arguments: [String], addPort: Bool = true, timeout: Double = 20, shell: String? = nil) throws {
-        logPath = NSTemporaryDirectory() + "httpkit-test-\(UUID().uuidString).log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)!
-        let all = arguments + (addPort ? ["--port", "0"] : [])
-        if let shell {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "\(shell); exec '\(HTTPKitBinary.path)' " + all.map { "'\($0)'" }.joined(separator: " ")]
-        } else {
-            process.executableURL = URL(fileURLWithPath: HTTPKitBinary.path)
-            process.arguments = all
+    convenience init(_ arguments: [String], addPort: Bool = true, timeout: Double = 20, shell: String? = nil) throws {
+        do {
+            try self.init(executable: HTTPKitBinary.path, arguments: arguments + (addPort ? ["--port", "0"] : []),
+                          shell: shell, environment: ["NO_COLOR": "1"], timeout: timeout, name: "test")
+        } catch {
+            throw TestFailure("\(error): \(error.output)")
         }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        process.environment = environment
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let text = output
-            if let line = text.split(separator: "\n").first(where: { $0.contains("listening on http://") }) {
-                startupLine = String(line)
-                let afterColon = line.split(separator: ":").last ?? ""
-                port = UInt16(afterColon.prefix { $0.isNumber }) ?? 0
-                return
-            }
-            if !process.isRunning { throw TestFailure("httpkit exited early: \(text)") }
-            usleep(20_000)
-        }
-        stop()
-        throw TestFailure("no startup line within \(timeout) s: \(output)")
-    }
-
-    var pid: Int32 { process.processIdentifier }
-
-    /// Everything the server printed so far (stdout and stderr).
-    var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    /// Sends `signal` and waits for the exit; SIGKILL if it does not come within `timeout`. Returns the status.
-    @discardableResult
-    func stop(signal: Int32 = SIGTERM, timeout: Double = 5) -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return -1
-        }
-        return process.terminationStatus
-    }
-
-    deinit {
-        stop(signal: SIGKILL, timeout: 2)
-        try? FileManager.default.removeItem(atPath: logPath)
     }
 
     /// A field of /proc/PID/status in kB, such as VmRSS or VmHWM.

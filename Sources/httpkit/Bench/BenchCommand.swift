@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServerProcess
 import HTTPCore
 import Sockets
 import Stages
@@ -171,49 +172,25 @@ struct BenchURL {
     }
 }
 
-/// A stage started as a child process on a free port, for --compare.
+/// A stage started as a child process on a free port, for --compare and for `check` without a target.
 final class StageServer {
-    let process = Process()
-    let pid: Int32
-    let port: UInt16
-    let log: URL
+    let server: ServerProcess
 
     init(stage: StageName, root: String?) throws {
-        log = FileManager.default.temporaryDirectory.appendingPathComponent("httpkit-bench-\(stage.rawValue)-\(getpid()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: BundledSite.executablePath() ?? CommandLine.arguments[0])
-        process.arguments = [stage.rawValue, "--port", "0"] + (root.map { ["--root", $0] } ?? [])
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        pid = process.processIdentifier
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
-               let portText = line.split(separator: ":").last?.prefix(while: { $0.isNumber }), let port = UInt16(portText) {
-                self.port = port
-                return
-            }
-            if !process.isRunning {
-                throw CLIError(message: "bench: the \(stage.rawValue) stage did not start: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
-            }
-            usleep(20_000)
+        do {
+            server = try ServerProcess(executable: BundledSite.executablePath() ?? CommandLine.arguments[0],
+                                       arguments: [stage.rawValue, "--port", "0"] + (root.map { ["--root", $0] } ?? []),
+                                       timeout: 15, name: "\(stage.rawValue) stage")
+        } catch {
+            let printed = error.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw CLIError(message: "the \(stage.rawValue) stage did not start: \(error)\(printed.isEmpty ? "" : ": " + printed)")
         }
-        process.terminate()
-        throw CLIError(message: "bench: the \(stage.rawValue) stage printed no startup line within 15 s")
     }
 
-    func stop() {
-        if process.isRunning {
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(pid, SIGKILL) }
-        }
-        try? FileManager.default.removeItem(at: log)
-    }
+    var pid: Int32 { server.pid }
+    var port: UInt16 { server.port }
+
+    func stop() { server.stop() }
 }
 
 /// Memory and process/thread counts of a server, including forked children.

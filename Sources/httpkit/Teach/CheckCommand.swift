@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServerProcess
 import HTTPCore
 import Sockets
 import Stages
@@ -118,14 +119,13 @@ struct CheckReport {
 final class CheckedServer {
     let target: CheckTarget
     let description: String
-    private let process: Process?
-    private let log: URL?
+    /// The server process when check started it (stopped by `stop`).
+    private let process: ServerProcess?
 
-    private init(target: CheckTarget, description: String, process: Process?, log: URL?) {
+    private init(target: CheckTarget, description: String, process: ServerProcess?) {
         self.target = target
         self.description = description
         self.process = process
-        self.log = log
     }
 
     /// A server that is already listening.
@@ -133,7 +133,7 @@ final class CheckedServer {
         guard waitForListener(host: host, port: port, seconds: 2) else {
             throw CLIError(message: "check: nothing is listening on \(host):\(port). Start your server first, or use --exec 'COMMAND'.")
         }
-        return CheckedServer(target: CheckTarget(host: host, port: port), description: "\(host):\(port)", process: nil, log: nil)
+        return CheckedServer(target: CheckTarget(host: host, port: port), description: "\(host):\(port)", process: nil)
     }
 
     /// httpkit's own stage on a free port.
@@ -141,7 +141,7 @@ final class CheckedServer {
         let server = try StageServer(stage: stage, root: nil)
         let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: server.port),
                                     description: "httpkit's own \(stage.rawValue) stage (127.0.0.1:\(server.port))",
-                                    process: server.process, log: server.log)
+                                    process: server.server)
         return checked
     }
 
@@ -155,25 +155,16 @@ final class CheckedServer {
             probe.close()
             line = command.replacing("{port}", with: String(port))
         }
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("httpkit-check-\(getpid()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "exec " + line] // exec: the pid we hold is the server's, so stopping it stops the server
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let server = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: port), description: "`\(line)` (127.0.0.1:\(port))",
-                                   process: process, log: log)
-        if !waitForListener(host: "127.0.0.1", port: port, seconds: 10, while: { process.isRunning }) {
-            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            server.stop()
-            let tail = output.split(separator: "\n").suffix(3).joined(separator: " | ")
+        // exec: the pid we hold is the server's, so stopping it stops the server.
+        do {
+            let process = try ServerProcess(executable: "/bin/sh", arguments: ["-c", "exec " + line],
+                                            readiness: .accepts(host: "127.0.0.1", port: port), timeout: 10, name: "check")
+            return CheckedServer(target: CheckTarget(host: "127.0.0.1", port: port), description: "`\(line)` (127.0.0.1:\(port))",
+                                 process: process)
+        } catch {
+            let tail = error.output.split(separator: "\n").suffix(3).joined(separator: " | ")
             throw CLIError(message: "check: `\(line)` did not listen on 127.0.0.1:\(port) within 10 s\(tail.isEmpty ? "" : "; it printed: \(tail)"). Use {port} in the command, or --target.")
         }
-        return server
     }
 
     /// Tries to connect every 100 ms until it works or the time is up.
@@ -190,12 +181,6 @@ final class CheckedServer {
     }
 
     func stop() {
-        if let process, process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(3)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        if let log { try? FileManager.default.removeItem(at: log) }
+        process?.stop(timeout: 3)
     }
 }
