@@ -47,7 +47,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
-        .testTarget(name: "HTTPKitTests", dependencies: ["httpkit", "HTTPCore"], exclude: ["Golden"]),
+        .testTarget(name: "HTTPKitTests", dependencies: ["httpkit", "HTTPCore", "Stages", "Sockets"], exclude: ["Golden"]),
         .testTarget(name: "LiveTests", dependencies: ["httpkit", "Sockets", "HTTPCore", "ServerProcess"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

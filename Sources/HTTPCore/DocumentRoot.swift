@@ -64,6 +64,22 @@ public struct DocumentRoot: Sendable {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// What makes a file's validators: its size, inode and modification time (stat).
+    public struct FileIdentity: Sendable, Hashable {
+        public var size: Int
+        public var inode: UInt64
+        public var modifiedSeconds: Int
+        public var modifiedNanoseconds: Int
+    }
+
+    /// A regular file's identity, or nil.
+    public static func identity(_ path: String) -> FileIdentity? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return FileIdentity(size: Int(info.st_size), inode: UInt64(info.st_ino),
+                            modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
+    }
+
     /// A regular, readable file's size, or nil.
     public static func regularFileSize(_ path: String) -> Int? {
         var info = stat()

@@ -212,6 +212,16 @@ public struct HTTP1Connection: Sendable {
             case .stream(let body):
                 actions.append(.write(head))
                 actions.append(.stream(body, chunked: framing == .chunked))
+            case .parts(let parts):
+                actions.append(.write(head))
+                for part in parts {
+                    switch part {
+                    case .bytes(let bytes): actions.append(.write(bytes))
+                    case .file(let path, let offset, let length) where length > 0:
+                        actions.append(.sendFile(path: path, offset: offset, length: length))
+                    default: break
+                    }
+                }
             }
         } else {
             actions.append(.write(head))

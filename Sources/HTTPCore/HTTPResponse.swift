@@ -46,6 +46,9 @@ public enum ResponseBody: Sendable, Hashable {
     case file(path: String, offset: Int = 0, length: Int)
     /// A body whose length is not known up front: chunked for HTTP/1.1, until close for HTTP/1.0.
     case stream(StreamedBody)
+    /// Pieces sent one after another (a multipart/byteranges body: part heads in memory, ranges of a
+    /// file). Each piece is `.bytes` or `.file`.
+    indirect case parts([ResponseBody])
 
     /// The number of body bytes when known up front (nil for a stream).
     public var length: Int? {
@@ -54,6 +57,13 @@ public enum ResponseBody: Sendable, Hashable {
         case .bytes(let bytes): return bytes.count
         case .file(_, _, let length): return length
         case .stream: return nil
+        case .parts(let parts):
+            var total = 0
+            for part in parts {
+                guard let length = part.length else { return nil }
+                total += length
+            }
+            return total
         }
     }
 }

@@ -7,7 +7,7 @@ public struct ParsedResponse: Sendable, Hashable {
     public var body: [UInt8]
 
     /// How the body was delimited, for a person reading a dump.
-    public var framing: ResponseFraming
+    public var framing: BodyFraming
 
     /// Whether the server will keep the connection open after this response.
     public var keepsConnection: Bool {
@@ -15,19 +15,6 @@ public struct ParsedResponse: Sendable, Hashable {
         if framing == .untilClose { return false }
         if version == .http1_1 { return true }
         return headers.contains("Connection", token: "keep-alive")
-    }
-}
-
-public enum ResponseFraming: Sendable, Hashable, CustomStringConvertible {
-    case none, contentLength(Int), chunked, untilClose
-
-    public var description: String {
-        switch self {
-        case .none: return "no body"
-        case .contentLength(let length): return "Content-Length \(length)"
-        case .chunked: return "chunked"
-        case .untilClose: return "read until close"
-        }
     }
 }
 
@@ -46,7 +33,7 @@ public struct ResponseParser: Sendable {
     private var reason = ""
     private var headers = HTTPHeaders()
     private var body: [UInt8] = []
-    private var framing = ResponseFraming.none
+    private var framing = BodyFraming.none
     /// The method of the request this response answers: a response to HEAD has no body.
     public var requestMethod = "GET"
     private let limits = RequestLimits(maxRequestLineBytes: 64 * 1024, maxHeaderBytes: 256 * 1024,

@@ -1,21 +1,3 @@
-/// How the end of a response body is marked.
-public enum BodyFraming: Sendable, Hashable {
-    /// `Content-Length: N` (the default: the client knows where the body ends and can reuse the connection).
-    case contentLength
-    /// No length; the body ends when the server closes the connection (HTTP/1.0 style). Only where a stage
-    /// chooses it, because the client cannot tell a complete body from a cut one.
-    case untilClose
-    /// `Transfer-Encoding: chunked`: a body of unknown length on a connection that stays usable.
-    case chunked
-
-    /// The framing for `body` answering a client of `version`: Content-Length when the length is known,
-    /// otherwise chunked for HTTP/1.1 and until-close for HTTP/1.0 (which has no chunked encoding).
-    public static func choose(for body: ResponseBody, version: HTTPVersion) -> BodyFraming {
-        if body.length != nil { return .contentLength }
-        return version == .http1_1 ? .chunked : .untilClose
-    }
-}
-
 /// Turns a response into the bytes of its head (RFC 9112 §4–6):
 ///
 ///     HTTP/1.1 200 OK␍␊
@@ -40,7 +22,8 @@ public struct ResponseSerializer: Sendable {
     ///   - version: the request's version; an HTTP/1.0 client that keeps the connection gets `Connection: keep-alive`.
     ///   - date: the IMF-fixdate to send, from `HTTPDate`.
     public func head(for response: HTTPResponse, requestMethod: HTTPMethod, version: HTTPVersion = .http1_1,
-                     keepAlive: Bool, framing: BodyFraming = .contentLength, date: String) -> [UInt8] {
+                     keepAlive: Bool, framing: BodyFraming? = nil, date: String) -> [UInt8] {
+        let framing = framing ?? BodyFraming.choose(for: response.body, version: version)
         var out: [UInt8] = []
         out.reserveCapacity(256)
         out.append(contentsOf: "HTTP/1.1 \(response.status.code) \(response.status.reason)\r\n".utf8)
@@ -55,7 +38,8 @@ public struct ResponseSerializer: Sendable {
         }
         if response.status.allowsBody {
             switch framing {
-            case .contentLength: appendField(&out, "Content-Length", String(response.body.length ?? 0))
+            case .contentLength(let length): appendField(&out, "Content-Length", String(length))
+            case .none: appendField(&out, "Content-Length", "0")
             case .chunked: appendField(&out, "Transfer-Encoding", "chunked")
             case .untilClose: break
             }

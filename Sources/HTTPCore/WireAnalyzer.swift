@@ -129,22 +129,21 @@ struct WireAnalyzer {
         let length = headers["Content-Length"].flatMap { value in
             !value.isEmpty && value.utf8.allSatisfy(ASCII.isDigit) && value.utf8.count <= 18 ? Int(value) : nil
         }
-        enum Framing { case none, length(Int), chunked, untilClose }
-        let framing: Framing
+        let framing: BodyFraming
         if kind == .response && (method == "HEAD" || (100...199).contains(status) || status == 204 || status == 304) {
             framing = .none
         } else if chunked {
             framing = .chunked
         } else if let length {
-            framing = .length(length)
+            framing = .contentLength(length)
         } else if kind == .response {
-            framing = hasTE ? .untilClose : .untilClose
+            framing = .untilClose
         } else {
             framing = .none
         }
         switch framing {
         case .none: boundary.note += kind == .response ? " → no body (\(method == "HEAD" ? "HEAD" : "status \(status)"))" : " → no body"
-        case .length(let n): boundary.note += " → body framing: Content-Length \(n)"
+        case .contentLength(let n): boundary.note += " → body framing: Content-Length \(n)"
         case .chunked: boundary.note += " → body framing: chunked"
         case .untilClose: boundary.note += " → body framing: read until close"
         }
@@ -159,7 +158,7 @@ struct WireAnalyzer {
         switch framing {
         case .none:
             return WireMessage(kind: kind, start: start, length: offset - start, elements: elements, body: nil)
-        case .length(let n):
+        case .contentLength(let n):
             let available = bytes.count - offset
             let take = min(n, available)
             elements += bodyElements(offset..<(offset + take), gzipped: gzipped)

@@ -24,7 +24,7 @@ public struct ForkStage: Sendable {
         var configuration = configuration
         configuration.root = root
         self.configuration = configuration
-        self.files = StaticFileHandler(root: root)
+        self.files = StaticFileHandler(root: root, maxAge: configuration.cacheMaxAge)
     }
 
     public func run() throws(SystemError) {

@@ -21,15 +21,24 @@ struct ResponseWriter {
     mutating func queue(_ response: HTTPResponse, to request: HTTPRequest?, on machine: inout HTTP1Connection,
                         into output: inout OutputQueue) -> HTTP1Connection.Action? {
         var response = response
-        var file: SharedFile?
+        var opened: [String: SharedFile] = [:]
         var stream: (any BodyStream)?
         if response.sendsBody(answering: request?.method ?? .get) {
             switch response.body {
             case .file(let path, _, _):
                 do {
-                    file = try files.open(path)
+                    opened[path] = try files.open(path)
                 } catch {
                     response = .text(.forbidden, "403 Forbidden: the file could not be opened (\(error.errnoName))\n")
+                }
+            case .parts(let parts):
+                for case .file(let path, _, _) in parts where opened[path] == nil {
+                    do {
+                        opened[path] = try files.open(path)
+                    } catch {
+                        response = .text(.forbidden, "403 Forbidden: the file could not be opened (\(error.errnoName))\n")
+                        break
+                    }
                 }
             case .stream(let body):
                 do {
@@ -46,8 +55,8 @@ struct ResponseWriter {
             switch action {
             case .write(let bytes):
                 output.append(bytes)
-            case .sendFile(_, let offset, let length):
-                if let file { output.append(file: file, offset: offset, length: length) }
+            case .sendFile(let path, let offset, let length):
+                if let file = opened[path] { output.append(file: file, offset: offset, length: length) }
             case .stream(_, let chunked):
                 if let stream { output.append(stream: stream, chunked: chunked) }
             case .close, .lingeringClose, .switchProtocols:

@@ -21,7 +21,7 @@ public struct RouterStage: Sendable {
         var configuration = configuration
         configuration.root = root
         self.configuration = configuration
-        self.files = StaticFileHandler(root: root)
+        self.files = StaticFileHandler(root: root, maxAge: configuration.cacheMaxAge)
     }
 
     /// The routing table, in the order routes are tried.
@@ -40,7 +40,8 @@ public struct RouterStage: Sendable {
         router.get("/files/:name") { Self.download($0[parameter: "name"] ?? "", from: directory) }
         router.post("/files/:name") { Self.upload($0, into: directory) }
         let files = self.files
-        router.fallback = { cache?.respond(to: $0.request) ?? files.respond(to: $0.request) }
+        // The complete file; the conditional middleware turns it into 304/206/… after gzip chose the variant.
+        router.fallback = { cache?.representation(for: $0.request) ?? files.representation(for: $0.request) }
         return router
     }
 
@@ -58,6 +59,7 @@ public struct RouterStage: Sendable {
         if let log { layers.append(Middlewares.accessLog(log)) }   // sees the final status and size
         layers += [
             Middlewares.cors(),                                     // adds Access-Control-Allow-Origin
+            Middlewares.conditional(),                              // 304, 412, 206, 416 on the final variant
             Middlewares.gzip(everySizeUnder: ["/echo/"]),           // compresses what the router returns
             Middlewares.basicAuth(auth),                            // guards /admin (and --protect paths)
         ]

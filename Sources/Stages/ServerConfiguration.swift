@@ -27,8 +27,12 @@ public struct ServerConfiguration: Sendable {
     /// The user name and password of the router's protected `/admin` route.
     public var basicAuthUser = "learner"
     public var basicAuthPassword = "httpkit"
+    /// `Cache-Control: max-age` for static files, in seconds (nil: none).
+    public var cacheMaxAge: Int? = 60
     /// The largest WebSocket message the websocket stage accepts (close 1009 beyond it).
     public var maxWebSocketMessage = 16 << 20
+    /// Seconds a quiet WebSocket peer waits before a ping (and then, at most 10 s, for any answer).
+    public var webSocketPingInterval = 30.0
     /// Path prefixes the router's Basic auth guards (uploads under them included).
     public var protectedPaths = ["/admin"]
 

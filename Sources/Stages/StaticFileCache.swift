@@ -27,14 +27,20 @@ final class StaticFileCache: @unchecked Sendable {
         self.maxEntries = maxEntries
     }
 
+    /// The answer to `request`: the cached representation with the request's conditions and range applied.
     func respond(to request: HTTPRequest) -> HTTPResponse {
-        guard request.method.isGetOrHead else { return files.respond(to: request) }
+        ConditionalResponse.apply(to: representation(for: request), for: request)
+    }
+
+    /// The complete 200 (or 404) for the path, from the cache while it is fresh.
+    func representation(for request: HTTPRequest) -> HTTPResponse {
+        guard request.method.isGetOrHead else { return files.representation(for: request) }
         let key = request.path
         let now = Processes.monotonicSeconds()
         if let entry = entries[key], now - entry.validatedAt < validity {
             return entry.response
         }
-        var response = files.respond(to: request)
+        var response = files.representation(for: request)
         guard response.status.code == 200 || response.status.code == 404 else { return response }
         if case .file(let path, 0, let length) = response.body, length <= maxCachedBytes,
            let bytes = try? FileContents.read(path, offset: 0, length: length) {

@@ -26,7 +26,7 @@ public struct WebSocketStage: Sendable {
     }
 
     public func run() throws(SystemError) {
-        let maxMessage = configuration.maxWebSocketMessage
+        let maxMessage = configuration.maxWebSocketMessage, pingInterval = configuration.webSocketPingInterval
         // 1. The opening handshake is an HTTP request like any other: routes answer it (through the
         //    middleware, so the access log sees the 101), with a 101 or the error that explains the refusal.
         let upgrade: RouteHandler = { routed in
@@ -43,6 +43,8 @@ public struct WebSocketStage: Sendable {
             ["/ws": EchoEndpoint(), "/chat": ChatRoom(maxQueuedBytes: 1 << 20)]
         }, adjust: { options in
             options.maxMessageBytes = maxMessage
+            options.pingInterval = pingInterval
+            options.pongTimeout = min(10, pingInterval)
         })
     }
 }

@@ -36,7 +36,13 @@ struct WebSocketOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Largest WebSocket message accepted, in bytes (close 1009 beyond it).", valueName: "bytes"))
     var maxMessage = 16 << 20
 
+    @Option(help: ArgumentHelp("Seconds a WebSocket peer may stay quiet before it is pinged; no answer within the same time (at most 10 s) closes it.", valueName: "seconds"))
+    var pingInterval = 30.0
+
     func validate() throws {
+        guard pingInterval >= 0.1 else {
+            throw ValidationError("--ping-interval \(pingInterval): give at least 0.1 seconds")
+        }
         guard maxMessage >= 125 else {
             throw ValidationError("--max-message \(maxMessage): give at least 125 bytes (a control frame's payload)")
         }
@@ -253,7 +259,10 @@ enum StageRunner {
             configuration.basicAuthPassword = credentials.count > 1 ? credentials[1] : ""
             configuration.protectedPaths += router.protectedPaths
         }
-        if let webSocket { configuration.maxWebSocketMessage = webSocket.maxMessage }
+        if let webSocket {
+            configuration.maxWebSocketMessage = webSocket.maxMessage
+            configuration.webSocketPingInterval = webSocket.pingInterval
+        }
         if stage == .websocket && configuration.workers > 1 {
             throw CLIError(message: "--workers \(configuration.workers): the websocket stage runs one event loop (its chat room lives in one thread); leave --workers out")
         }

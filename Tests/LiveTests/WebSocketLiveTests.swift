@@ -212,4 +212,26 @@ final class WebSocketLiveTests {
         #expect(result.stdout.contains("Echo OK (extensions: permessage-deflate)"))
         #expect(result.stdout.contains("Connected (extensions: permessage-deflate)"))
     }
+
+    /// A peer that goes quiet is pinged; one that does not answer is closed, one that answers is kept.
+    @Test func quietPeersArePingedAndDeadOnesClosed() throws {
+        let quick = try ServerProcess(["websocket", "--ping-interval", "0.5"])
+        defer { quick.stop() }
+        var alive = try RawWebSocket(port: quick.port)
+        var dead = try RawWebSocket(port: quick.port)
+        let started = Date()
+        let ping = try #require(try alive.next())
+        #expect(ping.opcode == .ping)
+        #expect(Date().timeIntervalSince(started) < 2)
+        try alive.send(.pong, ping.payload)
+        #expect(try dead.next()?.opcode == .ping)
+        // The dead one never answers: closed within about another interval.
+        #expect(try dead.next() == nil)
+        #expect(Date().timeIntervalSince(started) < 4)
+        // The live one is still served.
+        try alive.send(text: "still here")
+        var text: String?
+        repeat { text = try alive.nextText() } while text == "are you there?"
+        #expect(text == "still here")
+    }
 }

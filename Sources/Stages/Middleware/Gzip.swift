@@ -18,8 +18,11 @@ extension Middlewares {
             var response = next(routed)
             guard response.status.allowsBody, response.headers["Content-Encoding"] == nil,
                   !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "") else { return response }
+            // A range is a range of the file's bytes (the identity representation), as with nginx: a request
+            // with Range is answered uncompressed, so its Content-Range counts what is on disk.
+            if routed.request.headers["Range"] != nil && response.headers["Accept-Ranges"] != nil { return response }
             if let length = response.body.length, length < minimumSize,
-               !prefixes.contains(where: { routed.request.path.hasPrefix($0) }) { return response }
+               !prefixes.contains(where: { routed.request.target.hasPrefix($0) }) { return response }
             response.headers.add("Vary", "Accept-Encoding")
             switch ContentCoding.negotiate(routed.request.headers.values("Accept-Encoding")) {
             case .identity:
@@ -33,6 +36,12 @@ extension Middlewares {
                 guard let body = compressed(response.body, maxInMemory: maxInMemory) else { return response }
                 response.body = body
                 response.headers.set("Content-Encoding", "gzip")
+                // The gzip variant is another representation: its own strong ETag (zlib's output is the same
+                // for the same input, so the tag is honest), and no ranges over compressed bytes.
+                if let tag = response.headers["ETag"].flatMap({ EntityTag(parsing: Substring($0)) }) {
+                    response.headers.set("ETag", EntityTag(tag.opaque + "-gzip", weak: tag.isWeak).description)
+                }
+                response.headers.remove("Accept-Ranges")
                 return response
             }
         }
@@ -53,6 +62,8 @@ extension Middlewares {
             })
         case .stream(let inner):
             return .stream(StreamedBody("gzip of \(inner.description)") { try GzipStream(try inner.open()) })
+        case .parts:
+            return nil // a multipart/byteranges body: ranges are never compressed
         }
     }
 }

@@ -1,0 +1,15 @@
+import HTTPCore
+
+extension Middlewares {
+    /// Conditional and range requests (RFC 9110 §13, §14) for every response that carries validators:
+    /// 304 Not Modified, 412 Precondition Failed, 206 Partial Content, 416 Range Not Satisfiable.
+    ///
+    /// It sits outside gzip on purpose: it judges the representation that is actually sent, so a client
+    /// holding the gzip variant's ETag gets 304 for it, and the identity variant's ETag never validates the
+    /// gzip bytes. A request with Range is not compressed (see `gzip`), so ranges count the file's bytes.
+    public static func conditional() -> Middleware {
+        { routed, next in
+            ConditionalResponse.apply(to: next(routed), for: routed.request)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Sockets
+@testable import Stages
+import Testing
+
+/// A transport that cannot send files (like TLS, which encrypts in user space) and takes at most
+/// `chunk` bytes per write: it records what it was given.
+final class RecordingTransport: Transport {
+    let socket = Socket(fd: -1)
+    var written: [UInt8] = []
+    var sendFileCalls = 0
+    let chunk: Int
+
+    init(chunk: Int) { self.chunk = chunk }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> { .done(0) }
+
+    func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        let count = min(bytes.count, chunk)
+        written += bytes[0..<count]
+        return .done(count)
+    }
+
+    func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? {
+        sendFileCalls += 1
+        return nil
+    }
+
+    func shutdownWrite() {}
+    func close() {}
+}
+
+@Suite("OutputQueue over a transport without sendfile")
+struct OutputQueueTests {
+    @Test func aFileGoesOutThroughReadAndWriteInOrder() throws {
+        let path = NSTemporaryDirectory() + "httpkit-queue-\(UUID().uuidString)"
+        let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        FileManager.default.createFile(atPath: path, contents: Data(content))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = SharedFile(try FileDescriptor.openForReading(path))
+
+        var queue = OutputQueue()
+        queue.append(Array("head\r\n\r\n".utf8))
+        queue.append(file: file, offset: 1000, length: 200_000)
+        queue.append(Array("next".utf8))
+        let transport = RecordingTransport(chunk: 10_000)
+        #expect(try queue.flush(to: transport))
+        #expect(transport.written == Array("head\r\n\r\n".utf8) + content[1000..<201_000] + Array("next".utf8))
+        #expect(transport.sendFileCalls >= 1)
+        #expect(queue.isEmpty && queue.bufferedBytes == 0)
+        // Read-and-write holds one 64 KB piece at a time, not the whole file.
+    }
+}
