@@ -22,7 +22,7 @@ public struct HelloStage: Sendable {
         let listener = try Listener.open("hello", configuration)
         Listener.acceptLoop(listener) { client in
             defer { client.close() }
-            // Read one request (BlockingExchange.readRequest loops over read() until the parser has it),
+            // Read one request (BlockingExchange.serveOne loops over read() until the HTTP/1.1 machine has one),
             // answer it, close. The response says `Connection: close` so the client expects that.
             try BlockingExchange.serveOne(client, configuration: configuration, respond: hello)
         }

@@ -111,7 +111,7 @@ struct LessonCommand: ParsableCommand {
         let key = which ?? LearnerProgress.next()?.rawValue ?? "01"
         guard let path = LessonLibrary.find(key), let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             let known = StageName.allCases.map(\.rawValue).joined(separator: ", ")
-            throw CLIError(message: "lesson: no lesson matches '\(key)'. Try a number (1-8), a stage (\(known)), or run httpkit lessons.")
+            throw CLIError(message: "lesson: no lesson matches '\(key)'. Try a number (1-\(StageName.allCases.count)), a stage (\(known)), or run httpkit lessons.")
         }
         let interactive = isatty(1) != 0
         let rendered = MarkdownTerminal(width: TerminalSize.columns(), color: interactive && ColorChoice.auto.enabled(for: 1)).render(text)
