@@ -18,12 +18,14 @@ extension Middlewares {
             var response = next(routed)
             guard response.status.allowsBody, response.headers["Content-Encoding"] == nil,
                   !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "") else { return response }
-            // A range is a range of the file's bytes (the identity representation), as with nginx: a request
-            // with Range is answered uncompressed, so its Content-Range counts what is on disk.
-            if routed.request.headers["Range"] != nil && response.headers["Accept-Ranges"] != nil { return response }
             if let length = response.body.length, length < minimumSize,
                !prefixes.contains(where: { routed.request.target.hasPrefix($0) }) { return response }
             response.headers.add("Vary", "Accept-Encoding")
+            // A range is a range of the file's bytes (the identity representation), as with nginx: a request
+            // with Range is answered uncompressed, so its Content-Range counts what is on disk. It still
+            // says Vary: the same URL without Range would have been compressed (RFC 9110 §15.3.7: a 206
+            // carries the Vary a 200 would).
+            if routed.request.headers["Range"] != nil && response.headers["Accept-Ranges"] != nil { return response }
             switch ContentCoding.negotiate(routed.request.headers.values("Accept-Encoding")) {
             case .identity:
                 return response
