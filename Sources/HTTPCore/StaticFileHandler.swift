@@ -81,8 +81,10 @@ public struct StaticFileHandler: Sendable {
     /// a rename within the same instant, and the nanoseconds an edit within the same second. Nothing
     /// is read from the file, so the tag costs one stat.
     public static func entityTag(_ identity: DocumentRoot.FileIdentity) -> EntityTag {
-        EntityTag(String(identity.modifiedSeconds, radix: 16) + "." + String(identity.modifiedNanoseconds, radix: 16)
-                  + "-" + String(identity.size, radix: 16) + "-" + String(identity.inode, radix: 16))
+        let modified = String(identity.modifiedSeconds, radix: 16) + "." + String(identity.modifiedNanoseconds, radix: 16)
+        let size = String(identity.size, radix: 16)
+        let inode = String(identity.inode, radix: 16)
+        return EntityTag("\(modified)-\(size)-\(inode)")
     }
 
     /// The root's `404.html` if it has one, otherwise a plain-text explanation.
