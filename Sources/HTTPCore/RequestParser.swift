@@ -213,7 +213,17 @@ public struct RequestParser: Sendable {
             case .chunked(var decoder):
                 if streamsBodies {
                     var piece: [UInt8] = []
-                    let done = try decoder.decode(buffer, start: &start, into: &piece, limits: limits)
+                    let done: Bool
+                    do {
+                        done = try decoder.decode(buffer, start: &start, into: &piece, limits: limits)
+                    } catch {
+                        // Body bytes decoded before the error are handed out first, then the error: the same
+                        // events whether the bad bytes arrived with the good ones or after them (fuzz finding).
+                        guard !piece.isEmpty else { throw error }
+                        bodyBytesReceived += piece.count
+                        state = .failed(error)
+                        return .bodyPart(piece)
+                    }
                     bodyBytesReceived += piece.count
                     state = done ? .streamEnd : .chunked(decoder)
                     if !piece.isEmpty { return .bodyPart(piece) }
