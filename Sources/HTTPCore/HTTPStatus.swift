@@ -47,7 +47,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         307: "Temporary Redirect", 308: "Permanent Redirect",
         400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
         405: "Method Not Allowed", 406: "Not Acceptable", 408: "Request Timeout", 409: "Conflict",
-        410: "Gone", 411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
+        410: "Gone", 411: "Length Required", 412: "Precondition Failed", 413: "Content Too Large", 414: "URI Too Long",
         415: "Unsupported Media Type", 416: "Range Not Satisfiable", 417: "Expectation Failed",
         422: "Unprocessable Content", 426: "Upgrade Required", 429: "Too Many Requests",
         431: "Request Header Fields Too Large",

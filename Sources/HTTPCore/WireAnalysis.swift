@@ -1,6 +1,7 @@
 /// What the bytes of HTTP messages are, element by element: the start line and its parsed fields, each
 /// header, where the headers end and how the body is framed, chunk sizes and chunk data, the parts of a
-/// gzip member, and warnings for the classic mistakes (bare LF, no Host, a Content-Length or chunk-size
+/// gzip member, validators, conditions and ranges decoded (a multipart/byteranges body split into its
+/// parts), and warnings for the classic mistakes (bare LF, no Host, a Content-Length or chunk-size
 /// that disagrees with the data). Pure data, bytes in: the wire dump (`httpkit dump`, the REPL, `httpkit
 /// check`) draws it, and drawing — hex rows, glyphs, colour — is the command line's job
 /// (Sources/httpkit/WireDump/), so that the protocol core stays free of terminal concerns.
@@ -59,6 +60,9 @@ public struct WireElement: Sendable {
     public var range: Range<Int>
     /// What the bytes are, for a person; empty when there is nothing to say.
     public var note: String
+    /// What the note's subject means, decoded, a row each (`strong entity tag, opaque 674d-30`, one
+    /// range of a Range field): shown under the note, before the warnings.
+    public var details: [String] = []
     /// What is wrong with them, each a sentence without the ⚠ a renderer puts before it.
     public var warnings: [String] = []
     public var role: Role

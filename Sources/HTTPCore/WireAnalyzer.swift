@@ -1,5 +1,6 @@
 /// Splits bytes into messages and elements for `WireAnalysis`: the start line, the header fields, the
-/// framing decision and the body. Chunked bodies are in WireAnalyzer+Chunked.swift.
+/// framing decision and the body. Chunked bodies are in WireAnalyzer+Chunked.swift; validators, ranges
+/// and multipart/byteranges bodies in WireAnalyzer+Caching.swift.
 struct WireAnalyzer {
     let bytes: [UInt8]
     let requestMethod: String?
@@ -103,6 +104,7 @@ struct WireAnalyzer {
                 if let last = name.utf8.last, ASCII.isWhitespace(last) { element.warnings.append("whitespace before ':' (a 400 in HTTP/1.1)") }
                 if let firstByte = content.first, ASCII.isWhitespace(firstByte) { element.warnings.append("starts with whitespace: obsolete line folding") }
                 headers.add(name.trimmingASCIIWhitespace(), value)
+                Self.annotateCaching(&element, name: name.trimmingASCIIWhitespace(), value: value, kind: kind) // WireAnalyzer+Caching.swift
             } else {
                 element.note = "header?"
                 element.warnings.append("no ':' — not a header field")
@@ -150,6 +152,7 @@ struct WireAnalyzer {
         if kind == .request && version == "HTTP/1.1" && !headers.contains("Host") { boundary.warnings.append("no Host header (HTTP/1.1 requires one)") }
         if hasCL && hasTE { boundary.warnings.append("both Content-Length and Transfer-Encoding (request smuggling risk)") }
         if hasCL && length == nil { boundary.warnings.append("Content-Length '\(headers["Content-Length"] ?? "")' is not a number") }
+        if kind == .response { Self.annotateCaching(status: status, headers: headers, startLine: &elements[0], endOfHeaders: &boundary) }
         elements.append(boundary)
 
         // The body.
@@ -161,7 +164,7 @@ struct WireAnalyzer {
         case .contentLength(let n):
             let available = bytes.count - offset
             let take = min(n, available)
-            elements += bodyElements(offset..<(offset + take), gzipped: gzipped)
+            elements += bodyElements(offset..<(offset + take), gzipped: gzipped, headers: headers)
             body.payload = Array(bytes[offset..<(offset + take)])
             body.wireBytes = take
             if take < n {
@@ -176,7 +179,7 @@ struct WireAnalyzer {
             }
         case .untilClose:
             let range = offset..<bytes.count
-            elements += bodyElements(range, gzipped: gzipped)
+            elements += bodyElements(range, gzipped: gzipped, headers: headers)
             body.payload = Array(bytes[range])
             body.wireBytes = range.count
             offset = bytes.count

@@ -215,3 +215,129 @@ struct WireAnalysisWebSocketTests {
         }
     }
 }
+
+/// Validators, conditions and ranges (RFC 9110 §8.8, §13, §14), on bytes; WireAnalyzer+Caching.swift.
+@Suite("Wire analysis: caching and ranges")
+struct WireAnalysisCachingTests {
+    /// The element of `field` in a response (or a request) that carries only that field.
+    func header(_ field: String, request: Bool = false) -> WireElement {
+        let text = request ? "GET / HTTP/1.1\r\nHost: x\r\n\(field)\r\n\r\n" : "HTTP/1.1 200 OK\r\n\(field)\r\nContent-Length: 0\r\n\r\n"
+        let elements = WireAnalysis(Array(text.utf8)).messages[0].elements
+        return elements[request ? 2 : 1]
+    }
+
+    @Test func entityTags() {
+        #expect(header("ETag: \"674d-30\"").details == ["strong entity tag, opaque 674d-30"])
+        #expect(header("ETag: W/\"v2\"").details == ["weak entity tag (W/: equivalent, not byte-for-byte), opaque v2"])
+        #expect(header("ETag: 674d-30").warnings.first?.hasPrefix("not an entity tag") == true)
+        #expect(header("ETag: \"674d-30\"").warnings.isEmpty)
+    }
+
+    @Test func datesAreShownAsParsed() {
+        #expect(header("Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT").details == ["= 1994-11-06 08:49:37 UTC (IMF-fixdate)"])
+        let obsolete = header("Last-Modified: Sunday, 06-Nov-94 08:49:37 GMT")
+        #expect(obsolete.details == ["= 1994-11-06 08:49:37 UTC (obsolete RFC 850 format)"])
+        #expect(obsolete.warnings == ["obsolete RFC 850 format: a sender must send IMF-fixdate (RFC 9110 §5.6.7)"])
+        #expect(header("Last-Modified: Sun Nov  6 08:49:37 1994").details == ["= 1994-11-06 08:49:37 UTC (obsolete asctime format)"])
+        #expect(header("Last-Modified: Mon, 06 Nov 1994 08:49:37 GMT").warnings == ["Mon is not that date's weekday: Sun"])
+        let invalid = header("Last-Modified: yesterday")
+        #expect(invalid.details.isEmpty && invalid.warnings.first?.hasPrefix("'yesterday' is not an HTTP date") == true)
+        #expect(header("If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT", request: true).details.first?.hasSuffix("→ 304 if not changed since (GET, HEAD; ignored with If-None-Match)") == true)
+    }
+
+    @Test func conditionsListTheirTags() {
+        #expect(header("If-None-Match: *", request: true).details == ["* (any current representation) → 304 if one matches (weak comparison)"])
+        #expect(header("If-None-Match: \"a\", W/\"b\"", request: true).details == ["2 tags \"a\" (strong), W/\"b\" (weak) → 304 if one matches (weak comparison)"])
+        let weakIfMatch = header("If-Match: W/\"a\"", request: true)
+        #expect(weakIfMatch.warnings.first?.hasPrefix("a weak tag never matches here") == true)
+        #expect(header("If-None-Match: a, b", request: true).warnings.first?.hasPrefix("not * or a list of entity tags") == true)
+        #expect(header("If-Range: \"a\"", request: true).details.first?.hasPrefix("tag \"a\" → the range if it is the current ETag") == true)
+        #expect(header("If-Range: Sun, 06 Nov 1994 08:49:37 GMT", request: true).details.first?.hasPrefix("date = 1994-11-06 08:49:37 UTC") == true)
+        #expect(header("If-Range: W/\"a\"", request: true).warnings.count == 1)
+    }
+
+    @Test func rangesAreListedAndMalformedOnesWarned() {
+        #expect(header("Range: bytes=0-99, 500-,-50", request: true).details == [
+            "3 ranges → a 206 answers with a multipart/byteranges body",
+            "0-99: offsets 0 to 99, 100 bytes", "500-: from offset 500 to the end", "-50: the last 50 bytes"])
+        let backwards = header("Range: bytes=0-9,9-5", request: true)
+        #expect(backwards.details == ["0-9: offsets 0 to 9, 10 bytes"])
+        #expect(backwards.warnings == ["'9-5' is not a byte range (last before first): the whole Range is ignored → 200"])
+        #expect(header("Range: bytes=abc", request: true).warnings == ["'abc' is not a byte range (first-last, first- or -count): the whole Range is ignored → 200"])
+        #expect(header("Range: items=0-5", request: true).warnings.first?.hasPrefix("unit 'items' is not bytes") == true)
+    }
+
+    @Test func contentRangeIsDecoded() {
+        #expect(WireAnalyzer.contentRange("bytes 0-99/1000") == .init(range: 0...99, total: 1000))
+        #expect(WireAnalyzer.contentRange("bytes */1000") == .init(range: nil, total: 1000))
+        #expect(WireAnalyzer.contentRange("bytes 0-99/*") == .init(range: 0...99, total: nil))
+        for malformed in ["bytes 9-0/10", "bytes */*", "bytes 0-9", "items 0-9/10", "bytes -9/10"] {
+            #expect(WireAnalyzer.contentRange(malformed) == nil, "\(malformed)")
+        }
+        #expect(header("Content-Range: bytes 0-99/1000").details == ["first byte 0, last 99, complete length 1000 → 100 bytes here"])
+        #expect(header("Content-Range: bytes */1000").details == ["unsatisfiable: no requested range is inside the 1000 bytes (the answer of a 416)"])
+        #expect(header("Content-Range: bytes 0-1000/1000").warnings == ["last byte 1000 is past the end of a 1000-byte representation"])
+    }
+
+    @Test func cacheControlOneRowPerDirective() {
+        let response = header("Cache-Control: max-age=3600, public, x-custom")
+        #expect(response.details == ["max-age=3600: fresh for 3600 s (1 h): reused without asking until then",
+                                     "public: any cache may store it, shared ones too", "x-custom: not a standard directive: caches ignore it"])
+        #expect(header("Cache-Control: no-cache", request: true).details == ["no-cache: the client wants an answer from the server, not a stored copy"])
+        #expect(header("Cache-Control: max-age=soon").warnings == ["max-age needs a number of seconds, got 'soon'"])
+        #expect(header("Accept-Ranges: bytes").details.first?.hasPrefix("the server takes Range") == true)
+    }
+
+    @Test func statusesAreNoted() {
+        let notModified = WireAnalysis(Array("HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n".utf8)).messages[0]
+        #expect(notModified.elements[0].details.first?.hasPrefix("the client's stored copy is still current") == true)
+        #expect(notModified.body == nil)
+        let refused = WireAnalysis(Array("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\n\r\n".utf8)).messages[0]
+        #expect(refused.elements.flatMap(\.warnings) == ["a 416 should say the length: Content-Range: bytes */LENGTH"])
+        let good416 = WireAnalysis(Array("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */48\r\nContent-Length: 0\r\n\r\n".utf8))
+        #expect(good416.messages[0].elements.flatMap(\.warnings).isEmpty)
+        let partial = WireAnalysis(Array("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/48\r\nContent-Length: 12\r\n\r\n0123456789ab".utf8))
+        #expect(partial.messages[0].elements.flatMap(\.warnings) == ["Content-Range says 10 bytes, Content-Length 12"])
+        let bare = WireAnalysis(Array("HTTP/1.1 206 Partial Content\r\nContent-Length: 2\r\n\r\nab".utf8))
+        #expect(bare.messages[0].elements.flatMap(\.warnings).first?.hasPrefix("a 206 needs Content-Range") == true)
+    }
+
+    static func byteranges(_ secondData: String) -> [UInt8] {
+        let body = "\r\n--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-4/48\r\n\r\nHello"
+            + "\r\n--B\r\nContent-Range: bytes 39-47/48\r\n\r\n\(secondData)\r\n--B--\r\n"
+        return Array("HTTP/1.1 206 Partial Content\r\nContent-Type: multipart/byteranges; boundary=B\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+    }
+
+    @Test func multipartByterangesIsSplitIntoItsParts() throws {
+        let bytes = Self.byteranges("httpkit.\n")
+        let message = try #require(WireAnalysis(bytes).messages.first)
+        #expect(message.length == bytes.count)
+        let notes = message.elements.dropFirst(4).map(\.note)
+        #expect(notes == ["part 1 boundary  --B", "part 1 header  Content-Type", "part 1 header  Content-Range", "part 1 end of headers",
+                          "part 1 data (5 bytes)", "part 2 boundary  --B", "part 2 header  Content-Range", "part 2 end of headers",
+                          "part 2 data (9 bytes)", "closing boundary: end of the 2 parts"])
+        #expect(message.elements.flatMap(\.warnings).isEmpty)
+        let data = message.elements.filter { $0.note.hasPrefix("part") && $0.note.contains("data") }
+        #expect(data.map { String(decoding: bytes[$0.range], as: UTF8.self) } == ["Hello", "httpkit.\n"])
+        #expect(message.elements[6].details == ["first byte 0, last 4, complete length 48 → 5 bytes here"])
+        // The CRLF before a boundary belongs to the boundary (RFC 2046 §5.1.1).
+        #expect(String(decoding: bytes[message.elements[4].range], as: UTF8.self) == "\r\n--B\r\n")
+    }
+
+    @Test func aPartThatDisagreesWithItsContentRangeIsWarned() {
+        let warnings = WireAnalysis(Self.byteranges("httpkit!!!\n")).messages[0].elements.flatMap(\.warnings)
+        #expect(warnings == ["Content-Range 39-47 says 9 bytes, the part has 11"])
+    }
+
+    @Test func aCutMultipartBodyIsWarnedAndStaysInBounds() {
+        let bytes = Self.byteranges("httpkit.\n")
+        for cut in stride(from: 60, to: bytes.count, by: 3) {
+            let analysis = WireAnalysis(Array(bytes.prefix(cut)))
+            for element in analysis.messages.flatMap(\.elements) {
+                #expect(element.range.lowerBound >= 0 && element.range.upperBound <= cut)
+            }
+        }
+        let cut = WireAnalysis(Array(bytes.dropLast(9))).messages[0].elements.flatMap(\.warnings)
+        #expect(cut.contains { $0.hasPrefix("no closing '--B--'") }, "\(cut)")
+    }
+}

@@ -39,6 +39,20 @@ enum WireFixtures {
     static let deflatedHellos: [UInt8] = [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, // "Hello", no context yet
                                           0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00]             // "Hello" again, from the window
 
+    /// A revalidation (RFC 9110 §13.1.2, §15.4.5): the client holds www/hello.txt and asks whether it changed.
+    static let etag = "\"674afe40.1a2b3c4d-30-3f2e\""
+    static let revalidation = Array(("GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nIf-None-Match: \(etag)\r\n"
+        + "If-Modified-Since: Sat, 30 Nov 2024 12:00:00 GMT\r\nCache-Control: max-age=0\r\n\r\n"
+        + "HTTP/1.1 304 Not Modified\r\nDate: Sun, 01 Dec 2024 09:30:00 GMT\r\nETag: \(etag)\r\n"
+        + "Last-Modified: Sat, 30 Nov 2024 12:00:00 GMT\r\nCache-Control: max-age=60\r\n\r\n").utf8)
+    /// Two ranges of www/hello.txt (48 bytes): the first 5 and the last 9, as one multipart/byteranges 206 (§14.6).
+    static let byterangesBody = "\r\n--httpkit-3j7x2k\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-4/48\r\n\r\nHello"
+        + "\r\n--httpkit-3j7x2k\r\nContent-Type: text/plain\r\nContent-Range: bytes 39-47/48\r\n\r\nhttpkit.\n"
+        + "\r\n--httpkit-3j7x2k--\r\n"
+    static let byteranges = Array(("GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nRange: bytes=0-4,-9\r\nIf-Range: \(etag)\r\n\r\n"
+        + "HTTP/1.1 206 Partial Content\r\nContent-Type: multipart/byteranges; boundary=httpkit-3j7x2k\r\n"
+        + "Content-Length: \(byterangesBody.utf8.count)\r\nETag: \(etag)\r\nAccept-Ranges: bytes\r\n\r\n" + byterangesBody).utf8)
+
     static let cases: [Case] = [
         Case(name: "get", bytes: Array("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept-Encoding: gzip\r\n\r\n".utf8)),
         Case(name: "post-with-body", bytes: Array("POST /api/echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"name\": \"httpkit\", \"n\": 1}".utf8)),
@@ -60,6 +74,8 @@ enum WireFixtures {
         Case(name: "websocket-deflate", bytes: switchingProtocols + Array("Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n".utf8) + deflatedHellos),
         Case(name: "websocket-frames-only-compact", bytes: maskedHello + [0x82, 0x7e, 0x00, 0x02, 0xca, 0xfe], // unmasked, 16-bit form for 2 bytes
              options: .init(density: .compact), frames: .client),
+        Case(name: "revalidation-304", bytes: revalidation),
+        Case(name: "byteranges-206", bytes: byteranges),
     ]
 
     static var directory: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden") }

@@ -38,8 +38,10 @@ public enum ConditionalResponse {
                     : preconditionFailed(response, "If-None-Match names the current representation")
             }
         } else if request.method.isGetOrHead, let since = request.headers["If-Modified-Since"].flatMap(HTTPDate.parse),
-                  let lastModified, lastModified <= since {
-            // §13.1.3: If-Modified-Since is ignored when If-None-Match is present (handled by the else).
+                  since <= HTTPDate.currentSeconds(), let lastModified, lastModified <= since {
+            // §13.1.3: If-Modified-Since is ignored when If-None-Match is present (handled by the else). A date
+            // later than the server's clock is not one it sent (a client clock or a guess): ignored, as
+            // Apache does, so a file changed "in the past" of that date is not wrongly called unmodified.
             return notModified(response)
         }
 

@@ -107,8 +107,8 @@ enum CheckCatalog {
         case .hello: return hello
         case .static: return files(.static)
         case .fork, .threads, .eventloop: return concurrency(stage)
-        case .keepalive: return keepAlive
-        case .router: return router
+        case .keepalive: return keepAlive + caching(.keepalive) // CachingChecks.swift, last on purpose
+        case .router: return router + caching(.router)
         case .websocket: return webSocket
         }
     }

@@ -41,7 +41,8 @@ extension WireDumpRenderer {
         // More than one byte in ten a control character: printing it would only garble the terminal.
         let binary = head.filter { $0 < 0x20 && $0 != ASCII.lf && $0 != ASCII.cr && $0 != ASCII.tab }.count
         if binary > head.count / 10 { return ["   <\(body.count) bytes of binary data>"] }
-        let text = String(decoding: head, as: UTF8.self)
+        // CR before the split: "\r\n" is one Character, which a split on "\n" would not see.
+        let text = String(decoding: head, as: UTF8.self).replacing("\r\n", with: (options.ascii ? "\\r" : "␍") + "\n")
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             "   " + line.replacing("\r", with: options.ascii ? "\\r" : "␍")
         }

@@ -1,8 +1,8 @@
 import HTTPCore
 
 /// Draws a `WireAnalysis` for a person: every byte shown in hex and as text (CR and LF drawn as ␍ and ␊),
-/// each protocol element on its own rows with its note, warnings after a ⚠, and a summary with the decoded
-/// body. The analysis decides what the bytes are; this decides only how they look on a terminal.
+/// each protocol element on its own rows with its note, its details indented under it (an ETag decoded, each
+/// range of a Range), warnings after a ⚠, and a summary with the decoded body. The analysis decides what the bytes are; this decides only how they look on a terminal.
 ///
 ///       0000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  |GET / HTTP/1.1␍␊|  request-line  method=GET target=/ version=HTTP/1.1
 ///
@@ -61,9 +61,12 @@ struct WireDumpRenderer: Sendable {
         return lines
     }
 
-    /// The note, then each warning: one per row in full density, side by side in compact.
+    /// The note, its details (indented under it) and each warning: one per row in full density, side by
+    /// side in compact.
     private func notes(_ element: WireElement) -> [String] {
-        [element.note].filter { !$0.isEmpty }.map { palette.paint($0, palette.style(for: element.role)) }
+        let style = palette.style(for: element.role)
+        return [element.note].filter { !$0.isEmpty }.map { palette.paint($0, style) }
+            + element.details.map { palette.paint((options.density == .full ? "  " : "") + $0, style) }
             + element.warnings.map { palette.paint("⚠ " + $0, .warning) }
     }
 
