@@ -5,6 +5,7 @@
 //
 // The targets are the layers of the server, from the bottom up:
 //   CSystem    a tiny C shim: the bits of <sys/epoll.h>, <signal.h> and fd_set that Swift cannot import
+//   CTLS       TLS with OpenSSL, wrapped in C: contexts, sessions, a self-signed certificate
 //   Sockets    the one thin POSIX layer: socket, bind, accept, read, write, sendfile; EINTR retried, errno kept
 //   HTTPCore   the protocol core: parser, serializer, MIME types, path resolution, gzip. Never sees a descriptor.
 //   Stages     the milestone servers; each one file that composes Sockets and HTTPCore
@@ -34,8 +35,10 @@ let package = Package(
             providers: [.apt(["libedit-dev"])]
         ),
         .target(name: "CSystem", path: "Sources/CSystem"),
+        // TLS with OpenSSL (libssl-dev): a small C layer, so OpenSSL's macros and error queue stay in C.
+        .target(name: "CTLS", path: "Sources/CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "HTTPCore", dependencies: ["CZlib"]),
-        .target(name: "Sockets", dependencies: ["CSystem"]),
+        .target(name: "Sockets", dependencies: ["CSystem", "CTLS"]),
         .target(name: "Stages", dependencies: ["HTTPCore", "Sockets"]),
         // Start a server process, wait until it listens, stop it by pid: for bench, check and the tests.
         .target(name: "ServerProcess"),

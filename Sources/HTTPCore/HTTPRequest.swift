@@ -7,6 +7,9 @@ public struct HTTPRequest: Sendable, Hashable {
     public var body: [UInt8]
     /// The client's address, when the server records it (for the access log).
     public var remoteAddress: String?
+    /// Over TLS, what the handshake agreed on (`TLSv1.3 TLS_AES_256_GCM_SHA384 sni=localhost alpn=http/1.1`);
+    /// nil over plain TCP.
+    public var tls: String?
 
     public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
                 headers: HTTPHeaders = [:], body: [UInt8] = []) {

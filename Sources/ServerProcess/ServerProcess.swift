@@ -56,7 +56,7 @@ public final class ServerProcess: @unchecked Sendable {
         while Date() < deadline {
             switch readiness {
             case .startupLine:
-                if let line = output.split(separator: "\n").first(where: { $0.contains("listening on http://") }) {
+                if let line = output.split(separator: "\n").first(where: { $0.contains("listening on http") }) {
                     startupLine = String(line)
                     port = UInt16((line.split(separator: ":").last ?? "").prefix { $0.isNumber }) ?? 0
                     return

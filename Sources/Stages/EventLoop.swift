@@ -40,6 +40,8 @@ public final class EventLoop {
         /// Seconds a WebSocket peer may stay quiet before it is pinged, and then before it is closed as dead.
         public var pingInterval = 30.0
         public var pongTimeout = 10.0
+        /// TLS for every connection (nil: plain TCP). A TLS port speaks only TLS.
+        public var tls: TLSContext?
         /// After SIGTERM or SIGINT: seconds that requests in flight (an upload, a slow download) get to
         /// finish before the loop closes them and returns.
         public var drainTimeout = 5.0
@@ -53,6 +55,7 @@ public final class EventLoop {
             idleTimeout = configuration.idleTimeout
             maxRequestsPerConnection = configuration.maxRequestsPerConnection
             limits = configuration.limits
+            tls = configuration.tls
         }
     }
 
@@ -174,8 +177,20 @@ public final class EventLoop {
                 refuse(client, because: error)
                 continue
             }
-            let connection = Connection(transport: TCPTransport(client), protocol: HTTP1Connection(policy: policy),
-                                        acceptedAt: now)
+            let transport: any Transport
+            if let tls = options.tls {
+                do {
+                    transport = try TLSTransport(client, context: tls)
+                } catch {
+                    Console.error("tls: \(error)")
+                    poller.forgetBeforeClose(client.fd)
+                    client.close()
+                    continue
+                }
+            } else {
+                transport = TCPTransport(client)
+            }
+            let connection = Connection(transport: transport, protocol: HTTP1Connection(policy: policy), acceptedAt: now)
             if options.recordsRemoteAddress { connection.remoteAddress = try? client.remoteAddress().host }
             rearm(connection, now: now)
             connections[client.fd] = connection
@@ -211,7 +226,12 @@ public final class EventLoop {
                 Result { () throws(SystemError) in try connection.transport.read(into: buffer) }
             }.get()
         } catch {
-            close(connection) // ECONNRESET and friends: the client is gone
+            // ECONNRESET and friends: the client is gone. A TLS failure (a bad handshake, plain HTTP on a
+            // TLS port, a client that rejected our certificate) is worth a line with OpenSSL's reason.
+            if !error.isPeerGone && connection.transport is TLSTransport {
+                Console.error("tls: \(connection.remoteAddress ?? (try? connection.transport.socket.remoteAddress().host) ?? "?"): \(error.call)")
+            }
+            close(connection)
             return
         }
         switch result {
@@ -257,11 +277,13 @@ public final class EventLoop {
         switch action {
         case .request(var request):
             request.remoteAddress = connection.remoteAddress
+            request.tls = (connection.transport as? TLSTransport)?.summary?.description
             answer(handler(request), to: request, on: connection)
             if connection.closed { return }
         case .head(var head):
             // A body follows: stream it to a consumer (an upload), or collect it for the handler.
             head.remoteAddress = connection.remoteAddress
+            head.tls = (connection.transport as? TLSTransport)?.summary?.description
             let consumer = bodyConsumers?(head) ?? CollectingConsumer(head, handler)
             if consumer.answersBeforeBody {
                 answer(consumer.finish(), to: head, on: connection) // refused on its head: no body is read

@@ -34,6 +34,7 @@ public struct KeepAliveStage: Sendable {
         options.idleTimeout = configuration.idleTimeout                       // --idle-timeout: between requests, and a stalled body
         options.maxRequestsPerConnection = configuration.maxRequestsPerConnection // --max-requests (0: no limit)
         options.limits = configuration.limits                                 // --max-body and the limits on a head
+        options.tls = configuration.tls                                       // --tls-cert/--tls-key or --tls-self-signed
         // writeTimeout (60 s, a reader that takes nothing) and lingerTimeout (2 s, after an error) keep
         // their defaults: see EventLoop.Options.
         let loopOptions = options

@@ -16,9 +16,9 @@ public enum Listener {
         return socket
     }
 
-    public static func startupLine(_ stage: String, host: String, port: UInt16, root: DocumentRoot?) -> String {
+    public static func startupLine(_ stage: String, host: String, port: UInt16, root: DocumentRoot?, tls: Bool = false) -> String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        var line = "httpkit \(stage) listening on http://\(shownHost):\(port)/"
+        var line = "httpkit \(stage) listening on \(tls ? "https" : "http")://\(shownHost):\(port)/"
         if let root { line += " (root \(root.path.isEmpty ? "/" : root.path))" }
         return line
     }

@@ -1,4 +1,5 @@
 import HTTPCore
+import Sockets
 
 /// Everything a stage needs to start: where to listen, what to serve, and the limits it enforces.
 public struct ServerConfiguration: Sendable {
@@ -27,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     /// The user name and password of the router's protected `/admin` route.
     public var basicAuthUser = "learner"
     public var basicAuthPassword = "httpkit"
+    /// TLS for the event-loop stages that speak it (keepalive, router, websocket); nil: plain TCP.
+    /// Made once at start from `TLSSettings` (certificate files or a self-signed one).
+    public var tls: TLSContext?
     /// `Cache-Control: max-age` for static files, in seconds (nil: none).
     public var cacheMaxAge: Int? = 60
     /// The largest WebSocket message the websocket stage accepts (close 1009 beyond it).

@@ -17,7 +17,8 @@ enum Workers {
             listeners.append(try Listener.open(stage, shared, reusePort: true, announce: false))
         }
         let wake = try makeStopWakePipe()
-        var line = Listener.startupLine(stage, host: configuration.host, port: shared.port, root: configuration.root)
+        var line = Listener.startupLine(stage, host: configuration.host, port: shared.port, root: configuration.root,
+                                        tls: configuration.tls != nil)
         if count > 1 { line += " with \(count) workers" }
         Console.out(line)
         let finished = AtomicCounter()

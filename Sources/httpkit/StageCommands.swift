@@ -25,10 +25,40 @@ struct Serve: ParsableCommand {
     @OptionGroup(title: "keepalive and router stages") var keepAlive: KeepAliveOptions
     @OptionGroup(title: "router stage") var router: RouterOptions
     @OptionGroup(title: "websocket stage") var webSocket: WebSocketOptions
+    @OptionGroup(title: "TLS (keepalive, router and websocket stages)") var tls: TLSOptions
 
     func run() throws {
         try StageRunner.run(stage, server, threads: threads, poller: eventLoop, keepAlive: keepAlive, router: router,
-                            webSocket: webSocket)
+                            webSocket: webSocket, tls: tls)
+    }
+}
+
+struct TLSOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM); needs --tls-key.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The private key (PEM) of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Flag(help: "Serve HTTPS with a throwaway self-signed certificate for localhost (its path and fingerprint are printed).")
+    var tlsSelfSigned = false
+
+    func validate() throws {
+        if tlsSelfSigned && (tlsCert != nil || tlsKey != nil) {
+            throw ValidationError("--tls-self-signed makes its own certificate: leave out --tls-cert and --tls-key")
+        }
+        if (tlsCert == nil) != (tlsKey == nil) {
+            throw ValidationError(tlsCert == nil ? "--tls-key needs --tls-cert (the certificate it belongs to)"
+                                                 : "--tls-cert needs --tls-key (its private key)")
+        }
+    }
+
+    /// nil when TLS was not asked for. SSLKEYLOGFILE, when set, names the key log (for Wireshark).
+    var settings: TLSSettings? {
+        let keyLog = getenv("SSLKEYLOGFILE").map { String(cString: $0) }
+        if tlsSelfSigned { return TLSSettings(source: .selfSigned, keyLogPath: keyLog) }
+        guard let tlsCert, let tlsKey else { return nil }
+        return TLSSettings(source: .files(certificate: tlsCert, key: tlsKey), keyLogPath: keyLog)
     }
 }
 
@@ -149,7 +179,8 @@ struct KeepAliveCommand: ParsableCommand {
     @OptionGroup var server: ServerOptions
     @OptionGroup var eventLoop: PollerOptions
     @OptionGroup var keepAlive: KeepAliveOptions
-    func run() throws { try StageRunner.run(.keepalive, server, poller: eventLoop, keepAlive: keepAlive) }
+    @OptionGroup(title: "TLS") var tls: TLSOptions
+    func run() throws { try StageRunner.run(.keepalive, server, poller: eventLoop, keepAlive: keepAlive, tls: tls) }
 }
 
 struct RouterCommand: ParsableCommand {
@@ -173,7 +204,8 @@ struct RouterCommand: ParsableCommand {
     @OptionGroup var eventLoop: PollerOptions
     @OptionGroup var keepAlive: KeepAliveOptions
     @OptionGroup var router: RouterOptions
-    func run() throws { try StageRunner.run(.router, server, poller: eventLoop, keepAlive: keepAlive, router: router) }
+    @OptionGroup(title: "TLS") var tls: TLSOptions
+    func run() throws { try StageRunner.run(.router, server, poller: eventLoop, keepAlive: keepAlive, router: router, tls: tls) }
 }
 
 struct WebSocketCommand: ParsableCommand {
@@ -196,8 +228,9 @@ struct WebSocketCommand: ParsableCommand {
     @OptionGroup var keepAlive: KeepAliveOptions
     @OptionGroup var router: RouterOptions
     @OptionGroup var webSocket: WebSocketOptions
+    @OptionGroup(title: "TLS") var tls: TLSOptions
     func run() throws {
-        try StageRunner.run(.websocket, server, poller: eventLoop, keepAlive: keepAlive, router: router, webSocket: webSocket)
+        try StageRunner.run(.websocket, server, poller: eventLoop, keepAlive: keepAlive, router: router, webSocket: webSocket, tls: tls)
     }
 }
 
@@ -237,7 +270,7 @@ struct EventLoopCommand: ParsableCommand {
 enum StageRunner {
     static func run(_ stage: StageName, _ options: ServerOptions, threads: ThreadOptions? = nil,
                     poller: PollerOptions? = nil, keepAlive: KeepAliveOptions? = nil, router: RouterOptions? = nil,
-                    webSocket: WebSocketOptions? = nil) throws {
+                    webSocket: WebSocketOptions? = nil, tls: TLSOptions? = nil) throws {
         var configuration = try options.configuration(for: stage)
         if let threads { configuration.maxThreads = threads.maxThreads }
         if let poller { configuration.poller = poller.poller }
@@ -262,6 +295,16 @@ enum StageRunner {
         if let webSocket {
             configuration.maxWebSocketMessage = webSocket.maxMessage
             configuration.webSocketPingInterval = webSocket.pingInterval
+        }
+        if let settings = tls?.settings {
+            guard [.keepalive, .router, .websocket].contains(stage) else {
+                throw CLIError(message: "--tls-cert/--tls-self-signed: the \(stage.rawValue) stage speaks plain HTTP only; TLS is for keepalive, router and websocket")
+            }
+            do {
+                configuration.tls = try settings.makeContext()
+            } catch {
+                throw CLIError(message: "TLS: \(error)")
+            }
         }
         if stage == .websocket && configuration.workers > 1 {
             throw CLIError(message: "--workers \(configuration.workers): the websocket stage runs one event loop (its chat room lives in one thread); leave --workers out")

@@ -32,10 +32,11 @@ extension ServerProcess {
     /// Starts `httpkit ARGS --port 0` (unless ARGS names a port) and waits for its startup line.
     /// With `shell`, the server starts as `/bin/sh -c "SHELL; exec httpkit ARGS"`, for limits such as
     /// `ulimit -n 40`; the pid is still the server's.
-    convenience init(_ arguments: [String], addPort: Bool = true, timeout: Double = 20, shell: String? = nil) throws {
+    convenience init(_ arguments: [String], addPort: Bool = true, timeout: Double = 20, shell: String? = nil,
+                     environment: [String: String] = [:]) throws {
         do {
             try self.init(executable: HTTPKitBinary.path, arguments: arguments + (addPort ? ["--port", "0"] : []),
-                          shell: shell, environment: ["NO_COLOR": "1"], timeout: timeout, name: "test")
+                          shell: shell, environment: environment.merging(["NO_COLOR": "1"]) { $1 }, timeout: timeout, name: "test")
         } catch {
             throw TestFailure("\(error): \(error.output)")
         }

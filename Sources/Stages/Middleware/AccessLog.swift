@@ -64,7 +64,9 @@ public final class AccessLog: Sendable {
         let user = response.status.code == 401 ? nil : request?.headers["Authorization"]
             .flatMap { BasicCredentials(authorization: $0) }.map(\.user)
             .flatMap { $0.isEmpty || $0.contains(" ") ? nil : $0 }
-        write("\(remoteAddress ?? "-") - \(user ?? "-") [\(Self.timestamp())] \"\(requestLine)\" \(response.status.code) \(size)")
+        // Over TLS the line ends with the session (version, cipher, SNI, ALPN): Common Log Format plus a field.
+        let tls = request?.tls.map { " \"\($0)\"" } ?? ""
+        write("\(remoteAddress ?? "-") - \(user ?? "-") [\(Self.timestamp())] \"\(requestLine)\" \(response.status.code) \(size)\(tls)")
     }
 
     /// `22/Nov/2026:05:04:17 +0000`, the Common Log Format's time.
