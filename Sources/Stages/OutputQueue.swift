@@ -57,6 +57,8 @@ struct OutputQueue {
                     }
                 }.get()
                 guard case .done(let count) = result else { return false }
+                // A transport that took nothing of a non-empty write would loop here for ever.
+                if count == 0 { throw SystemError("write", errno: EPIPE) }
                 firstOffset += count
                 bufferedBytes -= count
                 if firstOffset == bytes.count {

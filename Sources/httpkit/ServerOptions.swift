@@ -23,13 +23,15 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Largest request body accepted, in bytes (413 beyond it).", valueName: "bytes"))
     var maxBody: Int = RequestLimits().maxBodyBytes
 
-    @Option(help: ArgumentHelp("Seconds clients may reuse a static file without asking again (Cache-Control: max-age; -1 sends none).", valueName: "seconds"))
-    var cacheMaxAge: Int = 60
+    @Option(help: ArgumentHelp("Seconds clients may reuse a static file without asking again (Cache-Control: max-age), or off for no Cache-Control.", valueName: "seconds|off"))
+    var cacheMaxAge = "60"
 
     func validate() throws {
         guard headerTimeout > 0 else { throw ValidationError("--header-timeout must be more than 0 seconds") }
         guard maxBody >= 0 else { throw ValidationError("--max-body must be 0 or more bytes") }
-        guard cacheMaxAge >= -1 else { throw ValidationError("--cache-max-age must be 0 or more seconds (or -1 for no Cache-Control)") }
+        guard cacheMaxAge == "off" || (Int(cacheMaxAge).map { $0 >= 0 } ?? false) else {
+            throw ValidationError("--cache-max-age \(cacheMaxAge): give 0 or more seconds, or off for no Cache-Control")
+        }
     }
 
     /// The configuration for `stage`, with the document root checked if the stage serves files.
@@ -37,7 +39,7 @@ struct ServerOptions: ParsableArguments {
         var limits = RequestLimits()
         limits.maxBodyBytes = maxBody
         var configuration = ServerConfiguration(host: host, port: port, limits: limits, headerTimeout: headerTimeout)
-        configuration.cacheMaxAge = cacheMaxAge < 0 ? nil : cacheMaxAge
+        configuration.cacheMaxAge = Int(cacheMaxAge)
         if stage.info.servesFiles {
             configuration.root = try documentRoot()
         }

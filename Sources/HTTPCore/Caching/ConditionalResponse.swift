@@ -45,8 +45,10 @@ public enum ConditionalResponse {
             return notModified(response)
         }
 
-        // 5. Range: GET only (§14.2), on a body whose length is known.
-        guard request.method == .get, let range = request.headers["Range"], let length = response.body.length else { return response }
+        // 5. Range: GET only (§14.2), on a response that says it takes ranges (`Accept-Ranges: bytes`: the
+        // static files, not a JSON answer or a gzip variant) and whose length is known.
+        guard request.method == .get, let range = request.headers["Range"],
+              response.headers.contains("Accept-Ranges", token: "bytes"), let length = response.body.length else { return response }
         if let ifRange = request.headers["If-Range"]?.trimmingASCIIWhitespace() {
             // §13.1.5: an entity tag must match strongly; a date must equal Last-Modified exactly.
             let current: Bool

@@ -7,9 +7,15 @@ extension Middlewares {
     /// It sits outside gzip on purpose: it judges the representation that is actually sent, so a client
     /// holding the gzip variant's ETag gets 304 for it, and the identity variant's ETag never validates the
     /// gzip bytes. A request with Range is not compressed (see `gzip`), so ranges count the file's bytes.
+    ///
+    /// GET and HEAD only: for a method that changes something (POST /files/…), a precondition must be
+    /// checked before the handler acts, not on its answer; the router's handlers have no validators to
+    /// check it against, so those requests are served as if the conditions were absent.
     public static func conditional() -> Middleware {
         { routed, next in
-            ConditionalResponse.apply(to: next(routed), for: routed.request)
+            let response = next(routed)
+            guard routed.request.method.isGetOrHead else { return response }
+            return ConditionalResponse.apply(to: response, for: routed.request)
         }
     }
 }

@@ -21,8 +21,9 @@ extension Middlewares {
             if let length = response.body.length, length < minimumSize,
                !prefixes.contains(where: { routed.request.target.hasPrefix($0) }) { return response }
             response.headers.add("Vary", "Accept-Encoding")
-            // A range is a range of the file's bytes (the identity representation), as with nginx: a request
-            // with Range is answered uncompressed, so its Content-Range counts what is on disk. It still
+            // A range is a range of the file's bytes (the identity representation): a request with Range for a
+            // file is answered uncompressed, so its Content-Range counts what is on disk. (nginx, compressing on
+            // the fly, ignores Range instead; sending the identity bytes keeps resumed downloads working.) It still
             // says Vary: the same URL without Range would have been compressed (RFC 9110 §15.3.7: a 206
             // carries the Vary a 200 would).
             if routed.request.headers["Range"] != nil && response.headers["Accept-Ranges"] != nil { return response }
