@@ -4,10 +4,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 #include <openssl/pem.h>
+#include <openssl/bn.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 struct httpkit_tls_context {
     SSL_CTX *ctx;
@@ -61,7 +63,9 @@ httpkit_tls_context *httpkit_tls_context_new(const char *cert_path, const char *
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's suites are all AEAD).
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!MD5:!SHA1:!RSA");
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // A client that closes TCP without close_notify (most do, and wrk always) is a normal end, not an error.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE
+                                 | SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     // Session resumption: stateless tickets (TLS 1.3 and 1.2) plus a small server-side cache.
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
@@ -125,15 +129,18 @@ void httpkit_tls_session_free(httpkit_tls_session *session) {
     free(session);
 }
 
-static long result(httpkit_tls_session *session, int n, const char *call, char *error, size_t error_size) {
+static long result(httpkit_tls_session *session, int n, int reading, const char *call, char *error, size_t error_size) {
     if (n > 0) return n;
     int code = SSL_get_error(session->ssl, n);
     switch (code) {
     case SSL_ERROR_WANT_READ: return HTTPKIT_TLS_WANT_READ;
     case SSL_ERROR_WANT_WRITE: return HTTPKIT_TLS_WANT_WRITE;
-    case SSL_ERROR_ZERO_RETURN: return 0; // close_notify
+    case SSL_ERROR_ZERO_RETURN:
     case SSL_ERROR_SYSCALL:
-        if (ERR_peek_error() == 0) return 0; // TCP EOF without close_notify
+        // For a read, the peer's end (close_notify, or TCP EOF without it): 0 like read(2). A write can
+        // never "write 0 bytes": the peer is gone (EPIPE, ECONNRESET), which is an error to the caller.
+        if (reading && (code == SSL_ERROR_ZERO_RETURN || ERR_peek_error() == 0)) return 0;
+        if (ERR_peek_error() == 0) return HTTPKIT_TLS_GONE;
         fill_error(error, error_size, call);
         return HTTPKIT_TLS_ERROR;
     default: {
@@ -152,13 +159,13 @@ static long result(httpkit_tls_session *session, int n, const char *call, char *
 long httpkit_tls_read(httpkit_tls_session *session, void *buffer, size_t count, char *error, size_t error_size) {
     ERR_clear_error();
     int n = SSL_read(session->ssl, buffer, count > 0x7fffffff ? 0x7fffffff : (int)count);
-    return result(session, n, "SSL_read", error, error_size);
+    return result(session, n, 1, "SSL_read", error, error_size);
 }
 
 long httpkit_tls_write(httpkit_tls_session *session, const void *buffer, size_t count, char *error, size_t error_size) {
     ERR_clear_error();
     int n = SSL_write(session->ssl, buffer, count > 0x7fffffff ? 0x7fffffff : (int)count);
-    return result(session, n, "SSL_write", error, error_size);
+    return result(session, n, 0, "SSL_write", error, error_size);
 }
 
 void httpkit_tls_shutdown(httpkit_tls_session *session) {
@@ -190,7 +197,11 @@ int httpkit_tls_make_self_signed(const char *cert_path, const char *key_path, ch
     X509 *cert = X509_new();
     FILE *file = NULL;
     if (!key || !cert) { fill_error(error, error_size, "key generation"); goto done; }
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), (long)(time(NULL) & 0x7fffffff));
+    // A 128-bit random serial: CAs must use at least 64 bits of entropy (CA/Browser Forum), and testssl checks.
+    BIGNUM *serial = BN_new();
+    BN_rand(serial, 128, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY);
+    BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert));
+    BN_free(serial);
     X509_set_version(cert, 2);
     X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
     X509_gmtime_adj(X509_getm_notAfter(cert), 30L * 24 * 3600);
@@ -239,3 +250,98 @@ done:
 }
 
 const char *httpkit_tls_library_version(void) { return OpenSSL_version(OPENSSL_VERSION); }
+
+// MARK: - The client side
+
+httpkit_tls_context *httpkit_tls_client_context_new(const char *ca_path, char *error, size_t error_size) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) { fill_error(error, error_size, "SSL_CTX_new"); return NULL; }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    // Verify against the system's CA store (and ca_path), but let the handshake finish either way: the
+    // result is read afterwards with SSL_get_verify_result and shown, with a warning when it failed.
+    SSL_CTX_set_default_verify_paths(ctx);
+    if (ca_path && *ca_path && SSL_CTX_load_verify_locations(ctx, ca_path, NULL) != 1) {
+        fill_error(error, error_size, "cannot load the CA file");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    // A TCP close without close_notify reads as the end of the stream (as before OpenSSL 3), not as an
+    // error: an HTTP/1.1 response framed by Content-Length is complete either way (RFC 9112 §9.8).
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    static const unsigned char http11[] = "\x08http/1.1";
+    SSL_CTX_set_alpn_protos(ctx, http11, sizeof http11 - 1);
+    httpkit_tls_context *context = calloc(1, sizeof *context);
+    context->ctx = ctx;
+    return context;
+}
+
+httpkit_tls_session *httpkit_tls_client_session_new(httpkit_tls_context *context, int fd, const char *host,
+                                                    char *error, size_t error_size) {
+    ERR_clear_error();
+    SSL *ssl = SSL_new(context->ctx);
+    if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+        fill_error(error, error_size, "SSL_new");
+        SSL_free(ssl);
+        return NULL;
+    }
+    // SNI carries host names only, never IP addresses (RFC 6066 §3); the certificate check takes either.
+    unsigned char address[16];
+    int isIP = inet_pton(AF_INET, host, address) == 1 || inet_pton(AF_INET6, host, address) == 1;
+    if (isIP) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+    } else {
+        SSL_set_tlsext_host_name(ssl, host);
+        SSL_set1_host(ssl, host);
+    }
+    SSL_set_connect_state(ssl);
+    int n = SSL_connect(ssl);
+    if (n != 1) {
+        int code = SSL_get_error(ssl, n);
+        if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
+            snprintf(error, error_size, "SSL_connect: the server did not finish the handshake in time");
+        } else if (code == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+            snprintf(error, error_size, "SSL_connect: the server closed the connection during the handshake (is it a TLS port?)");
+        } else {
+            fill_error(error, error_size, "SSL_connect");
+        }
+        SSL_free(ssl);
+        return NULL;
+    }
+    httpkit_tls_session *session = calloc(1, sizeof *session);
+    session->ssl = ssl;
+    return session;
+}
+
+int httpkit_tls_pending(httpkit_tls_session *session) { return SSL_pending(session->ssl); }
+
+void httpkit_tls_peer_info(httpkit_tls_session *session, char *subject, size_t subject_size, char *issuer, size_t issuer_size,
+                           char *not_after, size_t not_after_size, char *fingerprint, size_t fingerprint_size,
+                           int *verified, char *verify_text, size_t verify_text_size) {
+    subject[0] = issuer[0] = not_after[0] = fingerprint[0] = 0;
+    long result = SSL_get_verify_result(session->ssl);
+    *verified = result == X509_V_OK;
+    snprintf(verify_text, verify_text_size, "%s", X509_verify_cert_error_string(result));
+    X509 *cert = SSL_get1_peer_certificate(session->ssl);
+    if (!cert) {
+        *verified = 0;
+        snprintf(verify_text, verify_text_size, "the server sent no certificate");
+        return;
+    }
+    X509_NAME_oneline(X509_get_subject_name(cert), subject, (int)subject_size);
+    X509_NAME_oneline(X509_get_issuer_name(cert), issuer, (int)issuer_size);
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (bio) {
+        ASN1_TIME_print(bio, X509_get0_notAfter(cert));
+        int n = BIO_read(bio, not_after, (int)not_after_size - 1);
+        not_after[n > 0 ? n : 0] = 0;
+        BIO_free(bio);
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    X509_digest(cert, EVP_sha256(), digest, &length);
+    size_t used = 0;
+    for (unsigned int i = 0; i < length && used + 3 < fingerprint_size; i++)
+        used += snprintf(fingerprint + used, fingerprint_size - used, i ? ":%02X" : "%02X", digest[i]);
+    X509_free(cert);
+}

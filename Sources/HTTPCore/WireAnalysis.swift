@@ -31,14 +31,22 @@ public struct WireAnalysis: Sendable {
         self.messages = bytes.isEmpty ? [] : [analyzer.analyzeFrames(from: 0, sender: sender, deflate: deflate)]
     }
 
+    /// Analyses `bytes` as TLS records (a capture of either side of a TLS connection; WireAnalyzer+TLS.swift).
+    /// Without it, bytes that start with a TLS record header are analysed as records too.
+    public init(tlsRecords bytes: [UInt8]) {
+        self.bytes = bytes
+        self.messages = bytes.isEmpty ? [] : [WireAnalyzer(bytes: bytes, requestMethod: nil).analyzeTLS(from: 0)]
+    }
+
     /// "1 byte", "2 bytes": the one wording of a byte count, shared by the notes here and the dump's summary.
     public static func bytesText(_ count: Int) -> String { count == 1 ? "1 byte" : "\(count) bytes" }
 }
 
 /// One message: where it starts in the analysed bytes, how long it is, its elements and its body.
-/// After a `101 Switching Protocols` (or a request with `Upgrade: websocket`), the rest is one `.frames` message.
+/// After a `101 Switching Protocols` (or a request with `Upgrade: websocket`), the rest is one `.frames` message;
+/// bytes that start with a TLS record header are one `.tls` message.
 public struct WireMessage: Sendable {
-    public enum Kind: String, Sendable { case request, response, frames = "websocket frames" }
+    public enum Kind: String, Sendable { case request, response, frames = "websocket frames", tls = "tls records" }
 
     public var kind: Kind
     /// The offset of the first byte in `WireAnalysis.bytes`.
@@ -49,6 +57,8 @@ public struct WireMessage: Sendable {
     public var body: WireBody?
     /// The frames' sender and the messages they carried, when `kind` is `.frames` (WireAnalyzer+WebSocket.swift).
     public var webSocket: WireWebSocket?
+    /// What the records said, when `kind` is `.tls` (WireAnalyzer+TLS.swift).
+    public var tls: WireTLS?
 }
 
 /// One protocol element: a byte range and what it is (`header  Host`, `chunk-size 0x54 = 84 bytes`).

@@ -1,12 +1,16 @@
 /// Splits bytes into messages and elements for `WireAnalysis`: the start line, the header fields, the
 /// framing decision and the body. Chunked bodies are in WireAnalyzer+Chunked.swift; validators, ranges
-/// and multipart/byteranges bodies in WireAnalyzer+Caching.swift.
+/// and multipart/byteranges bodies in WireAnalyzer+Caching.swift; TLS records in WireAnalyzer+TLS.swift.
 struct WireAnalyzer {
     let bytes: [UInt8]
     let requestMethod: String?
 
     /// The messages in `bytes`; `kind` nil detects each one's kind from its first line.
     func analyze(_ kind: WireMessage.Kind?) -> [WireMessage] {
+        // A TLS record header (content type 20–23, version 3.1–3.4) is never the start of an HTTP message.
+        if kind == .tls || (kind == nil && Self.looksLikeTLS(bytes, at: 0)) {
+            return bytes.isEmpty ? [] : [analyzeTLS(from: 0)]
+        }
         var messages: [WireMessage] = []
         var offset = 0
         while offset < bytes.count && messages.count < 100 {

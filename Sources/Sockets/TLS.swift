@@ -86,12 +86,19 @@ public final class TLSTransport: Transport {
         socket.shutdownWrite()
     }
 
-    public func close() { socket.close() }
+    /// close_notify first (RFC 8446 §6.1: a peer that gets none cannot tell our end from a cut
+    /// connection; OpenSSL 3 clients report "unexpected eof"), then the socket. Best effort: the peer may
+    /// be gone already.
+    public func close() {
+        httpkit_tls_shutdown(session)
+        socket.close()
+    }
 
     private func outcome(_ n: Int, call: String) throws(SystemError) -> IOResult<Int> {
         switch n {
         case 0...: return .done(n)
         case Int(HTTPKIT_TLS_WANT_READ), Int(HTTPKIT_TLS_WANT_WRITE): return .wouldBlock
+        case Int(HTTPKIT_TLS_GONE): throw SystemError(call, errno: EPIPE) // the peer left: not worth a log line
         case Int(HTTPKIT_TLS_PLAIN_HTTP):
             // Answer in plain text, which the client can read, instead of leaving it waiting for TLS bytes.
             let body = "400 Bad Request: this port speaks HTTPS (TLS); use an https:// URL\n"
@@ -141,4 +148,133 @@ public enum SelfSignedCertificate {
 /// A C string in a buffer, up to its NUL.
 func cText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+// MARK: - The client side
+
+/// What a client learned from a finished handshake: the agreement, and the server's certificate.
+public struct TLSClientSummary: Sendable, CustomStringConvertible {
+    public var version: String
+    public var cipher: String
+    /// The ALPN protocol the server chose, or "".
+    public var alpn: String
+    public var subject: String
+    public var issuer: String
+    /// When the certificate expires, as OpenSSL prints it ("Jan  1 00:00:00 2027 GMT").
+    public var notAfter: String
+    /// SHA-256 of the certificate, "AB:CD:…": compare it with what the server printed at start.
+    public var fingerprint: String
+    /// Whether the chain verified against the system's CAs (or the given CA file) and the host matched.
+    public var verified: Bool
+    /// OpenSSL's reason when it did not ("self-signed certificate").
+    public var verifyResult: String
+
+    public var description: String { "\(version) \(cipher)" + (alpn.isEmpty ? "" : " alpn=\(alpn)") }
+}
+
+/// TLS over a connected, blocking TCP socket, client side: the handshake runs in `init`, then reads and
+/// writes go through SSL_read/SSL_write. A receive timeout on the socket makes `read` answer nil, as the
+/// socket's own read does. The certificate is verified and the result reported, never enforced: a
+/// learner's self-signed certificate is accepted, and the caller prints the warning.
+public final class TLSClientTransport: Transport {
+    public let socket: Socket
+    private let context: TLSClientContext
+    private let session: OpaquePointer
+    private var error = [CChar](repeating: 0, count: 512)
+    public let summary: TLSClientSummary
+
+    /// - Parameters:
+    ///   - host: the name (sent as SNI and checked against the certificate) or IP address (checked only).
+    ///   - caFile: a PEM file of certificates to trust besides the system's, such as a self-signed cert.pem.
+    public init(_ socket: Socket, host: String, caFile: String? = nil) throws(TLSError) {
+        self.socket = socket
+        var error = [CChar](repeating: 0, count: 512)
+        guard let context = httpkit_tls_client_context_new(caFile, &error, error.count) else {
+            throw TLSError(description: cText(error))
+        }
+        self.context = TLSClientContext(context)
+        guard let session = httpkit_tls_client_session_new(context, socket.fd, host, &error, error.count) else {
+            throw TLSError(description: cText(error))
+        }
+        self.session = session
+        var version = [CChar](repeating: 0, count: 32), cipher = [CChar](repeating: 0, count: 96)
+        var alpn = [CChar](repeating: 0, count: 32), sni = [CChar](repeating: 0, count: 256)
+        var resumed: Int32 = 0, verified: Int32 = 0
+        httpkit_tls_info(session, &version, version.count, &cipher, cipher.count, &alpn, alpn.count, &sni, sni.count, &resumed)
+        var subject = [CChar](repeating: 0, count: 512), issuer = [CChar](repeating: 0, count: 512)
+        var notAfter = [CChar](repeating: 0, count: 64), fingerprint = [CChar](repeating: 0, count: 128)
+        var verifyText = [CChar](repeating: 0, count: 256)
+        httpkit_tls_peer_info(session, &subject, subject.count, &issuer, issuer.count, &notAfter, notAfter.count,
+                              &fingerprint, fingerprint.count, &verified, &verifyText, verifyText.count)
+        summary = TLSClientSummary(version: cText(version), cipher: cText(cipher), alpn: cText(alpn), subject: cText(subject),
+                                   issuer: cText(issuer), notAfter: cText(notAfter), fingerprint: cText(fingerprint),
+                                   verified: verified != 0, verifyResult: cText(verifyText))
+    }
+
+    deinit { httpkit_tls_session_free(session) }
+
+    /// Decrypted bytes waiting inside OpenSSL: poll() on the socket cannot see them, so look here first.
+    public var hasBufferedBytes: Bool { httpkit_tls_pending(session) > 0 }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        let n = httpkit_tls_read(session, buffer.baseAddress, buffer.count, &error, error.count)
+        return try outcome(n)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        guard bytes.count > 0 else { return .done(0) }
+        return try outcome(httpkit_tls_write(session, bytes.baseAddress, bytes.count, &error, error.count))
+    }
+
+    public func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? { nil }
+
+    public func shutdownWrite() {
+        httpkit_tls_shutdown(session)
+        socket.shutdownWrite()
+    }
+
+    public func close() {
+        httpkit_tls_shutdown(session)
+        socket.close()
+    }
+
+    /// What is available (at most `maxBytes`), decrypted; empty when the server closed; nil when the
+    /// socket's receive timeout passed first (or only a session ticket came). The same shape as `Socket.read`.
+    public func read(maxBytes: Int = 64 * 1024) throws(SystemError) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: maxBytes)
+        let result = try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(SystemError) in try read(into: buffer) }
+        }.get()
+        guard case .done(let count) = result else { return nil }
+        bytes.removeSubrange(count...)
+        return bytes
+    }
+
+    /// Writes every byte, encrypted.
+    public func writeAll(_ bytes: [UInt8]) throws(SystemError) {
+        var sent = 0
+        while sent < bytes.count {
+            let result = try bytes.withUnsafeBytes { all in
+                Result { () throws(SystemError) in try write(UnsafeRawBufferPointer(rebasing: all[sent...]), more: false) }
+            }.get()
+            guard case .done(let count) = result else { throw SystemError("SSL_write", errno: EAGAIN) }
+            sent += count
+        }
+    }
+
+    private func outcome(_ n: Int) throws(SystemError) -> IOResult<Int> {
+        switch n {
+        case 0...: return .done(n)
+        case Int(HTTPKIT_TLS_WANT_READ), Int(HTTPKIT_TLS_WANT_WRITE): return .wouldBlock
+        default: throw SystemError(cText(error), errno: EPROTO)
+        }
+    }
+}
+
+/// A client's SSL_CTX, freed with the transport that made it (one connection each: the REPL and check
+/// open few, so sharing one is not worth the bookkeeping).
+private final class TLSClientContext {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { httpkit_tls_context_free(pointer) }
 }

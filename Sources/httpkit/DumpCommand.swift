@@ -10,6 +10,8 @@ struct DumpCommand: ParsableCommand {
         discussion: """
         Reads a file, or standard input with - (the default). Requests and responses are told apart by their first line; several messages one after another (pipelining) are each annotated.
 
+        TLS: bytes that start with a TLS record header (content type 20-23, version 0x0301-0x0304), or any bytes with --tls, are annotated record by record (RFC 8446 §5.1): content type, legacy version, length; the ClientHello and ServerHello field by field (cipher suites, groups and signature algorithms by name, SNI, ALPN, supported_versions, key shares, GREASE marked); alerts by name; encrypted records counted, not opened.
+
         WebSocket: after a 101 Switching Protocols (or a request with Upgrade: websocket) the rest of the bytes are annotated as frames: FIN, RSV, opcode, MASK, the length and its form, the masking key, the payload unmasked (and inflated when the handshake negotiated permessage-deflate). For a capture of frames only, say who sent them with --websocket client|server.
 
         Examples:
@@ -18,6 +20,7 @@ struct DumpCommand: ParsableCommand {
           httpkit dump captured-response.bin --response --ascii
           echo 818537fa213d7f9f4d5158 | xxd -r -p | httpkit dump --websocket client
           httpkit dump server-frames.bin --websocket server --deflate
+          nc -l 127.0.0.1 4433 > hello.bin & openssl s_client -connect 127.0.0.1:4433 -alpn h2,http/1.1; httpkit dump hello.bin
         """
     )
 
@@ -39,6 +42,9 @@ struct DumpCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The bytes are WebSocket frames only, all sent by the client (masked) or the server.", valueName: "sender"))
     var websocket: FrameSender?
 
+    @Flag(help: "The bytes are TLS records (found without the flag when they start with a record header).")
+    var tls = false
+
     @Flag(help: "With --websocket: permessage-deflate was negotiated, so payloads marked RSV1 are inflated.")
     var deflate = false
 
@@ -51,6 +57,7 @@ struct DumpCommand: ParsableCommand {
     func validate() throws {
         if asRequest && asResponse { throw ValidationError("--request and --response exclude each other") }
         if websocket != nil && (asRequest || asResponse) { throw ValidationError("--websocket says the bytes are frames; leave out --request and --response") }
+        if tls && (websocket != nil || asRequest || asResponse) { throw ValidationError("--tls says the bytes are TLS records; leave out --websocket, --request and --response") }
         if deflate && websocket == nil { throw ValidationError("--deflate goes with --websocket (after a handshake, the 101 says whether permessage-deflate was negotiated)") }
     }
 
@@ -68,8 +75,8 @@ struct DumpCommand: ParsableCommand {
             throw CLIError(message: "dump: no bytes to annotate (the input is empty)")
         }
         let kind: WireMessage.Kind? = asRequest ? .request : asResponse ? .response : nil
-        let analysis = websocket.map { WireAnalysis(webSocketFrames: bytes, from: $0.sender, deflate: deflate) }
-            ?? WireAnalysis(bytes, as: kind, requestMethod: method)
+        let analysis = tls ? WireAnalysis(tlsRecords: bytes)
+            : websocket.map { WireAnalysis(webSocketFrames: bytes, from: $0.sender, deflate: deflate) } ?? WireAnalysis(bytes, as: kind, requestMethod: method)
         var options = WireDumpRenderer.Options(density: compact ? .compact : .full, ascii: ascii, color: color.enabled(for: 1))
         options.bodyPreviewBytes = 600
         print(WireDumpRenderer(options).render(analysis), terminator: "")

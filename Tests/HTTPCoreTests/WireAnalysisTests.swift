@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HTTPCore
 
@@ -339,5 +340,107 @@ struct WireAnalysisCachingTests {
         }
         let cut = WireAnalysis(Array(bytes.dropLast(9))).messages[0].elements.flatMap(\.warnings)
         #expect(cut.contains { $0.hasPrefix("no closing '--B--'") }, "\(cut)")
+    }
+}
+
+/// TLS records (RFC 8446 §5.1), on real bytes: an OpenSSL 3.0 ClientHello and the server flights that
+/// answered it (the hex files beside the golden dumps, Tests/HTTPKitTests/Golden/*.hex).
+@Suite("Wire analysis: TLS records")
+struct WireAnalysisTLSTests {
+    static func fixture(_ name: String) throws -> [UInt8] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("HTTPKitTests/Golden/\(name).hex")
+        let digits = Array(try String(contentsOf: url, encoding: .utf8).utf8.filter { ASCII.hexValue($0) != nil })
+        return stride(from: 0, to: digits.count - 1, by: 2).map { UInt8(ASCII.hexValue(digits[$0])! * 16 + ASCII.hexValue(digits[$0 + 1])!) }
+    }
+
+    func notes(_ message: WireMessage) -> [String] { message.elements.map { $0.note.trimmingCharacters(in: .whitespaces) } }
+
+    @Test func clientHelloFieldByField() throws {
+        let analysis = WireAnalysis(try Self.fixture("tls13-client-hello"))
+        let message = try #require(analysis.messages.first)
+        #expect(analysis.messages.count == 1 && message.kind == .tls && message.length == 333)
+        let notes = notes(message)
+        #expect(Array(notes.prefix(4)) == ["record: handshake (22)", "legacy version 0x0301 (TLS 1.0; ignored in TLS 1.3)", "length 328", "ClientHello, 324 bytes"])
+        #expect(notes.contains("0x1301 TLS_AES_128_GCM_SHA256"))
+        #expect(notes.contains("0xc02f TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"))
+        #expect(notes.contains("ALPN protocols [h2, http/1.1]"))
+        #expect(notes.contains("supported versions [TLS 1.3, TLS 1.2, TLS 1.1, TLS 1.0]"))
+        #expect(notes.contains("x25519, 32-byte public key"))
+        #expect(notes.contains { $0.hasPrefix("host_name localhost") })
+        let tls = try #require(message.tls)
+        #expect(tls.sender == "client" && tls.serverName == "localhost" && tls.alpn == ["h2", "http/1.1"])
+        #expect(tls.offeredSuites == 31 && tls.keyShareGroups == ["x25519"] && tls.handshakeMessages == ["ClientHello"])
+        #expect(message.elements.allSatisfy { $0.warnings.isEmpty })
+        // Every byte belongs to exactly one element, in order.
+        #expect(message.elements.map(\.range.count).reduce(0, +) == 333)
+        #expect(zip(message.elements, message.elements.dropFirst()).allSatisfy { $0.range.upperBound == $1.range.lowerBound })
+    }
+
+    @Test func tls13ServerHelloThenEncrypted() throws {
+        let message = try #require(WireAnalysis(try Self.fixture("tls13-server-flight")).messages.first)
+        let tls = try #require(message.tls)
+        #expect(tls.sender == "server" && tls.version == "TLS 1.3" && tls.cipherSuite == "TLS_AES_256_GCM_SHA384")
+        #expect(tls.keyShareGroups == ["x25519"] && tls.records == 6 && tls.encryptedRecords == 4)
+        let notes = notes(message)
+        #expect(notes.contains { $0.hasPrefix("selected version TLS 1.3") })
+        #expect(notes.contains { $0.hasPrefix("change_cipher_spec: a no-op in TLS 1.3") })
+        #expect(notes.contains { $0.hasPrefix("encrypted application data (38 bytes)") })
+    }
+
+    @Test func tls12ServerFlightInClearWithDowngradeSentinel() throws {
+        let message = try #require(WireAnalysis(try Self.fixture("tls12-server-flight")).messages.first)
+        let tls = try #require(message.tls)
+        #expect(tls.version == "TLS 1.2" && tls.cipherSuite == "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+        #expect(tls.handshakeMessages == ["ServerHello", "Certificate", "ServerKeyExchange", "ServerHelloDone"])
+        #expect(notes(message).contains { $0.contains("DOWNGRD\\x01") })
+    }
+
+    @Test func helloRetryRequestAlertsAndGREASE() throws {
+        // A HelloRetryRequest (§4.1.3) choosing secp256r1, then a fatal handshake_failure alert.
+        var hello: [UInt8] = [0x03, 0x03] + WireAnalyzer.helloRetryRandom + [0x00, 0x13, 0x01, 0x00]
+        let extensions: [UInt8] = [0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x33, 0x00, 0x02, 0x00, 0x17]
+        hello += [0x00, UInt8(extensions.count)] + extensions
+        let handshake: [UInt8] = [0x02, 0x00, 0x00, UInt8(hello.count)] + hello
+        let bytes: [UInt8] = [0x16, 0x03, 0x03, 0x00, UInt8(handshake.count)] + handshake + [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]
+        let message = try #require(WireAnalysis(bytes).messages.first)
+        let tls = try #require(message.tls)
+        #expect(tls.helloRetryRequest && tls.version == nil && tls.keyShareGroups == ["secp256r1"])
+        #expect(tls.handshakeMessages == ["HelloRetryRequest"] && tls.alerts == ["fatal handshake_failure"])
+        #expect(notes(message).contains { $0.hasPrefix("selected group secp256r1") })
+        #expect(notes(message).contains("alert description 40 handshake_failure"))
+        #expect(WireAnalyzer.suiteNote(0x0a0a).contains("GREASE") && WireAnalyzer.suiteNote(0x1a1a).contains("GREASE"))
+        #expect(!WireAnalyzer.isGREASE(0x0a1a))
+    }
+
+    @Test func warningsForOversizedUnknownAndCutRecords() {
+        func warnings(_ bytes: [UInt8]) -> [String] { WireAnalysis(tlsRecords: bytes).messages.flatMap { $0.elements.flatMap(\.warnings) } }
+        #expect(warnings([0x17, 0x03, 0x03, 0x41, 0x01] + [UInt8](repeating: 0, count: 0x4101)).contains { $0.contains("record_overflow") })
+        #expect(warnings([0x19, 0x03, 0x03, 0x00, 0x01, 0x00]).contains { $0.hasPrefix("unknown content type 25") })
+        #expect(warnings([0x16, 0x03, 0x01, 0x01, 0x00, 0x01, 0x00]).contains { $0.hasPrefix("record cut short: the length says 256, got 2") })
+        #expect(warnings([0x16, 0x03]).contains { $0.hasPrefix("record cut short: a header takes 5 bytes") })
+    }
+
+    @Test func detectionNeedsARecordHeader() {
+        #expect(WireAnalysis([0x16, 0x03, 0x01, 0x00, 0x00]).messages.first?.kind == .tls)
+        #expect(WireAnalysis(Array("GET / HTTP/1.1\r\n\r\n".utf8)).messages.first?.kind == .request)
+        #expect(WireAnalysis([0x16, 0x03, 0x05, 0x00, 0x00]).messages.first?.kind == .request)
+    }
+
+    @Test func garbageRecordsStayInBounds() throws {
+        var generator = SplitMix(state: 11)
+        var inputs = [try Self.fixture("tls13-client-hello"), try Self.fixture("tls12-server-flight")]
+        for cut in stride(from: 1, to: 333, by: 7) { inputs.append(Array(inputs[0].prefix(cut))) }
+        for _ in 0..<200 {
+            var bytes = inputs[0]
+            for _ in 0..<4 { bytes[Int.random(in: 5..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
+            inputs.append(bytes)
+        }
+        for bytes in inputs {
+            for message in WireAnalysis(tlsRecords: bytes).messages {
+                #expect(message.start + message.length <= bytes.count)
+                for element in message.elements { #expect(element.range.lowerBound >= 0 && element.range.upperBound <= bytes.count) }
+            }
+        }
     }
 }

@@ -20,7 +20,7 @@ httpkit_tls_session *httpkit_tls_session_new(httpkit_tls_context *context, int f
 void httpkit_tls_session_free(httpkit_tls_session *session);
 
 /// Results of read and write besides a byte count.
-enum { HTTPKIT_TLS_WANT_READ = -1, HTTPKIT_TLS_WANT_WRITE = -2, HTTPKIT_TLS_ERROR = -3, HTTPKIT_TLS_PLAIN_HTTP = -4 };
+enum { HTTPKIT_TLS_WANT_READ = -1, HTTPKIT_TLS_WANT_WRITE = -2, HTTPKIT_TLS_ERROR = -3, HTTPKIT_TLS_PLAIN_HTTP = -4, HTTPKIT_TLS_GONE = -5 };
 
 /// Runs the handshake as far as the socket allows, then reads. >0 bytes, 0 when the peer closed (TLS
 /// close_notify or TCP EOF), or one of the negative results (the error text is filled for ERROR).
@@ -42,4 +42,23 @@ int httpkit_tls_make_self_signed(const char *cert_path, const char *key_path, ch
 
 /// The linked OpenSSL's version text.
 const char *httpkit_tls_library_version(void);
+// The client side (the REPL's :tls, check --target https://): a context that trusts the system's CA store
+// (and `ca_path` when not NULL), TLS 1.2 and 1.3, ALPN http/1.1. Verification is reported, not enforced:
+// the handshake completes either way and httpkit_tls_peer_info says whether the certificate verified, so a
+// learner's self-signed certificate can be looked at (as curl -k would) with the warning printed.
+httpkit_tls_context *httpkit_tls_client_context_new(const char *ca_path, char *error, size_t error_size);
+
+/// A client session over a connected, blocking socket; runs the handshake. `host` is checked against the
+/// certificate (a name, or an IP address) and sent as SNI when it is a name. NULL on failure.
+httpkit_tls_session *httpkit_tls_client_session_new(httpkit_tls_context *context, int fd, const char *host,
+                                                    char *error, size_t error_size);
+
+/// Bytes already decrypted and waiting inside OpenSSL (poll cannot see them).
+int httpkit_tls_pending(httpkit_tls_session *session);
+
+/// The server's certificate: subject, issuer, expiry ("notAfter", as OpenSSL prints it), SHA-256
+/// fingerprint ("AB:CD:…"), and whether it verified (1) or not (0, with OpenSSL's reason in `verify_text`).
+void httpkit_tls_peer_info(httpkit_tls_session *session, char *subject, size_t subject_size, char *issuer, size_t issuer_size,
+                           char *not_after, size_t not_after_size, char *fingerprint, size_t fingerprint_size,
+                           int *verified, char *verify_text, size_t verify_text_size);
 #endif

@@ -14,6 +14,7 @@ struct ReplCommand: ParsableCommand {
         Examples:
           httpkit repl                          to 127.0.0.1:8080
           httpkit repl 127.0.0.1:9000
+          httpkit repl --tls localhost:8443     HTTPS: the handshake and certificate, then the HTTP inside
           printf 'get /hello.txt\\nget /\\n' | httpkit repl
           httpkit repl --script lesson.repl --compact
         Inside, :help lists the commands.
@@ -41,9 +42,16 @@ struct ReplCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for a response.", valueName: "seconds"))
     var timeout = 3.0
 
+    @Flag(help: "Connect with TLS (HTTPS). A certificate that does not verify is shown with a warning, not refused.")
+    var tls = false
+
+    @Option(help: ArgumentHelp("With --tls: also trust the certificates in this PEM file (such as the cert.pem --tls-self-signed printed).", valueName: "file"))
+    var tlsCA: String?
+
     func validate() throws {
         guard ReplTarget(target) != nil else { throw ValidationError("'\(target)' is not HOST:PORT, such as 127.0.0.1:8080") }
         guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds") }
+        if tlsCA != nil && !tls { throw ValidationError("--tls-ca goes with --tls") }
     }
 
     func run() throws {
@@ -51,7 +59,10 @@ struct ReplCommand: ParsableCommand {
         let interactive = script == nil && isatty(0) != 0
         var settings = ReplSession.Settings()
         settings.host = destination.host
+        settings.serverName = destination.name
         settings.port = destination.port
+        settings.tls = tls
+        settings.caFile = tlsCA
         settings.density = compact ? .compact : .full
         settings.ascii = ascii
         settings.color = interactive && color.enabled(for: 1)

@@ -97,7 +97,8 @@ extension ReplSession {
         while !Self.responseIsComplete(received) {
             let remaining = deadline - Processes.monotonicSeconds()
             guard remaining > 0, waitReadable(socket, milliseconds: Int32(remaining * 1000)) else { break }
-            guard let bytes = try? socket.read(), !bytes.isEmpty else {
+            guard let bytes = readChunk(socket) else { continue } // TLS: no whole record yet
+            guard !bytes.isEmpty else {
                 closedByServer = true
                 break
             }
@@ -182,7 +183,7 @@ extension ReplSession {
 
     /// Reads until whole frames have arrived and nothing more follows for a moment, the server closes, or
     /// the timeout passes; dumps them; answers a server's close (§5.5.1) and ends the mode after a close.
-    private func receiveFrames(on socket: Socket, started: Double) {
+    private func receiveFrames(on socket: any ClientStream, started: Double) {
         var received: [UInt8] = []
         var reads = 0
         var closedByServer = false, timedOut = false
@@ -195,7 +196,8 @@ extension ReplSession {
                 timedOut = !whole
                 break
             }
-            guard let bytes = try? socket.read(), !bytes.isEmpty else {
+            guard let bytes = readChunk(socket) else { continue } // TLS: no whole record yet
+            guard !bytes.isEmpty else {
                 closedByServer = true
                 break
             }

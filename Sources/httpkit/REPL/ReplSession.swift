@@ -15,15 +15,22 @@ final class ReplSession {
         var color = false
         var timeout = 3.0
         var showTiming = true
+        /// Connect with TLS (`--tls`, `:tls`): requests and dumps are the HTTP inside it (ReplSession+TLS.swift).
+        var tls = false
+        /// The host as typed (`localhost`), sent as SNI; `host` is what we connect to.
+        var serverName = "127.0.0.1"
+        /// A PEM file of certificates to trust besides the system's (`--tls-ca`), such as a self-signed cert.pem.
+        var caFile: String?
     }
 
     static let commands = [":help", ":connect", ":close", ":raw", ":body", ":pipeline", ":slow", ":dump", ":ascii",
-                           ":timeout", ":save", ":status", ":quit", ":ws", ":ping", ":frame"]
+                           ":timeout", ":save", ":status", ":quit", ":ws", ":ping", ":frame", ":tls"]
 
     var settings: Settings
     private let input: LineSource
     let output: ReplOutput
-    var connection: Socket?
+    /// A Socket, or a TLSClientTransport after `:tls` (ClientStream.swift): the same calls either way.
+    var connection: (any ClientStream)?
     var connectionNumber = 0
     var requestsOnConnection = 0
     /// Set after `:ws PATH` got its 101: typed lines become frames (ReplSession+WebSocket.swift).
@@ -48,7 +55,7 @@ final class ReplSession {
     // MARK: - The loop
 
     func run() {
-        output.line("httpkit repl: requests go to \(address). Type a request, get /path, or :help. Ctrl-D leaves.")
+        output.line("httpkit repl: requests go to \(address)\(settings.tls ? " over TLS" : ""). Type a request, get /path, or :help. Ctrl-D leaves.")
         while !quitting {
             let prompt = typedLines != nil ? "...> " : webSocket != nil ? "ws> " : raw ? "raw> " : "httpkit> "
             switch input.readLine(prompt: prompt) {
@@ -116,7 +123,7 @@ final class ReplSession {
     func command(_ line: String) {
         let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
         let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-        if webSocketCommand(parts[0], argument) { return }
+        if webSocketCommand(parts[0], argument) || tlsCommand(parts[0], argument) { return }
         switch parts[0] {
         case ":help", ":h", ":?":
             help()
@@ -129,6 +136,7 @@ final class ReplSession {
                     return
                 }
                 settings.host = target.host
+                settings.serverName = target.name
                 settings.port = target.port
             }
             closeConnection(note: nil)
@@ -208,7 +216,7 @@ final class ReplSession {
         case ":status":
             let state = connection.map { _ in "connection #\(connectionNumber) open, \(requestsOnConnection) requests on it" } ?? "no connection open"
             let mode = webSocket.map { "; WebSocket mode on \($0.path)" } ?? ""
-            output.line("-- \(address): \(state)\(mode); raw \(raw ? "on" : "off"); dump \(settings.density.rawValue); timeout \(settings.timeout) s")
+            output.line("-- \(address)\(settings.tls ? " (TLS)" : ""): \(state)\(mode); raw \(raw ? "on" : "off"); dump \(settings.density.rawValue); timeout \(settings.timeout) s")
         default:
             output.line("!! unknown command \(parts[0]); :help lists them")
         }
@@ -236,6 +244,8 @@ final class ReplSession {
             "  :timeout SECONDS             how long to wait for a response: :timeout 10",
             "  :save FILE | off             copy everything shown to a transcript: :save session.txt",
             "  :status                      the connection and settings",
+            "  :tls [HOST:PORT] | off       connect with TLS (httpkit router --tls-self-signed): :tls 127.0.0.1:8443",
+            "                               shows the handshake and certificate; dumps show the HTTP inside",
             "WebSocket (RFC 6455):",
             "  :ws PATH                     opening handshake on this connection, then WebSocket mode: :ws /ws",
             "  TEXT                         in WebSocket mode, a typed line goes out as a masked text frame",
@@ -309,7 +319,7 @@ final class ReplSession {
         receive(on: socket, methods: methods, started: started)
     }
 
-    func write(_ bytes: [UInt8], to socket: Socket) throws(SystemError) {
+    func write(_ bytes: [UInt8], to socket: any ClientStream) throws(SystemError) {
         guard let slow else {
             try socket.writeAll(bytes)
             return
@@ -330,7 +340,7 @@ final class ReplSession {
     }
 
     /// Reads until every expected response has arrived, the server closes, or the timeout passes.
-    private func receive(on socket: Socket, methods: [String], started: Double) {
+    private func receive(on socket: any ClientStream, methods: [String], started: Double) {
         var parser = ResponseParser(requestMethod: methods[0])
         var received: [UInt8] = []
         var responses = 0, reads = 0
@@ -342,7 +352,8 @@ final class ReplSession {
                 timedOut = true
                 break
             }
-            guard let bytes = try? socket.read(), !bytes.isEmpty else {
+            guard let bytes = readChunk(socket) else { continue } // TLS: no whole record yet
+            guard !bytes.isEmpty else {
                 closedByServer = true
                 if let last = try? parser.finish() {
                     responses += 1
@@ -388,7 +399,8 @@ final class ReplSession {
         }
     }
 
-    func waitReadable(_ socket: Socket, milliseconds: Int32) -> Bool {
+    func waitReadable(_ socket: any ClientStream, milliseconds: Int32) -> Bool {
+        if socket.hasBufferedBytes { return true } // decrypted already: poll cannot see it
         var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
         while true {
             let ready = poll(&descriptor, 1, milliseconds)
@@ -402,7 +414,18 @@ final class ReplSession {
 
     // MARK: - The connection
 
-    func ensureConnection() -> Socket? {
+    /// One read: bytes; empty when the server closed (or the read failed); nil when nothing whole came
+    /// within the socket's receive timeout (TLS waits for a whole record, and may get only a session ticket).
+    func readChunk(_ socket: any ClientStream) -> [UInt8]? {
+        do {
+            return try socket.read()
+        } catch {
+            output.line("!! \(error)")
+            return []
+        }
+    }
+
+    func ensureConnection() -> (any ClientStream)? {
         if let connection {
             // The server may have closed it since (an idle timeout): look before sending into it.
             var probe: UInt8 = 0
@@ -415,11 +438,13 @@ final class ReplSession {
         do {
             let socket = try Socket.connect(host: settings.host, port: settings.port)
             try socket.setNoDelay()
-            connection = socket
+            let stream: (any ClientStream)? = settings.tls ? startTLS(socket) : socket // startTLS: ReplSession+TLS.swift
+            guard let stream else { return nil }
+            connection = stream
             connectionNumber += 1
             requestsOnConnection = 0
-            output.line("== connected to \(address) (connection #\(connectionNumber))")
-            return socket
+            if !settings.tls { output.line("== connected to \(address) (connection #\(connectionNumber))") }
+            return stream
         } catch {
             output.line("!! cannot connect to \(address): \(error). Is a server running there? (httpkit keepalive --port \(settings.port))")
             return nil
@@ -442,12 +467,15 @@ final class ReplSession {
 /// HOST:PORT for the REPL.
 struct ReplTarget {
     let host: String
+    /// The host as typed: `localhost` stays a name here (TLS sends it as SNI and checks it in the certificate).
+    let name: String
     let port: UInt16
 
     init?(_ text: String) {
         let parts = text.split(separator: ":")
         guard parts.count == 2, let port = UInt16(parts[1]), port > 0 else { return nil }
         host = parts[0] == "localhost" ? "127.0.0.1" : String(parts[0])
+        name = String(parts[0])
         self.port = port
     }
 }

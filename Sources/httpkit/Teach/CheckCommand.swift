@@ -16,6 +16,8 @@ struct CheckCommand: ParsableCommand {
         Examples:
           httpkit check --stage hello                         httpkit's own hello stage
           httpkit check --stage static --target 127.0.0.1:9000   a server you already started
+          httpkit check --stage router --target https://127.0.0.1:8443
+                                                              the same checks over TLS (certificate not verified)
           httpkit check --stage hello --exec 'python3 server.py {port}'
                                                               started, waited for and stopped by httpkit;
                                                               {port} becomes a free port
@@ -27,7 +29,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The milestone to check: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
     var stage: StageName
 
-    @Option(help: ArgumentHelp("A server that is already running, HOST:PORT.", valueName: "host:port"))
+    @Option(help: ArgumentHelp("A server that is already running, HOST:PORT (https://HOST:PORT: over TLS).", valueName: "host:port"))
     var target: String?
 
     @Option(name: .customLong("exec"), help: ArgumentHelp("A command that starts your server; {port} is replaced by a free port.", valueName: "command"))
@@ -41,15 +43,17 @@ struct CheckCommand: ParsableCommand {
 
     func validate() throws {
         if target != nil && command != nil { throw ValidationError("--target and --exec exclude each other: give one") }
-        if let target, ReplTarget(target) == nil { throw ValidationError("--target '\(target)' is not HOST:PORT, such as 127.0.0.1:8080") }
+        if let target, Self.parseTarget(target) == nil {
+            throw ValidationError("--target '\(target)' is not HOST:PORT or https://HOST:PORT, such as 127.0.0.1:8080")
+        }
     }
 
     func run() throws {
         StopSignal.install()
         let server: CheckedServer
         if let target {
-            let address = ReplTarget(target)!
-            server = try CheckedServer.running(host: address.host, port: address.port)
+            let (address, tls) = Self.parseTarget(target)!
+            server = try CheckedServer.running(host: address.host, port: address.port, tls: tls)
         } else if let command {
             server = try CheckedServer.started(command: command)
         } else {
@@ -61,6 +65,7 @@ struct CheckCommand: ParsableCommand {
         let checks = stages.flatMap { CheckCatalog.checks(for: $0) }
         let report = CheckReport(color: color.enabled(for: 1))
         print("httpkit check: \(stage.rawValue)\(all ? " and the stages before it" : "") against \(server.description)")
+        if server.target.tls { try Self.describeTLS(server.target) }
         var failed = 0
         for check in checks {
             if StopSignal.isRequested { break }
@@ -78,6 +83,36 @@ struct CheckCommand: ParsableCommand {
             }
         } else {
             throw ExitCode.failure
+        }
+    }
+
+    /// `HOST:PORT`, `http://HOST:PORT` or `https://HOST:PORT` (a trailing / allowed): the address and whether it is TLS.
+    static func parseTarget(_ text: String) -> (ReplTarget, tls: Bool)? {
+        var rest = Substring(text)
+        var tls = false
+        if rest.hasPrefix("https://") {
+            tls = true
+            rest = rest.dropFirst(8)
+        } else if rest.hasPrefix("http://") {
+            rest = rest.dropFirst(7)
+        }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        return ReplTarget(String(rest)).map { ($0, tls) }
+    }
+
+    /// One handshake before the checks, to say what they run over; each check then makes its own.
+    static func describeTLS(_ target: CheckTarget) throws {
+        let socket = try Socket.connect(host: target.host, port: target.port)
+        defer { socket.close() }
+        try socket.setReceiveTimeout(seconds: 3)
+        do {
+            let transport = try TLSClientTransport(socket, host: target.host)
+            print("over TLS (\(transport.summary.version), \(transport.summary.cipher)); certificate verification is off for these checks:")
+            print("  \(transport.summary.verified ? "the certificate would verify" : "it would not verify: \(transport.summary.verifyResult)"); "
+                  + "subject \(transport.summary.subject), SHA-256 \(transport.summary.fingerprint)")
+            print("  (to reproduce with curl, add -k, or --cacert with the server's certificate)")
+        } catch {
+            throw CLIError(message: "check: no TLS handshake with \(target.host):\(target.port): \(error). Does it serve HTTPS? (plain HTTP: leave out https://)")
         }
     }
 }
@@ -129,11 +164,11 @@ final class CheckedServer {
     }
 
     /// A server that is already listening.
-    static func running(host: String, port: UInt16) throws -> CheckedServer {
+    static func running(host: String, port: UInt16, tls: Bool = false) throws -> CheckedServer {
         guard waitForListener(host: host, port: port, seconds: 2) else {
             throw CLIError(message: "check: nothing is listening on \(host):\(port). Start your server first, or use --exec 'COMMAND'.")
         }
-        return CheckedServer(target: CheckTarget(host: host, port: port), description: "\(host):\(port)", process: nil)
+        return CheckedServer(target: CheckTarget(host: host, port: port, tls: tls), description: tls ? "https://\(host):\(port)" : "\(host):\(port)", process: nil)
     }
 
     /// httpkit's own stage on a free port.

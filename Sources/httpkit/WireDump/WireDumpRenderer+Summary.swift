@@ -2,9 +2,10 @@ import HTTPCore
 
 extension WireDumpRenderer {
     /// The line under each message (`== response: 192 bytes; body: …`), then its body as text. WebSocket
-    /// frames have their own summary (WireDumpRenderer+WebSocket.swift).
+    /// frames have their own summary (WireDumpRenderer+WebSocket.swift), and so do TLS records (+TLS.swift).
     func summary(_ message: WireMessage) -> [String] {
         if let frames = message.webSocket { return webSocketSummary(message, frames) }
+        if let tls = message.tls { return tlsSummary(message, tls) }
         var lines: [String] = []
         var text = "== \(message.kind.rawValue): \(WireAnalysis.bytesText(message.length))"
         if let body = message.body {

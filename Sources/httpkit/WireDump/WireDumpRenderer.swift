@@ -54,7 +54,7 @@ struct WireDumpRenderer: Sendable {
         for element in message.elements {
             switch options.density {
             case .full: lines += fullRows(element, bytes, base: message.start)
-            case .compact: lines.append(compactLine(element, bytes))
+            case .compact: lines.append(compactLine(element, bytes, hex: message.kind == .tls))
             }
         }
         lines += summary(message)
@@ -105,10 +105,14 @@ struct WireDumpRenderer: Sendable {
     }
 
     /// One line: the element's text (or `<N bytes …>` for body bytes), then its notes from column 40.
-    private func compactLine(_ element: WireElement, _ bytes: [UInt8]) -> String {
+    /// Binary protocols (`hex`: TLS records) show their first 8 bytes in hex instead of as text.
+    private func compactLine(_ element: WireElement, _ bytes: [UInt8], hex: Bool = false) -> String {
         let shown: String
         if element.isBody {
             shown = "<\(WireAnalysis.bytesText(element.range.count))\(element.bodyDescription.map { " " + $0 } ?? "")>"
+        } else if hex {
+            let slice = bytes[element.range]
+            shown = slice.prefix(8).map { Self.hex(Int($0), width: 2) }.joined(separator: " ") + (slice.count > 8 ? " …" : "")
         } else {
             let slice = bytes[element.range]
             let text = slice.prefix(100).map(palette.glyph).joined()
