@@ -80,8 +80,8 @@ public final class EventLoop {
     private var drainingUntil: Double?
     /// Connections that were given output from outside their own events (a chat message from another
     /// member): written after the current event, so one connection's event never runs inside another's.
-    private var flushQueue: [Connection] = []
-    private var nextPeerID = 0
+    var flushQueue: [Connection] = []
+    var nextPeerID = 0
 
     public init(listener: Socket, poller: any Poller, options: Options, wake: FileDescriptor? = nil,
                 bodyConsumers: BodyConsumerFactory? = nil, webSockets: [String: any WebSocketEndpoint] = [:],
@@ -191,7 +191,8 @@ public final class EventLoop {
                 transport = TCPTransport(client)
             }
             let connection = Connection(transport: transport, protocol: HTTP1Connection(policy: policy), acceptedAt: now)
-            if options.recordsRemoteAddress { connection.remoteAddress = try? client.remoteAddress().host }
+            // The address is kept for the access log, and for TLS errors (which may come after the peer left).
+            if options.recordsRemoteAddress || options.tls != nil { connection.remoteAddress = try? client.remoteAddress().host }
             rearm(connection, now: now)
             connections[client.fd] = connection
         }
@@ -273,7 +274,7 @@ public final class EventLoop {
         }
     }
 
-    private func perform(_ action: HTTP1Connection.Action, on connection: Connection) {
+    func perform(_ action: HTTP1Connection.Action, on connection: Connection) {
         switch action {
         case .request(var request):
             request.remoteAddress = connection.remoteAddress
@@ -328,83 +329,9 @@ public final class EventLoop {
         }
     }
 
-    // MARK: - WebSocket
-
-    /// After a `101 Switching Protocols` to WebSocket: the connection's slot gets a WebSocket machine
-    /// (fed the bytes that came right after the handshake), and the path's endpoint gets a peer.
-    private func switchToWebSocket(_ connection: Connection, request: HTTPRequest?, response: HTTPResponse, leftover: [UInt8]) {
-        guard let request, let endpoint = webSockets[request.path],
-              response.headers.contains("Upgrade", token: "websocket") else {
-            connection.ending = .close // a 101 to something this loop does not speak
-            return
-        }
-        let configuration = WebSocketConnection.Configuration(
-            maxMessageBytes: options.maxMessageBytes,
-            deflate: PerMessageDeflate.negotiate(response.headers.values("Sec-WebSocket-Extensions")))
-        do {
-            connection.webSocket = try WebSocketConnection(configuration: configuration, leftover: leftover)
-            connection.http1 = nil // the slot changes hands: HTTP/1.1 is over on this connection
-        } catch {
-            connection.ending = .close
-            return
-        }
-        nextPeerID += 1
-        let peer = WebSocketPeer(id: nextPeerID, connection: connection, loop: self)
-        connection.webSocketEndpoint = endpoint
-        connection.webSocketPeer = peer
-        endpoint.opened(peer)
-    }
-
-    private func perform(_ action: WebSocketConnection.Action, on connection: Connection) {
-        switch action {
-        case .message(let message):
-            if let peer = connection.webSocketPeer { connection.webSocketEndpoint?.received(message, from: peer) }
-        case .write(let bytes):
-            connection.output.append(bytes)
-        case .close(let code, let reason):
-            // The server closes TCP first (RFC 6455 §7.1.1), lingering so the client reads our close frame.
-            connection.ending = .linger
-            notifyClosed(connection, code: code, reason: reason)
-        }
-    }
-
-    /// Queues a write for a connection that is not the one whose event is being handled.
-    func scheduleFlush(_ connection: Connection) {
-        guard !connection.flushScheduled else { return }
-        connection.flushScheduled = true
-        flushQueue.append(connection)
-    }
-
-    private func flushScheduled(now: Double) {
-        while !flushQueue.isEmpty {
-            let queued = flushQueue
-            flushQueue.removeAll()
-            for connection in queued {
-                connection.flushScheduled = false
-                // A peer told to close starts its close handshake: wait for the client's close frame.
-                if connection.webSocket?.state == .closeSent, connection.ending == nil {
-                    connection.deadline = now + options.lingerTimeout
-                }
-                if !connection.closed && connection.interest == .read { flush(connection, now: now) }
-            }
-        }
-    }
-
-    private func notifyClosed(_ connection: Connection, code: UInt16, reason: String) {
-        guard let peer = connection.webSocketPeer, let endpoint = connection.webSocketEndpoint else { return }
-        connection.webSocketPeer = nil
-        connection.webSocketEndpoint = nil
-        endpoint.closed(peer, code: code, reason: reason)
-    }
-
-    private func abortUpload(_ connection: Connection) {
-        connection.bodyConsumer?.abort()
-        connection.bodyConsumer = nil
-    }
-
     // MARK: - Writing
 
-    private func flush(_ connection: Connection, now: Double) {
+    func flush(_ connection: Connection, now: Double) {
         let done: Bool
         do {
             done = try connection.output.flush(to: connection.transport)
@@ -489,12 +416,13 @@ public final class EventLoop {
             return
         }
         let (phase, answered) = connection.http1.map { ($0.phase, $0.requestsAnswered) } ?? (.idle, 1)
-        switch phase {
-        case .readingHead, .idle where answered == 0 && connection.headStartedAt != nil:
+        // A head arriving, or a new connection that has sent nothing yet, is on the header timer.
+        let waitsForHead = phase == .readingHead || (phase == .idle && answered == 0 && connection.headStartedAt != nil)
+        if waitsForHead {
             let started = connection.headStartedAt ?? now
             connection.headStartedAt = started
             connection.deadline = started + options.headerTimeout
-        default:
+        } else {
             connection.headStartedAt = nil
             connection.deadline = now + options.idleTimeout
         }
