@@ -12,7 +12,7 @@ public enum MIMEType {
         "gif": "image/gif", "webp": "image/webp", "ico": "image/x-icon", "avif": "image/avif",
         "wasm": "application/wasm", "woff": "font/woff", "woff2": "font/woff2",
         "pdf": "application/pdf", "mp4": "video/mp4", "webm": "video/webm", "mp3": "audio/mpeg",
-        "wav": "audio/x-wav", "ogg": "audio/ogg", "oga": "audio/ogg", "ogv": "video/ogg", "m4a": "audio/mp4",
+        "wav": "audio/wav", "ogg": "audio/ogg", "oga": "audio/ogg", "ogv": "video/ogg", "m4a": "audio/mp4",
         "zip": "application/zip", "gz": "application/gzip",
     ]
 
