@@ -1,0 +1,68 @@
+/// The dynamic table of HPACK (RFC 7541 §2.3.2, §4): the fields an encoder chose to index, newest first, in a
+/// budget of octets. Each end of a connection keeps one per direction, and the encoder's and the decoder's
+/// copies stay identical because both apply the same steps in the same order.
+///
+/// - Adding puts the new field at index 1 (overall 62) and pushes the others up (§2.3.3).
+/// - Each entry costs 32 + name + value octets (§4.1).
+/// - When the total would pass `maxSize`, the oldest entries go first (§4.4); a field larger than `maxSize`
+///   empties the table and is not added — that is not an error.
+/// - `maxSize` changes only by a "dynamic table size update" from the encoder (§4.3, §6.3).
+public struct HPACKDynamicTable: Sendable, Hashable {
+    /// Oldest first, so adding is an append and evicting removes from the front.
+    private var entries: [HPACKHeaderField] = []
+    /// The sum of the entries' sizes; never over `maxSize`.
+    public private(set) var size = 0
+    public private(set) var maxSize: Int
+
+    public init(maxSize: Int = 4096) {
+        self.maxSize = maxSize
+    }
+
+    public var count: Int { entries.count }
+
+    /// The entry at a dynamic index, 1 being the newest (overall index 62 is dynamic index 1).
+    public subscript(index: Int) -> HPACKHeaderField {
+        entries[entries.count - index]
+    }
+
+    /// The entries, newest first, as the RFC prints them.
+    public var fields: [HPACKHeaderField] { entries.reversed() }
+
+    public mutating func add(_ field: HPACKHeaderField) {
+        var entry = field
+        entry.neverIndexed = false
+        guard entry.size <= maxSize else {
+            entries.removeAll()
+            size = 0
+            return
+        }
+        evict(toFit: maxSize - entry.size)
+        entries.append(entry)
+        size += entry.size
+    }
+
+    public mutating func setMaxSize(_ newMax: Int) {
+        maxSize = newMax
+        evict(toFit: newMax)
+    }
+
+    /// The newest dynamic index whose name and value both match, or whose name does.
+    public func index(of field: HPACKHeaderField) -> (index: Int, nameOnly: Bool)? {
+        var nameMatch: Int?
+        for (position, entry) in entries.enumerated().reversed() where entry.name == field.name {
+            let index = entries.count - position
+            if entry.value == field.value { return (index, false) }
+            if nameMatch == nil { nameMatch = index }
+        }
+        return nameMatch.map { ($0, true) }
+    }
+
+    private mutating func evict(toFit budget: Int) {
+        var evicted = 0
+        while size > budget, evicted < entries.count {
+            size -= entries[evicted].size
+            evicted += 1
+        }
+        entries.removeFirst(evicted)
+    }
+}
