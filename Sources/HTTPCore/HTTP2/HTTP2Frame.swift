@@ -141,7 +141,9 @@ public enum HTTP2FramePayload: Sendable, Hashable {
     }
 
     private func padded(_ body: [UInt8], _ padding: Int?, flags: UInt8) -> (UInt8, [UInt8]) {
-        guard let padding else { return (flags, body) }
+        guard let requested = padding else { return (flags, body) }
+        // The Pad Length field is one octet (§6.1): at most 255 octets of padding.
+        let padding = min(max(requested, 0), 255)
         return (flags | HTTP2Flags.padded, [UInt8(padding)] + body + [UInt8](repeating: 0, count: padding))
     }
 }
