@@ -1,0 +1,53 @@
+/// One stream of an HTTP/2 connection as the server sees it (RFC 9113 §5.1): one request and its response.
+///
+/// Only the states a client-opened stream passes through on a server are kept here:
+///
+///         idle ──HEADERS──▶ open ──END_STREAM received──▶ half-closed (remote) ──END_STREAM sent──▶ closed
+///                             │                                                                     ▲
+///                             └──────────────── RST_STREAM sent or received ───────────────────────┘
+///
+/// "idle" and "closed" are not stored: a stream the connection does not hold is idle when its ID is above every
+/// ID the client has used, closed otherwise (§5.1.1). A server that answers before the request body has ended
+/// (a 413) ends its side, then resets the stream with NO_ERROR (§8.1), so "half-closed (local)" never lasts.
+struct HTTP2Stream: Sendable {
+    enum State: Sendable, Hashable {
+        /// The client may still send DATA (or trailers).
+        case open
+        /// The client has sent END_STREAM; the request is whole and waits for (or is getting) its response.
+        case halfClosedRemote
+    }
+
+    let id: UInt32
+    var state = State.open
+
+    // Receiving the request.
+    /// The request built from the header block; its body grows as DATA arrives.
+    var request: HTTPRequest
+    /// The `content-length` the client announced: the DATA must add up to it (§8.1.1).
+    var expectedLength: Int?
+    /// What the client may still send before we send a WINDOW_UPDATE (§6.9).
+    var receiveWindow: Int
+    /// The body went over the limit: the rest of it is counted and dropped, the answer is a 413.
+    var bodyRefused = false
+
+    // Sending the response.
+    /// What we may still send on this stream before the client's WINDOW_UPDATE; negative after the client
+    /// lowers SETTINGS_INITIAL_WINDOW_SIZE (§6.9.2).
+    var sendWindow: Int
+    /// `respond` was called: a second answer is ignored.
+    var responded = false
+    /// Response body bytes not yet sent because a window was closed, from `pendingOffset`.
+    var pending: [UInt8] = []
+    var pendingOffset = 0
+    /// The last DATA frame must carry END_STREAM once `pending` is sent.
+    var endStreamPending = false
+
+    init(id: UInt32, request: HTTPRequest, receiveWindow: Int, sendWindow: Int) {
+        self.id = id
+        self.request = request
+        self.receiveWindow = receiveWindow
+        self.sendWindow = sendWindow
+    }
+
+    var pendingCount: Int { pending.count - pendingOffset }
+}
