@@ -267,19 +267,25 @@ public struct HTTP2Connection: Sendable {
             guard streams[streamID]!.sendWindow <= max else {
                 throw .stream(streamID, .flowControlError, "WINDOW_UPDATE takes stream \(streamID)'s window over 2^31-1")
             }
-        } else if streamID > highestStreamID {
+        } else if isIdle(streamID) {
             throw .connection(.protocolError, "WINDOW_UPDATE on idle stream \(streamID)")
         } // on a closed stream: allowed and ignored (§6.9)
         writeData()
     }
 
     private mutating func rstStream(_ streamID: UInt32) throws(HTTP2Error) {
-        guard streamID <= highestStreamID else {
+        guard !isIdle(streamID) else {
             throw .connection(.protocolError, "RST_STREAM on idle stream \(streamID)")
         }
         // The client cancelled: the response, or what is left of it, is dropped.
         streams[streamID] = nil
         resetStreams.insert(streamID)
+    }
+
+    /// A stream not held is idle when the client has not opened it yet: above every ID it used, or even (the
+    /// server's IDs, and this server never pushes). Otherwise it is closed (§5.1.1).
+    private func isIdle(_ streamID: UInt32) -> Bool {
+        streamID % 2 == 0 || streamID > highestStreamID
     }
 
     // MARK: - Requests
@@ -330,7 +336,7 @@ public struct HTTP2Connection: Sendable {
     }
 
     private mutating func receiveData(_ streamID: UInt32, _ data: [UInt8], flowControlled: Int, endStream: Bool) throws(HTTP2Error) {
-        guard streamID <= highestStreamID else {
+        guard !isIdle(streamID) else {
             throw .connection(.protocolError, "DATA on idle stream \(streamID) (§5.1)")
         }
         // The connection's window counts every DATA frame, even one for a stream that is gone (§6.9).

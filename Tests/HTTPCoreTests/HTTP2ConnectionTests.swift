@@ -1,0 +1,507 @@
+import Testing
+import HTTPCore
+
+/// What the server did with some bytes: the frames it wrote, the requests it handed out, whether it closed.
+private struct Output {
+    var frames: [HTTP2Frame] = []
+    var requests: [(UInt32, HTTPRequest)] = []
+    var closed = false
+
+    var types: [HTTP2FrameType] { frames.map(\.type) }
+    /// The octets of DATA sent on `stream`.
+    func data(on stream: UInt32) -> [UInt8] {
+        frames.flatMap { frame -> [UInt8] in
+            guard frame.streamID == stream, case .data(let bytes, _, _) = frame.payload else { return [] }
+            return bytes
+        }
+    }
+}
+
+/// The frames in bytes the server wrote (whole frames, so a fresh parser reads them).
+private func frames(_ bytes: [UInt8]) -> [HTTP2Frame] {
+    var parser = HTTP2FrameParser(maxFrameSize: 1 << 24 - 1)
+    parser.append(bytes)
+    var frames: [HTTP2Frame] = []
+    while let frame = try! parser.next() { frames.append(frame) }
+    #expect(parser.pendingBytes == 0)
+    return frames
+}
+
+/// A client on the other end: encodes its requests with its own HPACK encoder, decodes the server's headers.
+private struct Client {
+    var server: HTTP2Connection
+    var encoder = HPACKEncoder()
+    var decoder = HPACKDecoder()
+
+    init(_ configuration: HTTP2Connection.Configuration = .init()) {
+        server = HTTP2Connection(configuration: configuration)
+    }
+
+    /// Sends `bytes` in pieces of `chunk` octets (0: whole) and drains the server's actions after each piece.
+    @discardableResult
+    mutating func send(_ bytes: [UInt8], chunk: Int = 0) -> Output {
+        var output = Output()
+        let size = chunk == 0 ? max(bytes.count, 1) : chunk
+        var offset = 0
+        repeat {
+            server.receive(bytes[offset..<min(offset + size, bytes.count)])
+            drain(into: &output)
+            offset += size
+        } while offset < bytes.count
+        return output
+    }
+
+    mutating func drain(into output: inout Output) {
+        while let action = server.nextAction() {
+            switch action {
+            case .write(let bytes): output.frames += frames(bytes)
+            case .request(let id, let request): output.requests.append((id, request))
+            case .close: output.closed = true
+            }
+        }
+    }
+
+    mutating func respond(_ response: HTTPResponse, to stream: UInt32) -> Output {
+        var output = Output()
+        for action in server.respond(response, to: stream) {
+            if case .write(let bytes) = action { output.frames += frames(bytes) }
+        }
+        drain(into: &output)
+        return output
+    }
+
+    /// The preface, our SETTINGS, and the server's SETTINGS acknowledged.
+    @discardableResult
+    mutating func connect(_ settings: [HTTP2Setting] = []) -> Output {
+        send(HTTP2Connection.clientPreface + frame(0, .settings(settings)))
+    }
+
+    mutating func headers(_ stream: UInt32, _ fields: [(String, String)], endStream: Bool = true) -> [UInt8] {
+        let block = encoder.encode(fields.map { HPACKHeaderField($0.0, $0.1) })
+        return frame(stream, .headers(fieldBlock: block, endStream: endStream, endHeaders: true))
+    }
+
+    mutating func get(_ stream: UInt32, _ path: String = "/") -> [UInt8] {
+        headers(stream, [(":method", "GET"), (":scheme", "https"), (":authority", "example.com"), (":path", path)])
+    }
+
+    /// The response header fields in a HEADERS frame, decoded in order.
+    mutating func fields(_ frame: HTTP2Frame) -> [String: String] {
+        guard case .headers(let block, _, _, _, _) = frame.payload else { return [:] }
+        var fields: [String: String] = [:]
+        for field in try! decoder.decode(block) { fields[field.nameString] = field.valueString }
+        return fields
+    }
+}
+
+private func frame(_ stream: UInt32, _ payload: HTTP2FramePayload) -> [UInt8] {
+    HTTP2Frame(streamID: stream, payload: payload).encoded()
+}
+
+/// The GOAWAY among `frames`, if any.
+private func goAway(_ output: Output) -> (last: UInt32, code: HTTP2ErrorCode)? {
+    for frame in output.frames {
+        if case .goAway(let last, let code, _) = frame.payload { return (last, code) }
+    }
+    return nil
+}
+
+private func resets(_ output: Output) -> [(UInt32, HTTP2ErrorCode)] {
+    output.frames.compactMap { frame in
+        guard case .rstStream(let code) = frame.payload else { return nil }
+        return (frame.streamID, code)
+    }
+}
+
+private let ok = HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain", "Connection": "keep-alive"],
+                              body: .bytes(Array("hello".utf8)))
+
+@Suite("HTTP2Connection: the server side of RFC 9113, on bytes")
+struct HTTP2ConnectionTests {
+    @Test("§3.4: our SETTINGS first; the client's preface and SETTINGS acknowledged")
+    func preface() {
+        var client = Client()
+        let output = client.connect()
+        #expect(output.types == [.settings, .settings])
+        guard case .settings(let ours, false) = output.frames[0].payload else { Issue.record("no SETTINGS"); return }
+        #expect(ours.contains(HTTP2Setting(.maxConcurrentStreams, 100)))
+        #expect(output.frames[1].payload == .settings([], ack: true))
+        #expect(!output.closed)
+    }
+
+    @Test("§3.4: an HTTP/1.1 request instead of the preface is a PROTOCOL_ERROR")
+    func badPreface() {
+        var client = Client()
+        let output = client.send(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        #expect(goAway(output)! == (0, .protocolError))
+        #expect(output.closed)
+    }
+
+    @Test("§3.4: the preface followed by something other than SETTINGS is a PROTOCOL_ERROR")
+    func prefaceWithoutSettings() {
+        var client = Client()
+        let output = client.send(HTTP2Connection.clientPreface + frame(0, .ping(Array(repeating: 1, count: 8))))
+        #expect(goAway(output)?.code == .protocolError)
+        #expect(output.closed)
+    }
+
+    @Test("A GET: the request from pseudo-headers, the response as HEADERS then DATA with END_STREAM")
+    func get() {
+        var client = Client()
+        client.connect()
+        let input = client.send(client.get(1, "/a?b=c"))
+        #expect(input.requests.count == 1)
+        let (id, request) = input.requests[0]
+        #expect(id == 1)
+        #expect(request.method == .get && request.target == "/a?b=c" && request.path == "/a")
+        #expect(request.version == .http2)
+        #expect(request.headers["Host"] == "example.com")
+
+        let output = client.respond(ok, to: 1)
+        #expect(output.types == [.headers, .data])
+        #expect(output.frames[0].payload == output.frames[0].payload)
+        guard case .headers(_, let endStream, let endHeaders, _, _) = output.frames[0].payload else { return }
+        #expect(!endStream && endHeaders)
+        let fields = client.fields(output.frames[0])
+        #expect(fields[":status"] == "200")
+        #expect(fields["content-type"] == "text/plain")
+        #expect(fields["content-length"] == "5")
+        #expect(fields["connection"] == nil, "§8.2.2: no connection-specific fields")
+        #expect(output.frames[1] == HTTP2Frame(streamID: 1, payload: .data(Array("hello".utf8), endStream: true)))
+        #expect(client.server.activeStreams == 0)
+    }
+
+    @Test("A 204 and a HEAD: HEADERS with END_STREAM, no DATA")
+    func noBody() {
+        var client = Client()
+        client.connect()
+        client.send(client.headers(1, [(":method", "HEAD"), (":scheme", "http"), (":path", "/")]))
+        let output = client.respond(ok, to: 1)
+        #expect(output.types == [.headers])
+        guard case .headers(_, let endStream, _, _, _) = output.frames[0].payload else { return }
+        #expect(endStream)
+        #expect(client.fields(output.frames[0])["content-length"] == "5")
+    }
+
+    @Test("Two concurrent streams, answered in the opposite order")
+    func concurrentStreams() {
+        var client = Client()
+        client.connect()
+        let input = client.send(client.get(1, "/one") + client.get(3, "/two"))
+        #expect(input.requests.map(\.0) == [1, 3])
+        #expect(client.server.activeStreams == 2)
+        let second = client.respond(.text(.ok, "two"), to: 3)
+        let first = client.respond(.text(.ok, "one"), to: 1)
+        #expect(second.data(on: 3) == Array("two".utf8))
+        #expect(first.data(on: 1) == Array("one".utf8))
+        #expect(client.fields(second.frames[0])[":status"] == "200")
+        #expect(client.server.activeStreams == 0)
+    }
+
+    @Test("A POST body across DATA frames; each frame's octets given back with WINDOW_UPDATE")
+    func postBody() {
+        var client = Client()
+        client.connect()
+        let head = client.headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/upload"),
+                                      ("content-length", "11")], endStream: false)
+        var output = client.send(head + frame(1, .data(Array("hello ".utf8), endStream: false)))
+        #expect(output.requests.isEmpty)
+        #expect(output.frames.map { $0.payload } == [.windowUpdate(increment: 6), .windowUpdate(increment: 6)])
+        #expect(Set(output.frames.map(\.streamID)) == [0, 1])
+        output = client.send(frame(1, .data(Array("world".utf8), endStream: true, padding: 3)))
+        #expect(output.requests.count == 1)
+        #expect(output.requests.first?.1.body == Array("hello world".utf8))
+        #expect(output.frames == [HTTP2Frame(streamID: 0, payload: .windowUpdate(increment: 9))], "padding counts (§6.1)")
+    }
+
+    @Test("§8.1.1: DATA that does not add up to content-length is a stream PROTOCOL_ERROR")
+    func contentLengthMismatch() {
+        var client = Client()
+        client.connect()
+        let head = client.headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/"),
+                                      ("content-length", "3")], endStream: false)
+        let output = client.send(head + frame(1, .data([1, 2], endStream: true)))
+        #expect(output.requests.isEmpty)
+        #expect(resets(output).map(\.1) == [.protocolError])
+    }
+
+    @Test("A body over the limit: a 413, then RST_STREAM NO_ERROR; the rest of the body is dropped")
+    func bodyLimit() {
+        var client = Client(.init(maxBodyBytes: 10))
+        client.connect()
+        let head = client.headers(1, [(":method", "POST"), (":scheme", "https"), (":path", "/")], endStream: false)
+        var output = client.send(head + frame(1, .data(Array(repeating: 7, count: 11), endStream: false)))
+        #expect(output.requests.isEmpty)
+        let headers = output.frames.first { $0.type == .headers }!
+        #expect(client.fields(headers)[":status"] == "413")
+        #expect(resets(output).map(\.1) == [.noError])
+        output = client.send(frame(1, .data([1], endStream: true)))
+        #expect(output.requests.isEmpty && resets(output).isEmpty && !output.closed)
+    }
+
+    @Test("§6.9: 100 KB in a 65,535 window: exactly 65,535 octets, the rest once both windows grow")
+    func flowControl() {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1))
+        let body = (0..<102_400).map { UInt8(truncatingIfNeeded: $0) }
+        var output = client.respond(HTTPResponse(status: .ok, body: .bytes(body)), to: 1)
+        #expect(output.data(on: 1).count == 65_535)
+        #expect(output.frames.filter { $0.type == .data }.allSatisfy { $0.payload.flowControlledLength <= 16_384 })
+        #expect(!output.frames.contains { if case .data(_, true, _) = $0.payload { true } else { false } })
+
+        output = client.send(frame(1, .windowUpdate(increment: 40_000)))
+        #expect(output.frames.isEmpty, "the connection's window is still empty")
+        output = client.send(frame(0, .windowUpdate(increment: 40_000)))
+        #expect(output.data(on: 1) == Array(body[65_535...]))
+        guard case .data(_, let endStream, _) = output.frames.last!.payload else { return }
+        #expect(endStream)
+        #expect(client.server.activeStreams == 0)
+    }
+
+    @Test("SETTINGS_MAX_FRAME_SIZE from the client sizes our DATA frames")
+    func peerMaxFrameSize() {
+        var client = Client()
+        client.connect([HTTP2Setting(.maxFrameSize, 20_000), HTTP2Setting(.initialWindowSize, 100_000)])
+        client.send(client.get(1))
+        client.send(frame(0, .windowUpdate(increment: 100_000)))
+        let output = client.respond(HTTPResponse(status: .ok, body: .bytes(Array(repeating: 1, count: 50_000))), to: 1)
+        #expect(output.frames.filter { $0.type == .data }.map(\.payload.flowControlledLength) == [20_000, 20_000, 10_000])
+    }
+
+    @Test("§6.9.2: SETTINGS_INITIAL_WINDOW_SIZE changes the window of open streams")
+    func initialWindowChange() {
+        var client = Client()
+        client.connect([HTTP2Setting(.initialWindowSize, 10)])
+        client.send(client.get(1))
+        var output = client.respond(HTTPResponse(status: .ok, body: .bytes(Array(repeating: 1, count: 100))), to: 1)
+        #expect(output.data(on: 1).count == 10)
+        output = client.send(frame(0, .settings([HTTP2Setting(.initialWindowSize, 50)])))
+        #expect(output.frames.first?.payload == .settings([], ack: true))
+        #expect(output.data(on: 1).count == 40)
+        // Lowered below what was sent: the window goes negative, nothing more until it is positive again.
+        output = client.send(frame(0, .settings([HTTP2Setting(.initialWindowSize, 0)])))
+        #expect(output.data(on: 1).isEmpty)
+        output = client.send(frame(1, .windowUpdate(increment: 60)))
+        #expect(output.data(on: 1).count == 10)
+    }
+
+    @Test("§6.9.2: SETTINGS_INITIAL_WINDOW_SIZE taking a stream's window past 2^31-1 is a FLOW_CONTROL_ERROR")
+    func initialWindowOverflow() {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1))
+        client.send(frame(1, .windowUpdate(increment: 1_000)))
+        let output = client.send(frame(0, .settings([HTTP2Setting(.initialWindowSize, HTTP2Setting.maxWindowSize)])))
+        #expect(goAway(output)! == (1, .flowControlError))
+        #expect(output.closed)
+    }
+
+    @Test("§6.9.1: WINDOW_UPDATE past 2^31-1: a connection error on stream 0, a stream error on a stream")
+    func windowUpdateOverflow() {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1))
+        var output = client.send(frame(1, .windowUpdate(increment: HTTP2Setting.maxWindowSize)))
+        #expect(resets(output).map(\.1) == [.flowControlError])
+        output = client.send(frame(0, .windowUpdate(increment: HTTP2Setting.maxWindowSize)))
+        #expect(goAway(output)?.code == .flowControlError)
+        #expect(output.closed)
+    }
+
+    @Test("§5.1.2: a stream over SETTINGS_MAX_CONCURRENT_STREAMS is refused with REFUSED_STREAM")
+    func maxConcurrentStreams() {
+        var client = Client(.init(maxConcurrentStreams: 1))
+        client.connect()
+        let output = client.send(client.get(1) + client.get(3))
+        #expect(output.requests.map(\.0) == [1])
+        #expect(resets(output).map(\.0) == [3] && resets(output).map(\.1) == [.refusedStream])
+        _ = client.respond(ok, to: 1)
+        #expect(client.send(client.get(5)).requests.map(\.0) == [5], "a slot is free again")
+    }
+
+    @Test("§5.1.1: an even stream ID from a client is a connection PROTOCOL_ERROR")
+    func evenStreamID() {
+        var client = Client()
+        client.connect()
+        let output = client.send(client.get(2))
+        #expect(goAway(output)! == (0, .protocolError))
+        #expect(output.closed && output.requests.isEmpty)
+    }
+
+    @Test("§5.1.1: a stream ID below one already used is a connection PROTOCOL_ERROR")
+    func decreasingStreamID() {
+        var client = Client()
+        client.connect()
+        let output = client.send(client.get(5) + client.get(3))
+        #expect(output.requests.map(\.0) == [5])
+        #expect(goAway(output)! == (5, .protocolError), "GOAWAY names the last stream processed")
+        #expect(output.closed)
+    }
+
+    @Test("§6.10: a header block in HEADERS and CONTINUATION frames")
+    func continuation() {
+        var client = Client()
+        client.connect()
+        let block = client.encoder.encode([HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "https"),
+                                           HPACKHeaderField(":path", "/split"), HPACKHeaderField("x-long", String(repeating: "a", count: 40))])
+        let output = client.send(frame(1, .headers(fieldBlock: Array(block[..<5]), endStream: true, endHeaders: false))
+                                 + frame(1, .continuation(fieldBlock: Array(block[5..<20]), endHeaders: false))
+                                 + frame(1, .continuation(fieldBlock: Array(block[20...]), endHeaders: true)))
+        #expect(output.requests.map(\.1.target) == ["/split"])
+        #expect(output.requests.first?.1.headers["x-long"]?.count == 40)
+    }
+
+    @Test("§6.10: another frame inside a header block, a CONTINUATION for another stream or without HEADERS",
+          arguments: [
+              frame(0, .ping(Array(repeating: 0, count: 8))),
+              frame(3, .continuation(fieldBlock: [0x82], endHeaders: true)),
+              frame(1, .data([1], endStream: true)),
+          ])
+    func continuationRules(intruder: [UInt8]) {
+        var client = Client()
+        client.connect()
+        let block = client.encoder.encode([HPACKHeaderField(":method", "GET"), HPACKHeaderField(":path", "/")])
+        let output = client.send(frame(1, .headers(fieldBlock: block, endStream: true, endHeaders: false)) + intruder)
+        #expect(goAway(output)?.code == .protocolError)
+        #expect(output.closed)
+
+        var alone = Client()
+        alone.connect()
+        let stray = alone.send(frame(1, .continuation(fieldBlock: [0x82], endHeaders: true)))
+        #expect(goAway(stray)?.code == .protocolError)
+    }
+
+    @Test("§8.3.1, §8.2: a malformed request is a stream PROTOCOL_ERROR; the connection goes on",
+          arguments: [
+              [(":method", "GET"), (":scheme", "https"), (":path", "/"), ("X-Upper", "1")],
+              [(":method", "GET"), (":scheme", "https"), (":path", "/"), ("connection", "keep-alive")],
+              [(":method", "GET"), (":scheme", "https"), (":path", "/"), ("transfer-encoding", "chunked")],
+              [(":method", "GET"), (":scheme", "https"), (":path", "/"), ("te", "gzip")],
+              [(":method", "GET"), (":scheme", "https")],
+              [(":scheme", "https"), (":path", "/")],
+              [(":method", "GET"), (":method", "GET"), (":scheme", "https"), (":path", "/")],
+              [(":method", "GET"), (":scheme", "https"), ("accept", "*/*"), (":path", "/")],
+              [(":method", "GET"), (":scheme", "https"), (":path", "/"), (":status", "200")],
+              [(":method", "GET"), (":scheme", "https"), (":path", "")],
+          ])
+    func malformedRequest(fields: [(String, String)]) {
+        var client = Client()
+        client.connect()
+        let output = client.send(client.headers(1, fields))
+        #expect(output.requests.isEmpty)
+        #expect(resets(output).map(\.0) == [1] && resets(output).map(\.1) == [.protocolError])
+        #expect(!output.closed)
+        #expect(client.send(client.get(3)).requests.map(\.0) == [3])
+    }
+
+    @Test("§8.2.3: cookie crumbs are joined with \"; \"")
+    func cookies() {
+        var client = Client()
+        client.connect()
+        let output = client.send(client.headers(1, [(":method", "GET"), (":scheme", "https"), (":path", "/"),
+                                                    ("cookie", "a=1"), ("cookie", "b=2")]))
+        #expect(output.requests.first?.1.headers["Cookie"] == "a=1; b=2")
+    }
+
+    @Test("§6.7: PING is answered with the same eight octets and ACK; a PING ACK is not answered")
+    func ping() {
+        var client = Client()
+        client.connect()
+        let data: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+        #expect(client.send(frame(0, .ping(data))).frames == [HTTP2Frame(streamID: 0, payload: .ping(data, ack: true))])
+        #expect(client.send(frame(0, .ping(data, ack: true))).frames.isEmpty)
+    }
+
+    @Test("§6.4: RST_STREAM from the client drops the stream's held output")
+    func clientReset() {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1) + client.get(3))
+        _ = client.respond(HTTPResponse(status: .ok, body: .bytes(Array(repeating: 1, count: 100_000))), to: 1)
+        var output = client.send(frame(1, .rstStream(.cancel)))
+        #expect(output.frames.isEmpty)
+        output = client.send(frame(0, .windowUpdate(increment: 100_000)))
+        #expect(output.data(on: 1).isEmpty)
+        #expect(client.respond(ok, to: 1).frames.isEmpty, "an answer to a cancelled stream is dropped")
+        #expect(client.respond(ok, to: 3).data(on: 3) == Array("hello".utf8))
+        // Frames still in flight for the reset stream are ignored.
+        output = client.send(frame(1, .windowUpdate(increment: 1)))
+        #expect(output.frames.isEmpty && !output.closed)
+    }
+
+    @Test("§5.1: DATA on an idle stream is a connection error, on a closed stream a stream error STREAM_CLOSED")
+    func dataOnWrongStream() {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1))
+        var output = client.send(frame(1, .data([1], endStream: false)))
+        #expect(resets(output).map(\.1) == [.streamClosed])
+        output = client.send(frame(7, .data([1], endStream: false)))
+        #expect(goAway(output)?.code == .protocolError)
+        #expect(output.closed)
+    }
+
+    @Test("§6.8: stopAccepting sends GOAWAY; the stream in flight is still answered, then the connection closes")
+    func gracefulShutdown() {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1))
+        client.server.stopAccepting()
+        var output = Output()
+        client.drain(into: &output)
+        #expect(goAway(output)! == (1, .noError))
+        #expect(!output.closed)
+        output = client.send(client.get(3))
+        #expect(output.requests.isEmpty, "a stream after GOAWAY is ignored")
+        output = client.respond(ok, to: 1)
+        #expect(output.types == [.headers, .data])
+        #expect(output.closed)
+    }
+
+    @Test("PUSH_PROMISE from a client is a PROTOCOL_ERROR; unknown frames and PRIORITY are ignored")
+    func ignoredAndForbidden() {
+        var client = Client()
+        client.connect()
+        var output = client.send(frame(1, .unknown(type: 0xEE, flags: 0xFF, payload: [1, 2, 3]))
+                                 + frame(9, .priority(HTTP2Priority(dependency: 1))))
+        #expect(output.frames.isEmpty && !output.closed)
+        output = client.send(frame(1, .pushPromise(promisedStreamID: 2, fieldBlock: [0x82], endHeaders: true)))
+        #expect(goAway(output)?.code == .protocolError)
+    }
+
+    @Test("A file body is not sent: a 500 says the driver must read it into bytes")
+    func fileBody() {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1))
+        let output = client.respond(HTTPResponse(status: .ok, body: .file(path: "/etc/hosts", length: 10)), to: 1)
+        #expect(client.fields(output.frames[0])[":status"] == "500")
+    }
+
+    @Test("Fed one octet at a time, the server does exactly the same")
+    func byteByByte() {
+        func script(chunk: Int) -> (Output, Output) {
+            var client = Client()
+            var bytes = HTTP2Connection.clientPreface + frame(0, .settings([HTTP2Setting(.initialWindowSize, 1000)]))
+            bytes += client.get(1) + frame(0, .ping([0, 1, 2, 3, 4, 5, 6, 7]))
+            bytes += client.headers(3, [(":method", "POST"), (":scheme", "https"), (":path", "/p")], endStream: false)
+            bytes += frame(3, .data(Array(repeating: 9, count: 300), endStream: false))
+            bytes += frame(3, .data(Array(repeating: 8, count: 20), endStream: true, padding: 4))
+            let first = client.send(bytes, chunk: chunk)
+            var second = client.respond(HTTPResponse(status: .ok, body: .bytes(Array(repeating: 1, count: 3000))), to: 1)
+            let more = client.send(frame(1, .windowUpdate(increment: 5000)) + frame(2, .data([], endStream: true)), chunk: chunk)
+            second.frames += more.frames
+            second.closed = more.closed
+            return (first, second)
+        }
+        let (whole1, whole2) = script(chunk: 0)
+        let (bytes1, bytes2) = script(chunk: 1)
+        #expect(whole1.frames == bytes1.frames)
+        #expect(whole1.requests.map(\.0) == bytes1.requests.map(\.0) && whole1.requests.map(\.1) == bytes1.requests.map(\.1))
+        #expect(whole1.requests.map(\.0) == [1, 3])
+        #expect(whole2.frames == bytes2.frames && whole2.closed == bytes2.closed)
+        #expect(whole2.data(on: 1).count == 3000)
+        #expect(goAway(whole2)?.code == .protocolError, "the DATA on idle stream 2 ends it the same way")
+    }
+}
