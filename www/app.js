@@ -20,6 +20,9 @@
     body.dataset.script = 'ran';
     body.dataset.stylesheet = (probe && getComputedStyle(probe).width === '7px') ? 'applied' : 'missing';
     body.dataset.image = (img && img.complete && img.naturalWidth > 0) ? 'loaded' : 'missing';
+    // Which protocol carried the page: http/1.1, or h2 from the http2 stage over TLS (ALPN).
+    var navigation = window.performance && performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
+    body.dataset.protocol = (navigation && navigation.nextHopProtocol) || 'unknown';
 
     var checks = document.getElementById('checks');
     if (checks) {

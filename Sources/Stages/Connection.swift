@@ -22,6 +22,10 @@ final class Connection {
     /// stored properties of a class, so `connection.http1?.nextAction()` works on the machine in place.
     var http1: HTTP1Connection?
     var webSocket: WebSocketConnection?
+    /// After the HTTP/2 preface (prior knowledge) or ALPN `h2` (the http2 stage).
+    var http2: HTTP2Connection?
+    /// The first bytes of a connection while they may still be the start of the HTTP/2 preface.
+    var prefaceProbe: [UInt8] = []
     var output = OutputQueue()
     /// The interest currently registered with the poller.
     var interest: Interest = .read

@@ -42,6 +42,9 @@ public final class EventLoop {
         public var pongTimeout = 10.0
         /// TLS for every connection (nil: plain TCP). A TLS port speaks only TLS.
         public var tls: TLSContext?
+        /// Serve HTTP/2 too (the http2 stage): to a client that starts with the HTTP/2 preface (prior
+        /// knowledge, RFC 9113 §3.3) or that chose `h2` with ALPN over TLS (§3.2).
+        public var http2 = false
         /// After SIGTERM or SIGINT: seconds that requests in flight (an upload, a slow download) get to
         /// finish before the loop closes them and returns.
         public var drainTimeout = 5.0
@@ -146,6 +149,7 @@ public final class EventLoop {
         for connection in Array(connections.values) {
             // A WebSocket peer hears why (1001 going away) and answers with its close frame.
             connection.webSocketPeer?.close(code: 1001, reason: "the server is shutting down")
+            connection.http2?.stopAccepting() // GOAWAY: streams in flight finish, no new ones
             connection.http1?.stopKeepingAlive()
             let idle = connection.http1?.isBetweenRequests ?? false
             if idle && connection.output.isEmpty { close(connection) }
@@ -248,8 +252,14 @@ public final class EventLoop {
             connection.pingSent = false // any bytes prove the peer alive
             readBuffer.withUnsafeBytes { buffer in
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                if options.http2, connection.http1?.requestsAnswered == 0, connection.http1?.phase == .idle {
+                    // The first bytes decide: HTTP/2's preface, or HTTP/1.1 (handed over by `probePreface`).
+                    probePreface(connection, bytes)
+                    return
+                }
                 connection.http1?.receive(bytes)
                 connection.webSocket?.receive(bytes)
+                connection.http2?.receive(bytes)
             }
         }
         process(connection, now: now)
@@ -261,6 +271,9 @@ public final class EventLoop {
         while connection.ending == nil && connection.output.bufferedBytes < options.maxBufferedOutput && !connection.closed {
             if connection.http1 != nil {
                 guard let action = connection.http1?.nextAction() else { break }
+                perform(action, on: connection)
+            } else if connection.http2 != nil {
+                guard let action = connection.http2?.nextAction() else { break }
                 perform(action, on: connection)
             } else {
                 guard let action = connection.webSocket?.nextAction() else { break }

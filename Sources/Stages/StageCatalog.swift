@@ -1,6 +1,6 @@
 /// The milestones in the order a learner builds them.
 public enum StageName: String, Sendable, CaseIterable {
-    case echo, hello, `static`, fork, threads, eventloop, keepalive, router, websocket
+    case echo, hello, `static`, fork, threads, eventloop, keepalive, router, websocket, http2
 
     public struct Info: Sendable {
         public let milestone: Int
@@ -30,6 +30,8 @@ public enum StageName: String, Sendable, CaseIterable {
                            lesson: "lessons/08-router.md", servesFiles: true)
         case .websocket: Info(milestone: 9, teaches: "a protocol switch: WebSocket frames, masking, close, backpressure",
                               lesson: "lessons/09-websocket.md", servesFiles: true)
+        case .http2: Info(milestone: 10, teaches: "HTTP/2: frames, HPACK, streams and flow control on one connection",
+                          lesson: "lessons/12-http2.md", servesFiles: true)
         }
     }
 }

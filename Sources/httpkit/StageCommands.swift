@@ -234,6 +234,29 @@ struct WebSocketCommand: ParsableCommand {
     }
 }
 
+struct HTTP2Command: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http2",
+        abstract: "Stage 10: the router over HTTP/2 too (prior knowledge, or ALPN h2 with TLS) and HTTP/1.1.",
+        discussion: """
+        The router's routes and middleware, carried by HTTP/2 (RFC 9113) when the client asks for it: with the
+        preface on plain TCP (prior knowledge) or with ALPN h2 over TLS. HTTP/1.1 clients are served as before.
+
+        Examples:
+          httpkit http2
+          curl --http2-prior-knowledge -v http://127.0.0.1:8080/
+          h2load -n 1000 -c 10 -m 10 http://127.0.0.1:8080/hello.txt
+          httpkit http2 --tls-self-signed --port 8443   then  curl --http2 --cacert CERT https://localhost:8443/
+        """
+    )
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var eventLoop: PollerOptions
+    @OptionGroup var keepAlive: KeepAliveOptions
+    @OptionGroup var router: RouterOptions
+    @OptionGroup(title: "TLS") var tls: TLSOptions
+    func run() throws { try StageRunner.run(.http2, server, poller: eventLoop, keepAlive: keepAlive, router: router, tls: tls) }
+}
+
 struct ForkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fork",
@@ -297,11 +320,12 @@ enum StageRunner {
             configuration.webSocketPingInterval = webSocket.pingInterval
         }
         if let settings = tls?.settings {
-            guard [.keepalive, .router, .websocket].contains(stage) else {
-                throw CLIError(message: "--tls-cert/--tls-self-signed: the \(stage.rawValue) stage speaks plain HTTP only; TLS is for keepalive, router and websocket")
+            guard [.keepalive, .router, .websocket, .http2].contains(stage) else {
+                throw CLIError(message: "--tls-cert/--tls-self-signed: the \(stage.rawValue) stage speaks plain HTTP only; TLS is for keepalive, router, websocket and http2")
             }
             do {
-                configuration.tls = try settings.makeContext()
+                // ALPN offers h2 only where HTTP/2 is spoken (RFC 7301: never agree to a protocol you lack).
+                configuration.tls = try settings.makeContext(offerHTTP2: stage == .http2)
             } catch {
                 throw CLIError(message: "TLS: \(error)")
             }
@@ -320,6 +344,7 @@ enum StageRunner {
             case .keepalive: try KeepAliveStage(configuration, root: configuration.root!).run()
             case .router: try RouterStage(configuration, root: configuration.root!).run()
             case .websocket: try WebSocketStage(configuration, root: configuration.root!).run()
+            case .http2: try HTTP2Stage(configuration, root: configuration.root!).run()
             }
         } catch {
             throw explain(error, options)

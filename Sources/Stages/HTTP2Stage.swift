@@ -1,0 +1,30 @@
+// ┌────────────────────────────────────────────────────────────────────────────────────────────┐
+// │ Stage 10 · http2 — one connection, many streams: HTTP/2 (RFC 9113) next to HTTP/1.1           │
+// │                                                                                            │
+// │ Changed since websocket: the same routes and middleware, and a second way to carry them.   │
+// │ A client that starts with the 24-byte preface (curl --http2-prior-knowledge, h2load), or   │
+// │ that picks `h2` with ALPN over TLS (browsers, curl --http2 https://), gets an              │
+// │ HTTP2Connection in its protocol slot (EventLoop+HTTP2.swift): frames, HPACK, streams,      │
+// │ flow control, all in HTTPCore/HTTP2 without a socket. Each stream's request goes to the    │
+// │ same handler as an HTTP/1.1 request; the handler cannot tell which protocol carried it.    │
+// │ Anything else on the port is HTTP/1.1, as in the router stage.                             │
+// └────────────────────────────────────────────────────────────────────────────────────────────┘
+import HTTPCore
+import Sockets
+
+/// The router stage, also speaking HTTP/2 (prior knowledge on plain TCP, ALPN h2 over TLS).
+public struct HTTP2Stage: Sendable {
+    public let configuration: ServerConfiguration
+    let router: RouterStage
+
+    public init(_ configuration: ServerConfiguration, root: DocumentRoot) {
+        self.configuration = configuration
+        router = RouterStage(configuration, root: root)
+    }
+
+    public func run() throws(SystemError) {
+        try router.run(stageName: "http2", adjust: { options in
+            options.http2 = true // the one switch: HTTP2Connection for a preface or ALPN h2
+        })
+    }
+}

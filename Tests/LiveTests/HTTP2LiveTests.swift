@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// The http2 stage with real HTTP/2 clients: curl, nghttp, h2load, and Chromium over TLS.
+@Suite("the http2 stage", .serialized)
+final class HTTP2LiveTests {
+    let server: ServerProcess
+
+    init() throws {
+        server = try ServerProcess(["http2"])
+    }
+
+    deinit { server.stop() }
+
+    var base: String { "http://127.0.0.1:\(server.port)" }
+
+    @Test func curlWithPriorKnowledgeAndHTTP11OnTheSamePort() throws {
+        let h2 = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{http_version} %{size_download}", base + "/hello.txt"])
+        let size = try FileManager.default.attributesOfItem(atPath: HTTPKitBinary.repository.appendingPathComponent("www/hello.txt").path)[.size] as? Int
+        #expect(h2.stdout == "200 2 \(size ?? -1)")
+        #expect(try curl(["-s", "--http2-prior-knowledge", base + "/echo/over-h2"]).stdout == "over-h2")
+        let http11 = try curl(["-s", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", base + "/hello.txt"])
+        #expect(http11.stdout == "200 1.1")
+        // Conditional and range requests go through the same middleware over HTTP/2.
+        let range = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-r", "0-3", base + "/style.css"])
+        #expect(range.stdout == "206 4")
+        let missing = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", base + "/no/such"])
+        #expect(missing.stdout == "404")
+        // A POST body across DATA frames reaches the handler.
+        let json = try curl(["-s", "--http2-prior-knowledge", "-H", "Content-Type: application/json", "--data", "{\"a\": [1, 2, 3]}", base + "/api/echo"])
+        #expect(json.stdout == "{\"a\": [1, 2, 3]}")
+    }
+
+    @Test func nghttpSeesFramesAndManyStreams() throws {
+        guard let nghttp = which("nghttp") else { Issue.record("nghttp is not installed (scripts/setup installs nghttp2-client)"); return }
+        let result = try run(nghttp, ["-nv", base + "/hello.txt"], timeout: 20)
+        #expect(result.stdout.contains("recv SETTINGS frame"), "\(result.stdout.prefix(500))")
+        #expect(result.stdout.contains(":status: 200"))
+        #expect(result.stdout.contains("recv DATA frame"))
+        #expect(!result.stdout.contains("RST_STREAM") && !result.stdout.contains("error_code=PROTOCOL_ERROR"))
+        // The page and its assets as concurrent streams on one connection.
+        let assets = try run(nghttp, ["-nva", base + "/"], timeout: 20)
+        #expect(assets.status == 0)
+        #expect(assets.stdout.components(separatedBy: ":status: 200").count - 1 >= 4, "\(assets.stdout.suffix(400))")
+    }
+
+    @Test func h2loadManyRequestsMultiplexed() throws {
+        guard let h2load = which("h2load") else { Issue.record("h2load is not installed (scripts/setup installs nghttp2-client)"); return }
+        let result = try run(h2load, ["-n", "2000", "-c", "10", "-m", "10", base + "/hello.txt"], timeout: 60)
+        #expect(result.stdout.contains("2000 succeeded, 0 failed, 0 errored"), "\(result.stdout.suffix(600))")
+        #expect(result.stdout.contains("status codes: 2000 2xx"))
+    }
+
+    @Test func aBrokenPrefaceIsAnswered() throws {
+        // "PRI * HTTP/2.0" then garbage: not HTTP/2's preface after all, and not HTTP/1.1 either.
+        let response = try RawClient.exchange(port: server.port, "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n")
+        #expect(response.status == 505 || response.status == 400)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func chromiumUsesH2OverTLS() throws {
+        guard let chromium = BrowserLiveTests.chromium else {
+            if BrowserLiveTests.required { Issue.record("Chromium is not installed, and HTTPKIT_REQUIRE_BROWSER=1 (CI) requires it") }
+            return
+        }
+        let tls = try ServerProcess(["http2", "--tls-self-signed"])
+        defer { tls.stop() }
+        let profile = TemporaryDirectory()
+        let result = try run(chromium, [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-proxy-server", "--disable-dev-shm-usage",
+            "--ignore-certificate-errors", "--user-data-dir=\(profile.path)", "--virtual-time-budget=5000", "--dump-dom",
+            "https://localhost:\(tls.port)/",
+        ], timeout: 90)
+        #expect(result.stdout.contains("data-protocol=\"h2\""), "\(result.stdout.suffix(300))\(result.stderr.suffix(300))")
+        #expect(result.stdout.contains("data-script=\"ran\"") && result.stdout.contains("data-image=\"loaded\""))
+        usleep(300_000)
+        #expect(tls.output.contains("\"GET / HTTP/2.0\" 200"), "\(tls.output.suffix(600))")
+        #expect(tls.output.contains("alpn=h2"))
+    }
+
+    @Test func onlyTheHTTP2StageOffersH2() throws {
+        guard let openssl = which("openssl") else { return }
+        let router = try ServerProcess(["router", "--tls-self-signed"])
+        defer { router.stop() }
+        let answer = try run(openssl, ["s_client", "-connect", "127.0.0.1:\(router.port)", "-alpn", "h2,http/1.1"], timeout: 20)
+        #expect(answer.stdout.contains("ALPN protocol: http/1.1"))
+    }
+}
