@@ -54,6 +54,9 @@ public final class TLSTransport: Transport {
     private var error = [CChar](repeating: 0, count: 512)
     /// Set once, when the handshake has finished.
     public private(set) var summary: TLSSummary?
+    /// The last read could not go on until the socket is *writable* (OpenSSL's WANT_WRITE: a handshake
+    /// flight that did not fit the send buffer). The event loop then waits for writability and reads again.
+    public private(set) var readWantsWrite = false
 
     public init(_ socket: Socket, context: TLSContext) throws(TLSError) {
         self.socket = socket
@@ -67,6 +70,7 @@ public final class TLSTransport: Transport {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
         let n = httpkit_tls_read(session, buffer.baseAddress, buffer.count, &error, error.count)
+        readWantsWrite = n == Int(HTTPKIT_TLS_WANT_WRITE)
         noteHandshake()
         return try outcome(n, call: "SSL_read")
     }

@@ -119,6 +119,10 @@ public final class EventLoop {
                     acceptPending(now: now)
                 } else if let connection = connections[event.fd] {
                     if event.writable && !connection.output.isEmpty { flush(connection, now: now) }
+                    if event.writable && connection.output.isEmpty && (connection.transport as? TLSTransport)?.readWantsWrite == true {
+                        setInterest(connection, .read)
+                        read(connection, now: now) // the TLS handshake can go on now that the socket takes bytes
+                    }
                     if event.readable || event.hangup {
                         if connection.lingering { discardInput(connection) }
                         else if connection.output.isEmpty && connection.ending == nil { read(connection, now: now) }
@@ -241,6 +245,8 @@ public final class EventLoop {
         }
         switch result {
         case .wouldBlock:
+            // TLS may need to *send* before it can read more (WANT_WRITE): wait for writability instead.
+            if (connection.transport as? TLSTransport)?.readWantsWrite == true { setInterest(connection, .write) }
             return
         case .done(0):
             guard connection.http1 != nil else {

@@ -239,7 +239,7 @@ struct HTTP2Command: ParsableCommand {
         commandName: "http2",
         abstract: "Stage 10: the router over HTTP/2 too (prior knowledge, or ALPN h2 with TLS) and HTTP/1.1.",
         discussion: """
-        The router's routes and middleware, carried by HTTP/2 (RFC 9113) when the client asks for it: with the
+        The router's routes and middleware, carried by HTTP/2 (RFC 9113) when the client asks for it: with the \
         preface on plain TCP (prior knowledge) or with ALPN h2 over TLS. HTTP/1.1 clients are served as before.
 
         Examples:
