@@ -12,12 +12,15 @@ extension EventLoop {
         connection.prefaceProbe.append(contentsOf: bytes)
         let seen = connection.prefaceProbe
         let alpnH2 = (connection.transport as? TLSTransport)?.summary?.alpn == "h2"
-        if alpnH2 || (seen.count >= preface.count && seen.starts(with: preface)) {
+        // "PRI * HTTP/2.0" can only be HTTP/2: even if the rest of the preface is wrong, the HTTP/2 machine
+        // answers it (GOAWAY PROTOCOL_ERROR, §3.4), not HTTP/1.1's parser.
+        let http2Line = Array(preface.prefix(16))
+        if alpnH2 || (seen.count >= http2Line.count && seen.starts(with: http2Line)) {
             var machine = HTTP2Connection()
             machine.receive(seen)
             connection.http2 = machine
             connection.http1 = nil // the slot changes hands before any HTTP/1.1 request
-        } else if seen.count < preface.count && preface.starts(with: seen) {
+        } else if seen.count < http2Line.count && preface.starts(with: seen) {
             return // maybe the preface, cut by TCP: wait for the rest
         } else {
             connection.http1?.receive(seen)

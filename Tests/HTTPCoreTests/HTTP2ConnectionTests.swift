@@ -429,6 +429,29 @@ struct HTTP2ConnectionTests {
         #expect(output.frames.isEmpty && !output.closed)
     }
 
+    @Test("§5.1 closed: DATA or HEADERS after the client's own RST_STREAM is a stream error STREAM_CLOSED (h2spec 5.1 8, 9)")
+    func framesAfterTheClientsReset() {
+        var client = Client()
+        client.connect()
+        client.send(client.headers(1, [(":method", "POST"), (":scheme", "http"), (":authority", "x"), (":path", "/")], endStream: false))
+        _ = client.send(frame(1, .rstStream(.cancel)))
+        #expect(resets(client.send(frame(1, .data([1], endStream: true)))).map(\.1) == [.streamClosed])
+        var again = Client()
+        again.connect()
+        again.send(again.headers(1, [(":method", "POST"), (":scheme", "http"), (":authority", "x"), (":path", "/")], endStream: false))
+        _ = again.send(frame(1, .rstStream(.cancel)))
+        #expect(resets(again.send(again.get(1))).map(\.1) == [.streamClosed])
+    }
+
+    @Test("§5.3.1: a stream that depends on itself is a stream error PROTOCOL_ERROR (h2spec 5.3.1)")
+    func selfDependency() {
+        var client = Client()
+        client.connect()
+        let output = client.send(frame(3, .priority(HTTP2Priority(dependency: 3))))
+        #expect(resets(output).map(\.1) == [.protocolError])
+        #expect(!output.closed)
+    }
+
     @Test("§5.1: DATA on an idle stream is a connection error, on a closed stream a stream error STREAM_CLOSED")
     func dataOnWrongStream() {
         var client = Client()

@@ -85,6 +85,8 @@ public struct HTTP2Connection: Sendable {
     /// Streams we reset: frames still in flight for them are ignored, not errors (§5.4.2, §6.4).
     /// Never pruned: a long connection keeps one number per reset stream.
     private var resetStreams: Set<UInt32> = []
+    /// Streams the client reset: any frame but PRIORITY on them is a stream error STREAM_CLOSED (§5.1, "closed").
+    private var closedByPeer: Set<UInt32> = []
     /// The header block being assembled: HEADERS without END_HEADERS, then CONTINUATIONs (§6.10).
     private var headerBlock: (streamID: UInt32, fragments: [UInt8], endStream: Bool)?
 
@@ -194,7 +196,11 @@ public struct HTTP2Connection: Sendable {
             peerGoingAway = true
         case .windowUpdate(let increment):
             try windowUpdate(frame.streamID, Int(increment))
-        case .headers(let fragment, let endStream, let endHeaders, _, _):
+        case .headers(let fragment, let endStream, let endHeaders, let priority, _):
+            // §5.3.1: a stream cannot depend on itself (a stream error PROTOCOL_ERROR, priority deprecated or not).
+            if let priority, priority.dependency == frame.streamID {
+                throw .stream(frame.streamID, .protocolError, "stream \(frame.streamID) depends on itself (§5.3.1)")
+            }
             if endHeaders {
                 try headerBlockEnded(frame.streamID, fragment, endStream: endStream)
             } else {
@@ -220,9 +226,13 @@ public struct HTTP2Connection: Sendable {
             try rstStream(frame.streamID)
         case .pushPromise:
             throw .connection(.protocolError, "PUSH_PROMISE from a client (§8.4: only servers push)")
-        case .priority, .unknown:
-            // §5.3.2: priority signals are deprecated and ignored; §4.1: unknown frame types are ignored.
-            break
+        case .priority(let priority):
+            if priority.dependency == frame.streamID {
+                throw .stream(frame.streamID, .protocolError, "stream \(frame.streamID) depends on itself (§5.3.1)")
+            }
+            // §5.3.2: priority signals are deprecated and otherwise ignored.
+        case .unknown:
+            break // §4.1: unknown frame types are ignored
         }
     }
 
@@ -279,7 +289,7 @@ public struct HTTP2Connection: Sendable {
         }
         // The client cancelled: the response, or what is left of it, is dropped.
         streams[streamID] = nil
-        resetStreams.insert(streamID)
+        closedByPeer.insert(streamID)
     }
 
     /// A stream not held is idle when the client has not opened it yet: above every ID it used, or even (the
@@ -299,6 +309,9 @@ public struct HTTP2Connection: Sendable {
             return
         }
         if resetStreams.contains(streamID) { return }
+        if closedByPeer.contains(streamID) {
+            throw .stream(streamID, .streamClosed, "HEADERS on stream \(streamID) after the client reset it (§5.1)")
+        }
         guard streamID % 2 == 1 else {
             throw .connection(.protocolError, "a client opened stream \(streamID); client streams are odd (§5.1.1)")
         }
