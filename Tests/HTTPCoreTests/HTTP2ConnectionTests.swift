@@ -443,6 +443,22 @@ struct HTTP2ConnectionTests {
         #expect(resets(again.send(again.get(1))).map(\.1) == [.streamClosed])
     }
 
+    @Test("Rapid reset (CVE-2023-44487): a client that opens and resets streams in a loop gets GOAWAY ENHANCE_YOUR_CALM")
+    func rapidReset() {
+        var client = Client()
+        client.connect()
+        var last = Output()
+        var stream: UInt32 = 1
+        for _ in 0..<200 where !last.closed {
+            client.send(client.get(stream))
+            last = client.send(frame(stream, .rstStream(.cancel)))
+            stream += 2
+        }
+        #expect(goAway(last)?.code == .enhanceYourCalm)
+        #expect(last.closed)
+        #expect(stream < 2 * 110, "cut off soon after the allowance of 100 resets")
+    }
+
     @Test("§5.3.1: a stream that depends on itself is a stream error PROTOCOL_ERROR (h2spec 5.3.1)")
     func selfDependency() {
         var client = Client()

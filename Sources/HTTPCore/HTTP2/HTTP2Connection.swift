@@ -80,6 +80,13 @@ public struct HTTP2Connection: Sendable {
     private var streams: [UInt32: HTTP2Stream] = [:]
     /// The highest stream ID the client has used (§5.1.1: a new one must be above it).
     private var highestStreamID: UInt32 = 0
+    /// Streams the client opened and streams it reset itself: a client that resets most of what it opens,
+    /// many times over, is the "rapid reset" attack (CVE-2023-44487) — each stream costs the server work,
+    /// the reset costs the client nothing and frees its concurrency slot at once.
+    private var streamsOpened = 0
+    private var streamsResetByPeer = 0
+    /// Resets tolerated before the ratio is looked at.
+    static let resetAllowance = 100
     /// The highest stream ID we accepted and acted on: GOAWAY's Last-Stream-ID (§6.8).
     private var lastProcessedStreamID: UInt32 = 0
     /// Streams we reset: frames still in flight for them are ignored, not errors (§5.4.2, §6.4).
@@ -290,6 +297,10 @@ public struct HTTP2Connection: Sendable {
         // The client cancelled: the response, or what is left of it, is dropped.
         streams[streamID] = nil
         closedByPeer.insert(streamID)
+        streamsResetByPeer += 1
+        if streamsResetByPeer > Self.resetAllowance && streamsResetByPeer * 2 > streamsOpened {
+            throw .connection(.enhanceYourCalm, "\(streamsResetByPeer) of \(streamsOpened) streams reset by the client (rapid reset, CVE-2023-44487)")
+        }
     }
 
     /// A stream not held is idle when the client has not opened it yet: above every ID it used, or even (the
@@ -319,6 +330,7 @@ public struct HTTP2Connection: Sendable {
             throw .connection(.protocolError, "stream \(streamID) opened after stream \(highestStreamID); stream IDs must increase (§5.1.1)")
         }
         highestStreamID = streamID
+        streamsOpened += 1
         if goingAway { return } // §6.8: streams after our GOAWAY are ignored
         guard streams.count < configuration.maxConcurrentStreams else {
             resetStreams.insert(streamID)
