@@ -16,7 +16,8 @@ extension EventLoop {
         // answers it (GOAWAY PROTOCOL_ERROR, §3.4), not HTTP/1.1's parser.
         let http2Line = Array(preface.prefix(16))
         if alpnH2 || (seen.count >= http2Line.count && seen.starts(with: http2Line)) {
-            var machine = HTTP2Connection()
+            // The stage's body limit (--max-body) applies to HTTP/2 requests too.
+            var machine = HTTP2Connection(configuration: .init(maxBodyBytes: options.limits.maxBodyBytes))
             machine.receive(seen)
             connection.http2 = machine
             connection.http1 = nil // the slot changes hands before any HTTP/1.1 request
@@ -57,7 +58,11 @@ extension EventLoop {
                 guard let stream = try? streamed.open() else { return nil }
                 defer { stream.close() }
                 var bytes: [UInt8] = []
-                while bytes.count <= limit, let piece = try? stream.next() { bytes += piece }
+                do {
+                    while bytes.count <= limit, let piece = try stream.next() { bytes += piece }
+                } catch {
+                    return nil // a stream that fails is a 500, never a truncated 200
+                }
                 return bytes.count <= limit ? .bytes(bytes) : nil
             case .parts(let parts):
                 var bytes: [UInt8] = []

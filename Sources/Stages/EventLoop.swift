@@ -153,7 +153,11 @@ public final class EventLoop {
         for connection in Array(connections.values) {
             // A WebSocket peer hears why (1001 going away) and answers with its close frame.
             connection.webSocketPeer?.close(code: 1001, reason: "the server is shutting down")
-            connection.http2?.stopAccepting() // GOAWAY: streams in flight finish, no new ones
+            if connection.http2 != nil {
+                connection.http2?.stopAccepting() // GOAWAY: streams in flight finish, no new ones
+                process(connection, now: Processes.monotonicSeconds()) // send it now, even to an idle connection
+                continue
+            }
             connection.http1?.stopKeepingAlive()
             let idle = connection.http1?.isBetweenRequests ?? false
             if idle && connection.output.isEmpty { close(connection) }
