@@ -84,6 +84,15 @@ final class HTTP2LiveTests {
         ], timeout: 90)
         #expect(result.stdout.contains("data-protocol=\"h2\""), "\(result.stdout.suffix(300))\(result.stderr.suffix(300))")
         #expect(result.stdout.contains("data-script=\"ran\"") && result.stdout.contains("data-image=\"loaded\""))
+        // curl negotiates h2 with ALPN too, with the certificate trusted.
+        let line = tls.output.split(separator: "\n").first { $0.hasPrefix("TLS: certificate ") } ?? ""
+        let certificate = String(line.dropFirst("TLS: certificate ".count).prefix { $0 != " " })
+        let viaCurl = try curl(["-s", "--http2", "--cacert", certificate, "-o", "/dev/null", "-w", "%{http_code} %{http_version}",
+                                "https://localhost:\(tls.port)/hello.txt"])
+        #expect(viaCurl.stdout == "200 2", "\(viaCurl.stderr)")
+        let http11 = try curl(["-s", "--http1.1", "--cacert", certificate, "-o", "/dev/null", "-w", "%{http_code} %{http_version}",
+                               "https://localhost:\(tls.port)/hello.txt"])
+        #expect(http11.stdout == "200 1.1", "a client that offers only http/1.1 gets it")
         usleep(300_000)
         #expect(tls.output.contains("\"GET / HTTP/2.0\" 200"), "\(tls.output.suffix(600))")
         #expect(tls.output.contains("alpn=h2"))
