@@ -55,6 +55,7 @@ final class Connection {
 
     init(transport: any Transport, protocol machine: HTTP1Connection, acceptedAt now: Double) {
         self.transport = transport
+        self.tls = transport as? TLSTransport
         self.http1 = machine
         self.deadline = now
         // A connection that sends nothing at all is held to the header timeout from the start.
@@ -62,6 +63,16 @@ final class Connection {
     }
 
     var fd: Int32 { transport.socket.fd }
+
+    /// The transport when it is TLS (looked up once, not cast on every request).
+    let tls: TLSTransport?
+
+    /// Over TLS, the session as the access log shows it, made once when the first request needs it.
+    var tlsDescription: String? {
+        if tlsDescriptionMade == nil { tlsDescriptionMade = tls?.summary?.description }
+        return tlsDescriptionMade
+    }
+    private var tlsDescriptionMade: String?
 }
 
 /// Receives a request body piece by piece as it arrives (an upload streamed to disk), then answers.

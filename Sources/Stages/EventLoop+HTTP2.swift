@@ -11,7 +11,7 @@ extension EventLoop {
         let preface = HTTP2Connection.clientPreface
         connection.prefaceProbe.append(contentsOf: bytes)
         let seen = connection.prefaceProbe
-        let alpnH2 = (connection.transport as? TLSTransport)?.summary?.alpn == "h2"
+        let alpnH2 = connection.tls?.summary?.alpn == "h2"
         // "PRI * HTTP/2.0" can only be HTTP/2: even if the rest of the preface is wrong, the HTTP/2 machine
         // answers it (GOAWAY PROTOCOL_ERROR, §3.4), not HTTP/1.1's parser.
         let http2Line = Array(preface.prefix(16))
@@ -33,7 +33,7 @@ extension EventLoop {
         switch action {
         case .request(let streamID, var request):
             request.remoteAddress = connection.remoteAddress
-            request.tls = (connection.transport as? TLSTransport)?.summary?.description
+            request.tls = connection.tlsDescription
             let response = Self.inMemory(handler(request))
             guard let actions = connection.http2?.respond(response, to: streamID, date: HTTPDate.now()) else { return }
             for action in actions { perform(action, on: connection) }

@@ -119,7 +119,7 @@ public final class EventLoop {
                     acceptPending(now: now)
                 } else if let connection = connections[event.fd] {
                     if event.writable && !connection.output.isEmpty { flush(connection, now: now) }
-                    if event.writable && connection.output.isEmpty && (connection.transport as? TLSTransport)?.readWantsWrite == true {
+                    if event.writable && connection.output.isEmpty && connection.tls?.readWantsWrite == true {
                         setInterest(connection, .read)
                         read(connection, now: now) // the TLS handshake can go on now that the socket takes bytes
                     }
@@ -241,7 +241,7 @@ public final class EventLoop {
         } catch {
             // ECONNRESET and friends: the client is gone. A TLS failure (a bad handshake, plain HTTP on a
             // TLS port, a client that rejected our certificate) is worth a line with OpenSSL's reason.
-            if !error.isPeerGone && connection.transport is TLSTransport {
+            if !error.isPeerGone && connection.tls != nil {
                 Console.error("tls: \(connection.remoteAddress ?? (try? connection.transport.socket.remoteAddress().host) ?? "?"): \(error.call)")
             }
             close(connection)
@@ -250,7 +250,7 @@ public final class EventLoop {
         switch result {
         case .wouldBlock:
             // TLS may need to *send* before it can read more (WANT_WRITE): wait for writability instead.
-            if (connection.transport as? TLSTransport)?.readWantsWrite == true { setInterest(connection, .write) }
+            if connection.tls?.readWantsWrite == true { setInterest(connection, .write) }
             return
         case .done(0):
             guard connection.http1 != nil else {
@@ -301,13 +301,13 @@ public final class EventLoop {
         switch action {
         case .request(var request):
             request.remoteAddress = connection.remoteAddress
-            request.tls = (connection.transport as? TLSTransport)?.summary?.description
+            request.tls = connection.tlsDescription
             answer(handler(request), to: request, on: connection)
             if connection.closed { return }
         case .head(var head):
             // A body follows: stream it to a consumer (an upload), or collect it for the handler.
             head.remoteAddress = connection.remoteAddress
-            head.tls = (connection.transport as? TLSTransport)?.summary?.description
+            head.tls = connection.tlsDescription
             let consumer = bodyConsumers?(head) ?? CollectingConsumer(head, handler)
             if consumer.answersBeforeBody {
                 answer(consumer.finish(), to: head, on: connection) // refused on its head: no body is read

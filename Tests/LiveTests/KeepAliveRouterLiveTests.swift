@@ -431,6 +431,11 @@ struct KeepAliveCommandLineTests {
         (["router", "--directory", "/no/such/dir"], "--directory /no/such/dir"),
         (["router", "--auth", "nopassword"], "--auth"),
         (["router", "--access-log", "/no/such/dir/log"], "access log"),
+        (["router", "--protect", "files"], "--protect files"),
+        (["router", "--cache-max-age", "soon"], "--cache-max-age soon"),
+        (["websocket", "--max-message", "10"], "--max-message 10"),
+        (["websocket", "--ping-interval", "0"], "--ping-interval"),
+        (["websocket", "--workers", "2"], "--workers 2"),
     ])
     func badOptions(_ arguments: [String], _ mentions: String) throws {
         let result = try run(HTTPKitBinary.path, arguments + ["--port", "0"])
