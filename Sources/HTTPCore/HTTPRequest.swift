@@ -22,6 +22,13 @@ public struct HTTPRequest: Sendable, Hashable {
 
     /// The path of the target: origin-form up to `?`; for absolute-form (`http://host/p`) the part after the authority.
     public var path: String {
+        // The common case, checked on bytes: origin-form with no query or fragment is the target itself
+        // (the String shares its storage; no copy, no search for "://").
+        let bytes = target.utf8
+        if bytes.first == UInt8(ascii: "/"),
+           !bytes.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+            return target
+        }
         var rest = Substring(target)
         if let schemeEnd = rest.firstRange(of: "://") {
             rest = rest[schemeEnd.upperBound...]

@@ -26,9 +26,21 @@ public enum MIMEType {
 
     /// Types that are compressed already, so gzip would only cost CPU.
     public static func isAlreadyCompressed(_ contentType: String) -> Bool {
-        let type = contentType.split(separator: ";").first.map { $0.trimmingASCIIWhitespace().lowercased() } ?? ""
-        return type.hasPrefix("image/") && type != "image/svg+xml"
-            || type.hasPrefix("video/") || type.hasPrefix("audio/")
-            || ["application/zip", "application/gzip", "font/woff", "font/woff2", "application/pdf"].contains(type)
+        // Compared on bytes, case-insensitively, without lowercasing copies: it runs for every response
+        // the gzip middleware sees.
+        var essence = Substring(contentType)
+        if let semicolon = essence.utf8.firstIndex(of: UInt8(ascii: ";")) { essence = essence[..<semicolon] }
+        let type = essence.utf8.drop(while: ASCII.isWhitespace)
+        func starts(with prefix: String) -> Bool {
+            type.count >= prefix.utf8.count && zip(type, prefix.utf8).allSatisfy { ASCII.lowercased($0) == $1 }
+        }
+        func isExactly(_ name: String) -> Bool {
+            var trimmed = type[...]
+            while let last = trimmed.last, ASCII.isWhitespace(last) { trimmed = trimmed.dropLast() }
+            return trimmed.count == name.utf8.count && starts(with: name)
+        }
+        return starts(with: "image/") && !isExactly("image/svg+xml")
+            || starts(with: "video/") || starts(with: "audio/")
+            || ["application/zip", "application/gzip", "font/woff", "font/woff2", "application/pdf"].contains(where: isExactly)
     }
 }

@@ -26,7 +26,7 @@ public struct ResponseSerializer: Sendable {
         let framing = framing ?? BodyFraming.choose(for: response.body, version: version)
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        out.append(contentsOf: "HTTP/1.1 \(response.status.code) \(response.status.reason)\r\n".utf8)
+        out.append(contentsOf: response.status.statusLine)
         appendField(&out, "Date", date)
         if let serverName { appendField(&out, "Server", serverName) }
         // A 101 names the protocol it switches to in `Connection: upgrade` and `Upgrade` (RFC 9110 §7.8);
@@ -71,8 +71,14 @@ public struct ResponseSerializer: Sendable {
     }
 
     static func isFramingHeader(_ name: String) -> Bool {
-        ["Date", "Server", "Content-Length", "Transfer-Encoding", "Connection"].contains {
-            ASCII.caseInsensitiveEquals($0, name)
+        // Checked once per response header on the hot path: by length first, then the one candidate.
+        switch name.utf8.count {
+        case 4: return ASCII.caseInsensitiveEquals(name, "Date")
+        case 6: return ASCII.caseInsensitiveEquals(name, "Server")
+        case 10: return ASCII.caseInsensitiveEquals(name, "Connection")
+        case 14: return ASCII.caseInsensitiveEquals(name, "Content-Length")
+        case 17: return ASCII.caseInsensitiveEquals(name, "Transfer-Encoding")
+        default: return false
         }
     }
 

@@ -40,6 +40,29 @@ public enum URLPath {
         return Normalized(segments: segments, trailingSlash: trailingSlash)
     }
 
+    /// Whether `rawPath` is its own normal form (what `normalize(rawPath).path` would give): it starts with
+    /// `/` and has no `%`, backslash, NUL, non-ASCII byte, empty, `.` or `..` segment. Checked without
+    /// allocating, for the middleware that only needs the answer.
+    public static func isNormal(_ rawPath: String) -> Bool {
+        let bytes = rawPath.utf8
+        guard bytes.first == ASCII.slash else { return false }
+        var segmentLength = 0, dots = 0
+        for byte in bytes.dropFirst() {
+            switch byte {
+            case ASCII.percent, UInt8(ascii: "\\"), 0, 0x80...0xFF:
+                return false
+            case ASCII.slash:
+                if segmentLength == 0 || (segmentLength == dots && dots <= 2) { return false } // "//", "/./", "/../"
+                segmentLength = 0
+                dots = 0
+            default:
+                segmentLength += 1
+                if byte == UInt8(ascii: "."), dots == segmentLength - 1 { dots += 1 }
+            }
+        }
+        return !(segmentLength > 0 && segmentLength == dots && dots <= 2)
+    }
+
     /// The common case, without decoding: a path with no `%`, backslash, NUL, empty, `.` or `..` segment
     /// is already normal. nil when the full normalisation is needed.
     static func plainSegments(_ rawPath: String) -> Normalized? {

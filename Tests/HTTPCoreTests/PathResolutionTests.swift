@@ -26,6 +26,16 @@ struct URLPathTests {
         #expect(result.segments == segments)
         #expect(result.trailingSlash == trailingSlash)
     }
+
+    @Test("isNormal: true exactly when the path is its own normal form", arguments: [
+        ("/", true), ("/index.html", true), ("/a/b/", true), ("/...", true), ("/a/.../b", true), ("/.well-known/x", true),
+        ("/a/./b", false), ("/a/../b", false), ("//a", false), ("/a//", false), ("/.", false), ("/..", false),
+        ("/a/.", false), ("/a/..", false), ("/a%20b", false), ("/caf\u{e9}", false), ("/a\\b", false), ("a", false), ("", false),
+    ])
+    func isNormal(_ path: String, _ expected: Bool) {
+        #expect(URLPath.isNormal(path) == expected, "\(path)")
+        if expected { #expect((try? URLPath.normalize(path).path) == path) }
+    }
 }
 
 /// A temporary document root with a secret next to it and a symlink that points at the secret.

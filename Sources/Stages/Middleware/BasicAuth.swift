@@ -28,7 +28,8 @@ public struct BasicAuth: Sendable {
     public func decide(_ request: HTTPRequest) -> Decision {
         // Decide on the path the router will serve, not the raw one: `//admin`, `/%61dmin` and
         // `/x/../admin` all route to /admin. A path that does not normalise is the router's 400.
-        guard let path = try? URLPath.normalize(request.path).path else { return .open }
+        let raw = request.path
+        guard let path = URLPath.isNormal(raw) ? raw : try? URLPath.normalize(raw).path else { return .open }
         guard prefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) else { return .open }
         let header = request.headers["Authorization"]
         if let credentials = header.flatMap({ BasicCredentials(authorization: $0) }),
