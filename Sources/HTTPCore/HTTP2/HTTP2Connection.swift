@@ -497,11 +497,27 @@ public struct HTTP2Connection: Sendable {
     /// Connection-specific fields have no place in HTTP/2 (§8.2.2): the connection is the frames.
     static let connectionSpecificFields: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
 
+    /// Whether a (lowercase) name is one of `connectionSpecificFields`, compared on octets by length.
+    static func isConnectionSpecific(_ name: [UInt8]) -> Bool {
+        switch name.count {
+        case 7: return name == droppedUpgrade
+        case 10: return name == droppedConnection || name == droppedKeepAlive
+        case 16: return name == droppedProxyConnection
+        case 17: return name == droppedTransferEncoding
+        default: return false
+        }
+    }
+
     /// The request a header block describes, checked as §8.3.1 and §8.2 require; a malformed one is a stream
     /// error of type PROTOCOL_ERROR (§8.1.1).
     static func request(from fields: [HPACKHeaderField], streamID: UInt32) throws(HTTP2Error) -> (HTTPRequest, Int?) {
         func malformed(_ reason: String) -> HTTP2Error { .stream(streamID, .protocolError, reason) }
-        var pseudo: [String: String] = [:]
+        // The four request pseudo-headers (§8.3.1), each at most once.
+        var method: String?, scheme: String?, authority: String?, path: String?
+        func set(_ slot: inout String?, _ name: String, _ value: String) throws(HTTP2Error) {
+            guard slot == nil else { throw malformed("\(name) twice (§8.3.1)") }
+            slot = value
+        }
         var headers = HTTPHeaders()
         var cookies: [String] = []
         var regularSeen = false
@@ -516,17 +532,19 @@ public struct HTTP2Connection: Sendable {
             if field.value.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) {
                 throw malformed("the value of \(name) contains NUL, CR or LF (§8.2.1)")
             }
-            if name.hasPrefix(":") {
+            if field.name[0] == UInt8(ascii: ":") {
                 guard !regularSeen else { throw malformed("the pseudo-header \(name) after a regular field (§8.3)") }
-                guard [":method", ":scheme", ":authority", ":path"].contains(name) else {
-                    throw malformed("\(name) is not a request pseudo-header (§8.3.1)")
+                switch name {
+                case ":method": try set(&method, name, value)
+                case ":scheme": try set(&scheme, name, value)
+                case ":authority": try set(&authority, name, value)
+                case ":path": try set(&path, name, value)
+                default: throw malformed("\(name) is not a request pseudo-header (§8.3.1)")
                 }
-                guard pseudo[name] == nil else { throw malformed("\(name) twice (§8.3.1)") }
-                pseudo[name] = value
                 continue
             }
             regularSeen = true
-            if connectionSpecificFields.contains(name) {
+            if isConnectionSpecific(field.name) {
                 throw malformed("the connection-specific field \(name) (§8.2.2)")
             }
             if name == "te" && value != "trailers" { throw malformed("te: \(value); only \"trailers\" is allowed (§8.2.2)") }
@@ -535,21 +553,21 @@ public struct HTTP2Connection: Sendable {
         }
         // §8.2.3: cookie crumbs are joined back into one field for an HTTP/1.1 application.
         if !cookies.isEmpty { headers.add("cookie", cookies.joined(separator: "; ")) }
-        guard let method = pseudo[":method"] else { throw malformed("no :method (§8.3.1)") }
+        guard let method else { throw malformed("no :method (§8.3.1)") }
         let target: String
         if method == "CONNECT" {
             // §8.5: CONNECT names only the authority.
-            guard pseudo[":scheme"] == nil, pseudo[":path"] == nil, let authority = pseudo[":authority"] else {
+            guard scheme == nil, path == nil, let authority else {
                 throw malformed("CONNECT needs :authority and no :scheme or :path (§8.5)")
             }
             target = authority
         } else {
-            guard pseudo[":scheme"] != nil else { throw malformed("no :scheme (§8.3.1)") }
-            guard let path = pseudo[":path"], !path.isEmpty else { throw malformed("no :path, or an empty one (§8.3.1)") }
+            guard scheme != nil else { throw malformed("no :scheme (§8.3.1)") }
+            guard let path, !path.isEmpty else { throw malformed("no :path, or an empty one (§8.3.1)") }
             target = path
         }
         // §8.3.1: :authority stands for Host; an HTTP/1.1 application finds it under Host.
-        if let authority = pseudo[":authority"] { headers.set("host", authority) }
+        if let authority { headers.set("host", authority) }
         var expectedLength: Int?
         if let length = headers["content-length"] {
             guard let value = Int(length), value >= 0 else { throw malformed("content-length: \(length) is not a number") }
@@ -580,13 +598,16 @@ public struct HTTP2Connection: Sendable {
         let length = body.reduce(0) { $0 + $1.count }
         if !response.sendsBody(answering: stream.request.method) { body = [] }
 
-        var fields = [HPACKHeaderField(":status", String(response.status.code))]
+        var fields = [HPACKHeaderField(name: Self.statusName, value: Array(String(response.status.code).utf8))]
+        var responseDate: String?
         for field in response.headers {
-            let name = field.name.lowercased()
-            if Self.connectionSpecificFields.contains(name) || name == "content-length" || name == "date" { continue }
-            fields.append(HPACKHeaderField(name, field.value))
+            guard let name = Self.http2FieldName(field.name) else {
+                if ASCII.caseInsensitiveEquals(field.name, "Date") { responseDate = field.value }
+                continue
+            }
+            fields.append(HPACKHeaderField(name: name, value: Array(field.value.utf8)))
         }
-        if let date = response.headers["Date"] ?? date { fields.append(HPACKHeaderField("date", date)) }
+        if let date = responseDate ?? date { fields.append(HPACKHeaderField("date", date)) }
         if response.status.allowsBody { fields.append(HPACKHeaderField("content-length", String(length))) }
 
         let endStream = body.isEmpty
@@ -605,6 +626,36 @@ public struct HTTP2Connection: Sendable {
         }
         return [.write(out)]
     }
+
+    private static let statusName = Array(":status".utf8)
+
+    /// A response field's name as HTTP/2 sends it, lowercased in one pass (§8.2.1: upper case is malformed);
+    /// nil for the fields HTTP/2 does not carry or `respond` writes itself: the connection-specific ones
+    /// (§8.2.2), content-length and date. Compared on octets by length: this runs for every response field.
+    static func http2FieldName(_ name: String) -> [UInt8]? {
+        var lowered: [UInt8] = []
+        lowered.reserveCapacity(name.utf8.count)
+        for byte in name.utf8 { lowered.append(ASCII.lowercased(byte)) }
+        let dropped: Bool
+        switch lowered.count {
+        case 4: dropped = lowered == droppedDate
+        case 7: dropped = lowered == droppedUpgrade
+        case 10: dropped = lowered == droppedConnection || lowered == droppedKeepAlive
+        case 14: dropped = lowered == droppedContentLength
+        case 16: dropped = lowered == droppedProxyConnection
+        case 17: dropped = lowered == droppedTransferEncoding
+        default: dropped = false
+        }
+        return dropped ? nil : lowered
+    }
+
+    private static let droppedDate = Array("date".utf8)
+    private static let droppedUpgrade = Array("upgrade".utf8)
+    private static let droppedConnection = Array("connection".utf8)
+    private static let droppedKeepAlive = Array("keep-alive".utf8)
+    private static let droppedContentLength = Array("content-length".utf8)
+    private static let droppedProxyConnection = Array("proxy-connection".utf8)
+    private static let droppedTransferEncoding = Array("transfer-encoding".utf8)
 
     /// The pieces of a body, nil for a stream (its length is unknown and the machine cannot pull it).
     private static func segments(of body: ResponseBody) -> [HTTP2BodySegment]? {
