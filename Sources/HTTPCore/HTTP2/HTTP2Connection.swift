@@ -585,7 +585,12 @@ public struct HTTP2Connection: Sendable {
     ///
     /// - Parameter date: an IMF-fixdate for a `date` field, if the response has none.
     public mutating func respond(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) -> [Action] {
-        guard phase != .closed, var stream = streams[streamID], !stream.responded else { return [] }
+        // Taken out of the table while it changes (its arrays then change in place), put back below.
+        guard phase != .closed, var stream = streams.removeValue(forKey: streamID) else { return [] }
+        guard !stream.responded else {
+            streams[streamID] = stream
+            return []
+        }
         stream.responded = true
         var response = response
         var body: [HTTP2BodySegment]
@@ -701,10 +706,12 @@ public struct HTTP2Connection: Sendable {
         var waiting: [UInt32] = []
         var queue = sendQueue[...]
         while made < Self.dataBatch, connectionSendWindow > 0, let id = queue.popFirst() {
-            guard var stream = streams[id], stream.pendingCount > 0 else { continue }
+            // Taken out of the table while it changes, so its arrays are not shared and change in place.
+            guard var stream = streams.removeValue(forKey: id) else { continue }
             let size = min(stream.pendingCount, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
             guard size > 0 else {
-                waiting.append(id) // its own window is shut: the others go on (a slow reader blocks only its stream)
+                streams[id] = stream
+                if stream.pendingCount > 0 { waiting.append(id) } // its own window is shut: the others go on (a slow reader blocks only its stream)
                 continue
             }
             stream.sendWindow -= size
