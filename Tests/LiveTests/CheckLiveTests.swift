@@ -34,6 +34,7 @@ struct CheckLiveTests {
         let command = "\(python) \(Self.fixture) \(mode) {port} \(Self.www)"
         let result = try httpkit(["check", "--stage", stage, "--exec", command])
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.isEmpty, "a failed check is a verdict, not a usage error: \(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         let failure = lines.firstIndex { $0.contains("✘ FAIL [\(stage)]") && $0.hasSuffix(failing) }
         #expect(failure != nil, "expected '\(failing)' to fail:\n\(result.stdout)")
@@ -66,6 +67,19 @@ struct CheckLiveTests {
     func checkErrors(_ arguments: [String], _ mentions: String) throws {
         let result = try httpkit(arguments, timeout: 40)
         #expect(result.status != 0)
+        #expect(result.stderr.contains(mentions), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("usage errors say what is valid, with exit status 64", arguments: [
+        (["serve", "--stage", "nope"], "echo, hello, static, fork, threads, eventloop, keepalive, router, websocket, http2"),
+        (["hello", "--port", "-1"], "a port is 0 to 65535"),
+        (["hello", "--port", "70000"], "a port is 0 to 65535"),
+        (["doctor", "--port", "x"], "a port is a number"),
+    ])
+    func usageErrors(_ arguments: [String], _ mentions: String) throws {
+        let result = try httpkit(arguments, timeout: 20)
+        #expect(result.status == 64)
         #expect(result.stderr.contains(mentions), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
@@ -112,7 +126,8 @@ struct CheckLiveTests {
         let server = try ServerProcess(["hello"])
         defer { server.stop() }
         let busy = try httpkit(["doctor", "--port", String(server.port)])
-        #expect(busy.status != 0)
+        #expect(busy.status == 1)
+        #expect(!busy.stderr.contains("invalid arguments"), "a finding is not a usage error: \(busy.stderr)")
         #expect(busy.stdout.contains("port \(server.port) is in use by pid \(server.pid)"), "\(busy.stdout)")
     }
 }

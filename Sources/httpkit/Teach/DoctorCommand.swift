@@ -12,7 +12,7 @@ struct DoctorCommand: ParsableCommand {
         discussion: "Examples:\n  httpkit doctor\n  httpkit doctor --port 9000"
     )
 
-    @Option(help: "The port the stages will use.")
+    @Option(parsing: .unconditional, help: "The port the stages will use (0 to 65535).", transform: PortArgument.parse)
     var port: UInt16 = 8080
 
     func run() throws {
