@@ -60,6 +60,11 @@ final class CheckClient {
         return poll(&descriptor, 1, 0) > 0
     }
 
+    /// Records that the check stopped waiting for an answer after `seconds` (it polled rather than read).
+    func gaveUp(after seconds: Double) {
+        reception.ending = .timedOut(seconds: seconds)
+    }
+
     /// Reads until `count` responses arrived (or the server closed, reset, or went quiet for `timeout`).
     /// With `untilClose`, goes on reading until the server closes (at most `timeout` more), so that bytes
     /// after a body that is longer than its Content-Length show up in the dump.
