@@ -75,7 +75,12 @@ struct CheckCommand: ParsableCommand {
         }
         print("\(checks.count - failed) of \(checks.count) checks passed")
         if failed == 0 {
-            LearnerProgress.markDone(stages)
+            // Built: your own server passed. Explored: httpkit's own stage did, which is reading, not writing.
+            LearnerProgress.markDone(stages, as: server.isOwnStage ? .explored : .built)
+            if server.isOwnStage {
+                print("Stage \(stage.info.milestone) explored (httpkit's own server passed). To mark it built, check yours: "
+                      + "httpkit check --stage \(stage.rawValue) --exec 'python3 server.py {port}'")
+            }
             if let next = StageName.allCases.first(where: { $0.info.milestone == stage.info.milestone + 1 }) {
                 print("Stage \(stage.info.milestone) is done. Next: httpkit lesson \(next.rawValue)")
             } else {
@@ -199,10 +204,12 @@ final class CheckReport {
 final class CheckedServer {
     let target: CheckTarget
     let description: String
+    /// Whether this is httpkit's own stage rather than the learner's server.
+    var isOwnStage: Bool { startCommand == nil && process != nil }
     /// How a person starts the same server by hand, on the port reproduce commands name (--exec only).
     var startCommand: String?
     /// The server process when check started it (stopped by `stop`).
-    private let process: ServerProcess?
+    let process: ServerProcess?
 
     private init(target: CheckTarget, description: String, process: ServerProcess?) {
         self.target = target
