@@ -20,8 +20,10 @@ extension CheckCatalog {
 
     static func caching(_ stage: StageName) -> [Check] {
         [
-            Check(stage: stage, name: "sends ETag and Last-Modified with a file (RFC 9110 §8.8)") { target in
-                let (response, raw) = exchange(target, get(cachedPath))
+            Check(stage: stage, name: "sends ETag and Last-Modified with a file (RFC 9110 §8.8)", step: "Validators and conditional requests",
+                  sends: [get(cachedPath)], expects: "200 with ETag: \"…\" and Last-Modified: an HTTP date",
+                  hint: "make the ETag from the file's size and modification time (\"size-mtime\" in hex, quoted), and Last-Modified from its mtime in GMT") { target, sends in
+                let (response, raw) = exchange(target, sends[0])
                 let etag = response?.headers["ETag"], lastModified = response?.headers["Last-Modified"]
                 var missing: [String] = []
                 if etag.flatMap({ EntityTag(parsing: Substring($0)) }) == nil { missing.append(etag.map { "ETag \($0) is not \"opaque\" or W/\"opaque\"" } ?? "no ETag") }
@@ -32,7 +34,10 @@ extension CheckCatalog {
                 }
                 return .pass
             },
-            Check(stage: stage, name: "answers If-None-Match with the file's ETag with 304, no body and the ETag (RFC 9110 §13.1.2)") { target in
+            Check(stage: stage, name: "answers If-None-Match with the file's ETag with 304, no body and the ETag (RFC 9110 §13.1.2)", step: "Validators and conditional requests",
+                  sends: [get(cachedPath), get(cachedPath, "If-None-Match: ETAG\r\n")], how: "ETAG is the first response's ETag",
+                  expects: "304 Not Modified, the ETag, and nothing after the head",
+                  hint: "compare If-None-Match with the file's ETag (weak comparison: W/ ignored); when one matches, answer 304 with the ETag and no body") { target in
                 withCachedFile(target) { file in
                     guard let etag = file.etag else { return missingValidator("ETag", target) }
                     let reproduce = "curl -i -H \(shellQuoted("If-None-Match: \(etag)")) \(target.base)\(cachedPath)"
@@ -41,7 +46,10 @@ extension CheckCatalog {
                                        expected: "304 Not Modified with ETag: \(etag) and nothing after the head")
                 }
             },
-            Check(stage: stage, name: "answers If-Modified-Since with the file's Last-Modified with 304 (RFC 9110 §13.1.3)") { target in
+            Check(stage: stage, name: "answers If-Modified-Since with the file's Last-Modified with 304 (RFC 9110 §13.1.3)", step: "Validators and conditional requests",
+                  sends: [get(cachedPath), get(cachedPath, "If-Modified-Since: LAST-MODIFIED\r\n")], how: "LAST-MODIFIED is the first response's Last-Modified",
+                  expects: "304 Not Modified and nothing after the head",
+                  hint: "parse If-Modified-Since as a date; when the file's mtime (in whole seconds) is not later, answer 304") { target in
                 withCachedFile(target) { file in
                     guard let lastModified = file.lastModified else { return missingValidator("Last-Modified", target) }
                     let reproduce = "curl -i -H \(shellQuoted("If-Modified-Since: \(lastModified)")) \(target.base)\(cachedPath)"
@@ -50,7 +58,10 @@ extension CheckCatalog {
                                        expected: "304 Not Modified (the file has not changed since \(lastModified)) and nothing after the head")
                 }
             },
-            Check(stage: stage, name: "answers Range: bytes=0-9 with 206, Content-Range: bytes 0-9/LENGTH and 10 bytes (RFC 9110 §14.2)") { target in
+            Check(stage: stage, name: "answers Range: bytes=0-9 with 206, Content-Range: bytes 0-9/LENGTH and 10 bytes (RFC 9110 §14.2)", step: "Ranges",
+                  sends: [get(cachedPath), get(cachedPath, "Range: bytes=0-9\r\n")], how: "on two connections, one after the other",
+                  expects: "206 Partial Content, Content-Range: bytes 0-9/LENGTH (the file's length), and its first 10 bytes",
+                  hint: "parse bytes=FIRST-LAST, clamp LAST to the file's end, send those bytes with 206 and Content-Range: bytes FIRST-LAST/LENGTH") { target in
                 withCachedFile(target) { file in
                     let length = file.body.count
                     let (response, raw) = exchange(target, get(cachedPath, "Range: bytes=0-9\r\n"))
@@ -70,7 +81,10 @@ extension CheckCatalog {
                     return .pass
                 }
             },
-            Check(stage: stage, name: "answers Range: bytes=LENGTH- with 416 and Content-Range: bytes */LENGTH (RFC 9110 §15.5.17)") { target in
+            Check(stage: stage, name: "answers Range: bytes=LENGTH- with 416 and Content-Range: bytes */LENGTH (RFC 9110 §15.5.17)", step: "Ranges",
+                  sends: [get(cachedPath), get(cachedPath, "Range: bytes=LENGTH-\r\n")], how: "LENGTH is the first response's body length",
+                  expects: "416 Range Not Satisfiable with Content-Range: bytes */LENGTH",
+                  hint: "a range that starts at or past the end of the file cannot be satisfied: 416, with Content-Range: bytes */LENGTH") { target in
                 withCachedFile(target) { file in
                     let length = file.body.count
                     let (response, raw) = exchange(target, get(cachedPath, "Range: bytes=\(length)-\r\n"))
@@ -82,7 +96,10 @@ extension CheckCatalog {
                     return .pass
                 }
             },
-            Check(stage: stage, name: "answers Range with a stale If-Range with 200 and the whole file (RFC 9110 §13.1.5)") { target in
+            Check(stage: stage, name: "answers Range with a stale If-Range with 200 and the whole file (RFC 9110 §13.1.5)", step: "Ranges",
+                  sends: [get(cachedPath), get(cachedPath, "Range: bytes=0-9\r\nIf-Range: \"httpkit-check-stale\"\r\n")], how: "on two connections, one after the other",
+                  expects: "200 OK with the whole file",
+                  hint: "honour Range only when If-Range is absent or matches the current ETag (strongly) or Last-Modified; otherwise send the whole file") { target in
                 withCachedFile(target) { file in
                     let stale = "\"httpkit-check-stale\""
                     let (response, raw) = exchange(target, get(cachedPath, "Range: bytes=0-9\r\nIf-Range: \(stale)\r\n"))

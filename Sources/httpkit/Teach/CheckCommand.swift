@@ -38,11 +38,19 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Also run the checks of the earlier milestones (from hello: echo is not HTTP).")
     var all = false
 
+    @Option(help: ArgumentHelp("Run only the checks of steps 1 to N of the stage (see httpkit spec STAGE).", valueName: "n"))
+    var step: Int?
+
     @Option(help: ArgumentHelp("Colour: auto, always or never.", valueName: "when"))
     var color: ColorChoice = .auto
 
     func validate() throws {
         if target != nil && command != nil { throw ValidationError("--target and --exec exclude each other: give one") }
+        if let step {
+            let count = Spec.steps(CheckCatalog.checks(for: stage)).count
+            guard (1...count).contains(step) else { throw ValidationError("--step \(step): \(stage.rawValue) has steps 1 to \(count) (httpkit spec \(stage.rawValue))") }
+            if all { throw ValidationError("--step and --all exclude each other: a step is one stage's") }
+        }
         if let target, Self.parseTarget(target) == nil {
             throw ValidationError("--target '\(target)' is not HOST:PORT or https://HOST:PORT, such as 127.0.0.1:8080")
         }
@@ -62,9 +70,11 @@ struct CheckCommand: ParsableCommand {
         defer { server.stop() }
         // Echo speaks raw TCP, not HTTP: an HTTP stage's --all starts at hello.
         let stages = all ? StageName.allCases.filter { $0.info.milestone <= stage.info.milestone && ($0 != .echo || stage == .echo) }.reversed() : [stage]
-        let checks = stages.flatMap { earlier in CheckCatalog.checks(for: earlier).filter { !$0.isModelCheck || earlier == stage } }
+        let checks = step.map { Spec.checks(CheckCatalog.checks(for: stage), upTo: $0) }
+            ?? stages.flatMap { earlier in CheckCatalog.checks(for: earlier).filter { !$0.isModelCheck || earlier == stage } }
         let report = CheckReport(color: color.enabled(for: 1), startCommand: server.startCommand)
-        print("httpkit check: \(stage.rawValue)\(all ? " and the stages before it" : "") against \(server.description)")
+        let scope = all ? " and the stages before it" : step.map { " steps 1 to \($0) of \(Spec.steps(CheckCatalog.checks(for: stage)).count)" } ?? ""
+        print("httpkit check: \(stage.rawValue)\(scope) against \(server.description)")
         if server.target.tls { try Self.describeTLS(server.target) }
         var failed = 0
         for check in checks {
@@ -74,6 +84,12 @@ struct CheckCommand: ParsableCommand {
             if case .fail = outcome { failed += 1 }
         }
         print("\(checks.count - failed) of \(checks.count) checks passed")
+        if failed == 0, let step {
+            let count = Spec.steps(CheckCatalog.checks(for: stage)).count
+            print(step < count ? "Step \(step) of \(count) passes. Next: step \(step + 1) in httpkit spec \(stage.rawValue), then --step \(step + 1)"
+                  : "Every step passes: run it without --step to record the stage.")
+            return
+        }
         if failed == 0 {
             // Built: your own server passed. Explored: httpkit's own stage did, which is reading, not writing.
             LearnerProgress.markDone(stages, as: server.isOwnStage ? .explored : .built)

@@ -8,6 +8,15 @@ import Stages
 /// timeout); a thread per connection answers everything, but is not an event loop. What the server runs as
 /// is read from /proc while connections are open, when it runs here.
 extension CheckCatalog {
+    /// The one-line way to serve side by side that the stage teaches.
+    static func stageHint(_ stage: StageName) -> String {
+        switch stage {
+        case .fork: return "fork() a child per accepted connection"
+        case .threads: return "start a thread per accepted connection"
+        default: return "wait on every socket at once with poll or epoll, and read from whichever is ready"
+        }
+    }
+
     static func concurrency(_ stage: StageName) -> [Check] {
         var checks = [silentClient(stage), tricklingClient(stage), simultaneous(stage)]
         switch stage {
@@ -20,7 +29,10 @@ extension CheckCatalog {
     }
 
     static func silentClient(_ stage: StageName) -> Check {
-        Check(stage: stage, name: "a client that sends nothing does not block the others") { target in
+        Check(stage: stage, name: "a client that sends nothing does not block the others", step: "Serve clients side by side",
+              sends: ["GET /hello.txt HT", get("/hello.txt")], how: "the first on a connection that then stays silent; the second on another, 100 ms later",
+              expects: "200 to the second within 1 s",
+              hint: stageHint(stage)) { target, _ in
             let reproduce = "nc \(target.ncAddress) &   # then, in another terminal: curl -v \(target.base)/hello.txt"
             do {
                 let idle = try CheckClient.connect(target)
@@ -46,7 +58,10 @@ extension CheckCatalog {
     /// A client that sends its request a byte every 100 ms: a read timeout never fires, so only a server that
     /// serves connections side by side answers someone else meanwhile.
     static func tricklingClient(_ stage: StageName) -> Check {
-        Check(stage: stage, name: "a client that trickles a byte every 100 ms does not block the others") { target in
+        Check(stage: stage, name: "a client that trickles a byte every 100 ms does not block the others", step: "Serve clients side by side",
+              sends: [get("/hello.txt"), get("/hello.txt")], how: "the first a byte every 100 ms; the second whole, on another connection, after 3 of those bytes",
+              expects: "200 to the second within 1.5 s",
+              hint: "a socket timeout does not save a server that reads one client at a time: each byte restarts it. " + stageHint(stage)) { target, _ in
             let reproduce = "httpkit bench \(target.base)/hello.txt -c 1 --slow 1 --duration 2   # one slow client beside the requests"
             let slowRequest = Array(get("/hello.txt").utf8)
             do {
@@ -88,7 +103,10 @@ extension CheckCatalog {
     }
 
     static func simultaneous(_ stage: StageName) -> Check {
-        Check(stage: stage, name: "answers 100 simultaneous connections") { target in
+        Check(stage: stage, name: "answers 100 simultaneous connections", step: "Serve clients side by side",
+              sends: [get("/hello.txt")], how: "on 100 connections opened first, then sent on each",
+              expects: "100 responses of 200",
+              hint: "use a listen() backlog of 128 or more, and do not cap the connections below 100") { target, _ in
             let reproduce = "httpkit bench \(target.base)/hello.txt -n 100 -c 100"
             do {
                 var clients: [CheckClient] = []
@@ -135,7 +153,11 @@ extension CheckCatalog {
     }
 
     static func processPerConnection() -> Check {
-        Check(stage: .fork, name: "serves each connection in a process of its own (read from /proc)", isModelCheck: true) { target in
+        Check(stage: .fork, name: "serves each connection in a process of its own (read from /proc)", step: "A process per connection",
+              sends: ["GET /hello.txt HT"], how: "on 5 connections that then stay silent, while /proc/PID is read",
+              expects: "at least 5 child processes of the server",
+              hint: "fork() after accept(): the child serves the connection and exits; the parent closes its copy of the socket and reaps children on SIGCHLD",
+              isModelCheck: true) { target in
             whileHolding(5, target) { pid in
                 let children = ProcessTree.descendants(of: pid).count
                 if children >= 5 { return .pass }
@@ -149,7 +171,11 @@ extension CheckCatalog {
     }
 
     static func threadPerConnection() -> Check {
-        Check(stage: .threads, name: "serves each connection on a thread of its own (read from /proc)", isModelCheck: true) { target in
+        Check(stage: .threads, name: "serves each connection on a thread of its own (read from /proc)", step: "A thread per connection",
+              sends: ["GET /hello.txt HT"], how: "on 5 connections that then stay silent, while /proc/PID/task is read",
+              expects: "at least 6 threads in the server: one accepting, one per client",
+              hint: "start a thread per accepted connection (Python: threading.Thread; C: pthread_create), bounded by a semaphore",
+              isModelCheck: true) { target in
             whileHolding(5, target) { pid in
                 let threads = ProcessTree.threads(of: pid)
                 if threads >= 6 { return .pass }
@@ -163,7 +189,11 @@ extension CheckCatalog {
     }
 
     static func fewThreads() -> Check {
-        Check(stage: .eventloop, name: "serves 20 waiting connections from one thread, without a process or thread each (read from /proc)", isModelCheck: true) { target in
+        Check(stage: .eventloop, name: "serves 20 waiting connections from one thread, without a process or thread each (read from /proc)",
+              step: "One thread for every connection", sends: ["GET /hello.txt HT"], how: "on 20 connections that then stay silent, while /proc/PID is read",
+              expects: "8 threads at most and no child processes",
+              hint: "make every socket nonblocking and wait on all of them at once (poll, epoll; Python: selectors), keeping each connection's bytes in a buffer",
+              isModelCheck: true) { target in
             whileHolding(20, target) { pid in
                 let threads = ProcessTree.threads(of: pid), children = ProcessTree.descendants(of: pid).count
                 // A few threads are allowed (a worker per core, a runtime's helpers); one per connection is not.
@@ -179,7 +209,9 @@ extension CheckCatalog {
 
     /// select() cannot watch a descriptor above 1023 (FD_SETSIZE): 1,100 idle connections push the next one past it.
     static func moreThanSelectHolds() -> Check {
-        Check(stage: .eventloop, name: "answers while 1,100 idle connections are open (more than select() can watch)") { target in
+        Check(stage: .eventloop, name: "answers while 1,100 idle connections are open (more than select() can watch)", step: "One thread for every connection",
+              sends: [get("/hello.txt")], how: "after 1,100 connections that send nothing are opened", expects: "200",
+              hint: "select() watches descriptors below 1024 only: use poll or epoll, and raise the open-file limit (ulimit -n, setrlimit) to the hard limit") { target, _ in
             let reproduce = "python3 -c 'import socket; s = [socket.create_connection((\"\(target.host)\", \(target.shownPort ?? target.port))) for _ in range(1100)]; "
                 + "input()' &  curl -v \(target.base)/hello.txt"
             var idle: [CheckClient] = []

@@ -4,8 +4,8 @@ import Sockets
 import Stages
 
 /// `httpkit hint [STAGE]`: the next thing to fix. Against your server (--exec/--target) it runs the stage's
-/// checks quietly and explains the first one that fails, with the reason its wire dump gives; without one,
-/// it gives the stage's hint and the checks to pass, in order.
+/// checks quietly and explains the first one that fails, with the reason its wire dump gives and that
+/// check's own hint; without one, it gives the stage's hint and the checks to pass, step by step.
 struct HintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hint",
@@ -43,8 +43,15 @@ struct HintCommand: ParsableCommand {
         guard target != nil || command != nil else {
             print("Stage \(stage.info.milestone) · \(stage.rawValue): \(NextSteps.hints[stage] ?? stage.info.teaches)")
             print("")
-            print("Its checks, in the order to make them pass:")
-            for (index, check) in checks.enumerated() { print("  \(index + 1). \(check.name)") }
+            print("Its checks, in the order to make them pass (httpkit spec \(stage.rawValue) shows the bytes each sends):")
+            var number = 0
+            for (index, step) in Spec.steps(checks).enumerated() {
+                print("  step \(index + 1) · \(step.title)")
+                for check in step.checks {
+                    number += 1
+                    print("    \(number). \(check.name)")
+                }
+            }
             print("")
             print("Against your server, the hint is for the first check it fails: httpkit hint \(stage.rawValue) --exec 'python3 server.py {port}'")
             return
@@ -67,7 +74,7 @@ struct HintCommand: ParsableCommand {
             for line in CheckReport.explanation(expected: expected, got: got, note: note) where !line.hasPrefix("got:") {
                 print("    " + line)
             }
-            if let hint = NextSteps.hints[stage] { print("    hint:     \(hint)") }
+            print("    hint:     \(check.hint)")
             if let start = server.startCommand { print("    start it:  \(start)   (in another terminal; then:)") }
             print("    see it:   \(reproduce)")
             print("  (httpkit check --stage \(stage.rawValue) shows the wire dump of what came back)")

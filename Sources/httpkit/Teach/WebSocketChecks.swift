@@ -91,18 +91,27 @@ extension CheckCatalog {
     }
 
     static let webSocket: [Check] = [
-        Check(stage: .websocket, name: "answers the RFC 6455 §1.3 key with the right Sec-WebSocket-Accept") { target in
+        Check(stage: .websocket, name: "answers the RFC 6455 §1.3 key with the right Sec-WebSocket-Accept", step: "The handshake",
+              sends: [WebSocketCheckClient.handshakeRequest("/ws")], how: nil,
+              expects: "101 Switching Protocols with Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+              hint: "Sec-WebSocket-Accept is base64(SHA-1(key + \"258EAFA5-E914-47DA-95CA-C5AB0DC85B11\")), of the key's text as sent") { target in
             withWebSocket(target, expected: "101 and s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") { _ in nil }
         },
-        Check(stage: .websocket, name: "refuses a handshake with Sec-WebSocket-Version 8 with 426 and the version it speaks") { target in
-            let request = WebSocketCheckClient.handshakeRequest("/ws").replacing("Version: 13", with: "Version: 8")
+        Check(stage: .websocket, name: "refuses a handshake with Sec-WebSocket-Version 8 with 426 and the version it speaks", step: "The handshake",
+              sends: [WebSocketCheckClient.handshakeRequest("/ws").replacing("Version: 13", with: "Version: 8")],
+              expects: "426 Upgrade Required with Sec-WebSocket-Version: 13",
+              hint: "only version 13 exists: refuse any other with 426 and Sec-WebSocket-Version: 13") { target, sends in
+            let request = sends[0]
             let (response, raw) = exchange(target, request)
             guard response?.status == 426, response?.headers["Sec-WebSocket-Version"] == "13" else {
                 return .fail(expected: "426 with Sec-WebSocket-Version: 13", got: raw, note: nil, reproduce: Reproduce.raw(target, request))
             }
             return .pass
         },
-        Check(stage: .websocket, name: "echoes text and binary messages of 0, 125, 126 and 65,536 bytes (all three length forms)") { target in
+        Check(stage: .websocket, name: "echoes text and binary messages of 0, 125, 126 and 65,536 bytes (all three length forms)", step: "Frames",
+              sends: [WebSocketCheckClient.handshakeRequest("/ws")], how: "then masked frames: text of 0 and 125 bytes, binary of 126 and 65,536",
+              expects: "each message back in an unmasked frame, same opcode, same bytes",
+              hint: "payload lengths: up to 125 in the second byte; 126 means a 16-bit length follows, 127 a 64-bit one; unmask with the 4-byte key") { target in
             withWebSocket(target, expected: "each message back, same opcode, same bytes") { socket in
                 for (opcode, size) in [(WebSocketOpcode.text, 0), (.text, 125), (.binary, 126), (.binary, 65_536)] {
                     let payload = opcode == .text ? [UInt8](repeating: 0x61, count: size) : (0..<size).map { UInt8(truncatingIfNeeded: $0) }
@@ -116,14 +125,20 @@ extension CheckCatalog {
                 return nil
             }
         },
-        Check(stage: .websocket, name: "answers a ping with a pong carrying the same bytes") { target in
+        Check(stage: .websocket, name: "answers a ping with a pong carrying the same bytes", step: "Frames",
+              sends: [WebSocketCheckClient.handshakeRequest("/ws")], how: "then a masked ping frame with payload hi",
+              expects: "a pong frame with payload hi",
+              hint: "a ping (opcode 0x9) is answered with a pong (0xA) carrying the same payload, between other frames") { target in
             withWebSocket(target, expected: "a pong with payload 'hi'") { socket in
                 try socket.send(.ping, Array("hi".utf8))
                 guard let frame = try socket.next() else { return "no pong" }
                 return frame.opcode == .pong && frame.payload == Array("hi".utf8) ? nil : "got \(frame.opcode) with \(frame.payload.count) bytes"
             }
         },
-        Check(stage: .websocket, name: "closes with 1002 when a client frame is not masked") { target in
+        Check(stage: .websocket, name: "closes with 1002 when a client frame is not masked", step: "Closing",
+              sends: [WebSocketCheckClient.handshakeRequest("/ws")], how: "then a text frame without a mask",
+              expects: "a close frame with code 1002, then the connection closed",
+              hint: "every client frame has the mask bit set (RFC 6455 §5.1); one without is a protocol error: close with 1002") { target in
             withWebSocket(target, expected: "a close frame with code 1002, then the connection closed") { socket in
                 try socket.send(.text, Array("unmasked".utf8), masked: false)
                 guard let frame = try socket.next() else { return "the connection closed without a close frame" }
@@ -131,7 +146,10 @@ extension CheckCatalog {
                 return frame.opcode == .close && code == 1002 ? nil : "got \(frame.opcode) with code \(code)"
             }
         },
-        Check(stage: .websocket, name: "answers a close frame with a close frame and closes the connection") { target in
+        Check(stage: .websocket, name: "answers a close frame with a close frame and closes the connection", step: "Closing",
+              sends: [WebSocketCheckClient.handshakeRequest("/ws")], how: "then a masked close frame with code 1000",
+              expects: "a close frame echoing 1000, then the connection closed",
+              hint: "answer a close frame with a close frame carrying the same code, then close the TCP connection") { target in
             withWebSocket(target, expected: "a close frame echoing 1000, then EOF") { socket in
                 try socket.send(.close, [0x03, 0xE8])
                 guard let frame = try socket.next() else { return "the connection closed without a close frame" }

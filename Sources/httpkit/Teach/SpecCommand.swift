@@ -1,0 +1,76 @@
+import ArgumentParser
+import Stages
+
+/// `httpkit spec STAGE`: what to build for a stage, in small steps, as the checks see it. Each step lists
+/// its checks with the bytes they send (the strings the checks' own code sends, escaped as printf writes
+/// them) and what they expect back. The text is made from the check definitions, so it cannot drift from
+/// them; each lesson's "Build it yourself" section is this output, and a test keeps it so.
+struct SpecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spec",
+        abstract: "What to build for a stage, step by step: the bytes each check sends and what it expects.",
+        discussion: """
+        Examples:
+          httpkit spec hello                  the hello stage in 4 steps
+          httpkit spec static
+          httpkit check --stage hello --step 1 --exec 'python3 server.py {port}'
+                                              then check your server, one step at a time
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The stage: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "stage"))
+    var stage: StageName
+
+    func run() throws {
+        print(Spec.text(for: stage))
+    }
+}
+
+/// The spec of a stage, as text: made only from `CheckCatalog`.
+enum Spec {
+    /// A stage's build steps: consecutive checks with the same step title, in check order.
+    static func steps(_ checks: [Check]) -> [(title: String, checks: [Check])] {
+        var steps: [(title: String, checks: [Check])] = []
+        for check in checks {
+            if steps.last?.title == check.step {
+                steps[steps.count - 1].checks.append(check)
+            } else {
+                steps.append((check.step, [check]))
+            }
+        }
+        return steps
+    }
+
+    /// The checks of steps 1 to `step` (all of them when nil).
+    static func checks(_ checks: [Check], upTo step: Int?) -> [Check] {
+        guard let step else { return checks }
+        return steps(checks).prefix(step).flatMap(\.checks)
+    }
+
+    static func text(for stage: StageName) -> String {
+        let steps = steps(CheckCatalog.checks(for: stage))
+        var lines = [
+            "Stage \(stage.info.milestone) · \(stage.rawValue): \(stage.info.teaches).",
+            "Build it in \(steps.count) step\(steps.count == 1 ? "" : "s"); after each, check your server up to that step:",
+            "  httpkit check --stage \(stage.rawValue) --step 1 --exec 'python3 server.py {port}'",
+            "Each check opens a new connection (unless it says otherwise) and sends these bytes, written as printf",
+            "writes them (\\r\\n is CR LF): printf 'BYTES' | nc -q1 127.0.0.1 9000 sends one by hand.",
+        ]
+        if stage.info.servesFiles {
+            lines.append("The server serves httpkit's www/ folder (httpkit doctor says where it is).")
+        }
+        for (index, step) in steps.enumerated() {
+            lines.append("")
+            lines.append("Step \(index + 1) of \(steps.count) · \(step.title)")
+            for check in step.checks {
+                lines.append("  - \(check.name)")
+                for (number, sent) in check.sends.enumerated() {
+                    lines.append("    \(number == 0 ? "sends:  " : "then:   ") \(Reproduce.printfQuoted(sent))")
+                }
+                if let how = check.how { lines.append("    \(check.sends.isEmpty ? "sends:  " : "how:    ") \(how)") }
+                lines.append("    expects: \(check.expects)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
