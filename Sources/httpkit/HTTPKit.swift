@@ -16,6 +16,7 @@ struct HTTPKit: ParsableCommand {
           httpkit lesson 1               read a lesson in the terminal
           httpkit check --stage echo     check a stage: httpkit's, or your own server with --target/--exec
           httpkit spec hello             what to build for a stage, step by step, byte by byte
+          httpkit new python myserver    a starter for your own server, a TODO per step
           httpkit hint                   what the first failing check needs
           httpkit repl                   send requests by hand and see every byte
           httpkit doctor                 is this machine ready?
@@ -27,7 +28,7 @@ struct HTTPKit: ParsableCommand {
         """,
         version: version,
         subcommands: [
-            LearnCommand.self, LessonsCommand.self, LessonCommand.self, NextCommand.self, CheckCommand.self, SpecCommand.self, HintCommand.self, DoctorCommand.self,
+            LearnCommand.self, LessonsCommand.self, LessonCommand.self, NextCommand.self, CheckCommand.self, SpecCommand.self, NewCommand.self, HintCommand.self, DoctorCommand.self,
             Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
             ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self, KeepAliveCommand.self, RouterCommand.self, WebSocketCommand.self, HTTP2Command.self,
             BenchCommand.self, DumpCommand.self, ReplCommand.self, StagesCommand.self, VersionCommand.self,

@@ -73,7 +73,7 @@ struct CheckCommand: ParsableCommand {
         let checks = step.map { Spec.checks(CheckCatalog.checks(for: stage), upTo: $0) }
             ?? stages.flatMap { earlier in CheckCatalog.checks(for: earlier).filter { !$0.isModelCheck || earlier == stage } }
         let report = CheckReport(color: color.enabled(for: 1), startCommand: server.startCommand)
-        let scope = all ? " and the stages before it" : step.map { " steps 1 to \($0) of \(Spec.steps(CheckCatalog.checks(for: stage)).count)" } ?? ""
+        let scope = all ? " and the stages before it" : step.map { " step\($0 == 1 ? "" : "s 1 to") \($0) of \(Spec.steps(CheckCatalog.checks(for: stage)).count)" } ?? ""
         print("httpkit check: \(stage.rawValue)\(scope) against \(server.description)")
         if server.target.tls { try Self.describeTLS(server.target) }
         var failed = 0

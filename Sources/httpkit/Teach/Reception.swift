@@ -98,6 +98,12 @@ extension Reception {
         return nil
     }
 
+    /// The message of a starter's unwritten step (`httpkit new`): its first line, when the bytes begin with "TODO ".
+    var todo: String? {
+        guard isHTTP, bytes.starts(with: Array("TODO ".utf8)) else { return nil }
+        return String(decoding: bytes.dropFirst(5).prefix { $0 != 0x0a }, as: UTF8.self)
+    }
+
     /// How the conversation ended, as the end of a sentence: "then the server closed the connection".
     var endingText: String {
         var text: String
@@ -116,6 +122,7 @@ extension Reception {
     /// not all of it) came and how the conversation ended. nil when complete, well-formed responses arrived,
     /// and only the check can say what is wrong with them.
     var cause: String? {
+        if let todo { return "the server sent its TODO instead of a response: \(todo)" }
         if let wireCause { return wireCause }
         if bytes.isEmpty {
             switch ending {
