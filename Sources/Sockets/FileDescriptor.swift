@@ -20,6 +20,7 @@ public struct FileDescriptor: Sendable, Hashable {
         FileDescriptor(fd: try syscall("open(\(path))") { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode) })
     }
 
+    public static let standardInput = FileDescriptor(fd: 0)
     public static let standardOutput = FileDescriptor(fd: 1)
     public static let standardError = FileDescriptor(fd: 2)
 
@@ -58,6 +59,23 @@ public struct FileDescriptor: Sendable, Hashable {
             if n == 0 { throw SystemError("write", errno: ENOSPC) }
             sent += n
         }
+    }
+
+    /// Waits up to `milliseconds` for something to read on this descriptor alone (bytes, or the end of the
+    /// file): poll() with one entry. True when a read will not block.
+    public func waitUntilReadable(milliseconds: Int32) throws(SystemError) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return try syscall("poll") { poll(&entry, 1, milliseconds) } > 0
+    }
+
+    /// Reads what has arrived, up to `maxBytes`, at the file position (a terminal's line, a pipe's bytes);
+    /// empty at the end of the file.
+    public func read(maxBytes: Int = 4096) throws(SystemError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: maxBytes)
+        let n = try buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemError) in try syscall("read") { Glibc.read(fd, raw.baseAddress, raw.count) } }
+        }.get()
+        return Array(buffer.prefix(n))
     }
 
     /// Waits until the written data is on the disk.

@@ -73,6 +73,51 @@ struct StarterLiveTests {
         try checkPassesHelloAndStatic(command)
     }
 
+    /// `check --watch`: a run at the start, another when the server's file changes, another on Enter.
+    @Test(.timeLimit(.minutes(1))) func watchRunsAgainOnAChangeAndOnEnter() throws {
+        let directory = folder.path + "/watched"
+        #expect(try httpkit(["new", "python", directory]).status == 0)
+        let output = folder.path + "/watch.out"
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: HTTPKitBinary.path)
+        process.arguments = ["check", "--stage", "hello", "--step", "1", "--watch", "--exec", "python3 \(directory)/server.py {port}"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let keys = Pipe()
+        process.standardInput = keys
+        process.standardOutput = FileHandle(forWritingAtPath: output)
+        process.standardError = FileHandle(forWritingAtPath: output)
+        try process.run()
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        func waitFor(_ text: String) throws -> String {
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let now = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                if now.contains(text) { return now }
+                usleep(50_000)
+            }
+            throw TestFailure("no '\(text)' in:\n\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+        }
+        var text = try waitFor("[watch] run 1 done. Watching \(directory) (1 file)")
+        #expect(text.contains("0 of 1 checks passed"))
+        let path = directory + "/server.py"
+        let filled = try Self.fill(try String(contentsOfFile: path, encoding: .utf8), ["hello 1": Self.python["hello 1"]!])
+        try filled.write(toFile: path, atomically: true, encoding: .utf8)
+        text = try waitFor("[watch] run 2 done")
+        #expect(text.contains("[watch] run 2: server.py changed\nhttpkit check: hello step 1 of 4"), "\(text)")
+        #expect(text.contains("1 of 1 checks passed\nStep 1 of 4 passes."), "\(text)")
+        keys.fileHandleForWriting.write(Data("\n".utf8))
+        text = try waitFor("[watch] run 3 done")
+        #expect(text.contains("[watch] run 3: Enter pressed"))
+        kill(process.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!process.isRunning, "Ctrl-C stops the watch")
+        #expect(process.isRunning || process.terminationStatus == 0)
+    }
+
     static let python = [
         "hello 1": """
             head = f"HTTP/1.1 {status} {reason}\\r\\n" + "".join(f"{n}: {v}\\r\\n" for n, v in fields.items()) + "\\r\\n"

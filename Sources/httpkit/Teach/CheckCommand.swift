@@ -21,6 +21,10 @@ struct CheckCommand: ParsableCommand {
           httpkit check --stage hello --exec 'python3 server.py {port}'
                                                               started, waited for and stopped by httpkit;
                                                               {port} becomes a free port
+          httpkit check --stage hello --step 2 --exec 'python3 server.py {port}'
+                                                              steps 1 and 2 of httpkit spec hello
+          httpkit check --stage hello --watch --exec 'python3 server.py {port}'
+                                                              again on each save (or Enter)
           httpkit check --stage keepalive --all               stages 1 to 7
         The exit status is 0 when every check passed, 1 when one failed.
         """
@@ -41,6 +45,12 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run only the checks of steps 1 to N of the stage (see httpkit spec STAGE).", valueName: "n"))
     var step: Int?
 
+    @Flag(help: "Run the checks again each time a file in your server's folder changes, or when you press Enter.")
+    var watch = false
+
+    @Option(help: ArgumentHelp("With --watch: the folder to watch (default: the folder of the first file --exec names, else this one).", valueName: "dir"))
+    var watchFolder: String?
+
     @Option(help: ArgumentHelp("Colour: auto, always or never.", valueName: "when"))
     var color: ColorChoice = .auto
 
@@ -58,6 +68,16 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         StopSignal.install()
+        if watch {
+            try watchAndRerun()
+        } else if try !runOnce() {
+            throw ExitCode.failure
+        }
+    }
+
+    /// Starts (or finds) the server, runs the checks, prints the report and records progress; stops a
+    /// server it started. True when every check passed.
+    func runOnce() throws -> Bool {
         let server: CheckedServer
         if let target {
             let (address, tls) = Self.parseTarget(target)!
@@ -88,7 +108,7 @@ struct CheckCommand: ParsableCommand {
             let count = Spec.steps(CheckCatalog.checks(for: stage)).count
             print(step < count ? "Step \(step) of \(count) passes. Next: step \(step + 1) in httpkit spec \(stage.rawValue), then --step \(step + 1)"
                   : "Every step passes: run it without --step to record the stage.")
-            return
+            return true
         }
         if failed == 0 {
             // Built: your own server passed. Explored: httpkit's own stage did, which is reading, not writing.
@@ -102,9 +122,8 @@ struct CheckCommand: ParsableCommand {
             } else {
                 print("That was the last stage: the whole path is done.")
             }
-        } else {
-            throw ExitCode.failure
         }
+        return failed == 0
     }
 
     /// `HOST:PORT`, `http://HOST:PORT` or `https://HOST:PORT` (a trailing / allowed): the address and whether it is TLS.
