@@ -155,6 +155,8 @@ struct CheckLiveTests {
         #expect(result.stderr.isEmpty, "\(result.stderr)")
         #expect(result.stdout.contains("The first 2 of 7 checks of hello pass. The next to make pass:\n  sends a Date header"), "\(result.stdout)")
         #expect(result.stdout.contains("no Date header"))
+        // The hint is the failing check's own, not the stage's.
+        #expect(result.stdout.contains("hint:     format the current time in GMT as 'Sun, 06 Nov 1994 08:49:37 GMT'"), "\(result.stdout)")
         let passing = try httpkit(["hint", "hello", "--exec", "\(Self.python) \(Self.fixture) {port} \(Self.www)"])
         #expect(passing.status == 0)
         #expect(passing.stdout.contains("Every check of hello passes"))

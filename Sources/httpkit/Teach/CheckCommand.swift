@@ -31,7 +31,10 @@ struct CheckCommand: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("The milestone to check: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
-    var stage: StageName
+    var stage: StageName?
+
+    @Option(help: ArgumentHelp("Another site's course instead of a stage: codecrafters (its HTTP server, with compression and persistent connections; port 4221, {dir} in --exec becomes the --directory folder).", valueName: "name"))
+    var course: Course?
 
     @Option(help: ArgumentHelp("A server that is already running, HOST:PORT (https://HOST:PORT: over TLS).", valueName: "host:port"))
     var target: String?
@@ -56,7 +59,9 @@ struct CheckCommand: ParsableCommand {
 
     func validate() throws {
         if target != nil && command != nil { throw ValidationError("--target and --exec exclude each other: give one") }
-        if let step {
+        if (stage == nil) == (course == nil) { throw ValidationError("give --stage NAME (\(StageName.allCases.map(\.rawValue).joined(separator: ", "))) or --course codecrafters, not both") }
+        if course != nil && (all || step != nil) { throw ValidationError("--all and --step are for stages, not --course") }
+        if let step, let stage {
             let count = Spec.steps(CheckCatalog.checks(for: stage)).count
             guard (1...count).contains(step) else { throw ValidationError("--step \(step): \(stage.rawValue) has steps 1 to \(count) (httpkit spec \(stage.rawValue))") }
             if all { throw ValidationError("--step and --all exclude each other: a step is one stage's") }
@@ -78,6 +83,8 @@ struct CheckCommand: ParsableCommand {
     /// Starts (or finds) the server, runs the checks, prints the report and records progress; stops a
     /// server it started. True when every check passed.
     func runOnce() throws -> Bool {
+        if let course { return try runCourse(course) }
+        let stage = stage!
         let server: CheckedServer
         if let target {
             let (address, tls) = Self.parseTarget(target)!
@@ -123,6 +130,37 @@ struct CheckCommand: ParsableCommand {
                 print("That was the last stage: the whole path is done.")
             }
         }
+        return failed == 0
+    }
+
+    /// A course's checks: against the learner's program (`{dir}` becomes a folder made for the run, `{port}`
+    /// a free port, else the course's port), a running server, or httpkit's own router.
+    func runCourse(_ course: Course) throws -> Bool {
+        let directory = NSTemporaryDirectory() + "httpkit-\(course.rawValue)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server: CheckedServer
+        if let target {
+            let (address, tls) = Self.parseTarget(target)!
+            server = try CheckedServer.running(host: address.host, port: address.port, tls: tls)
+        } else {
+            let own = "\(BundledSite.executablePath() ?? CommandLine.arguments[0]) router --port {port} --directory {dir}"
+            server = try CheckedServer.started(command: (command ?? own).replacing("{dir}", with: directory), port: course.port,
+                                               description: command == nil ? "httpkit's own router" : nil)
+            server.target.directory = directory
+        }
+        defer { server.stop() }
+        let checks = course.checks
+        let report = CheckReport(color: color.enabled(for: 1), startCommand: command == nil ? nil : server.startCommand)
+        print("httpkit check: the \(course.rawValue) course against \(server.description)")
+        var failed = 0
+        for check in checks {
+            if StopSignal.isRequested { break }
+            let outcome = check.run(server.target)
+            report.print(check, outcome, target: server.target)
+            if case .fail = outcome { failed += 1 }
+        }
+        print("\(checks.count - failed) of \(checks.count) checks passed")
         return failed == 0
     }
 
@@ -175,7 +213,7 @@ final class CheckReport {
     }
 
     func print(_ check: Check, _ outcome: CheckOutcome, target: CheckTarget) {
-        let prefix = "[\(check.stage.rawValue)]".padding(to: 12)
+        let prefix = "[\(check.label ?? check.stage.rawValue)]".padding(to: 12)
         switch outcome {
         case .pass:
             Swift.print("  \(paint("✔ pass", "32")) \(prefix) \(check.name)")
@@ -237,7 +275,7 @@ final class CheckReport {
 
 /// The server under test, and how to stop it if we started it.
 final class CheckedServer {
-    let target: CheckTarget
+    var target: CheckTarget
     let description: String
     /// Whether this is httpkit's own stage rather than the learner's server.
     var isOwnStage: Bool { startCommand == nil && process != nil }
@@ -271,9 +309,9 @@ final class CheckedServer {
     }
 
     /// The learner's server, started from a shell command and waited for with retries.
-    static func started(command: String) throws -> CheckedServer {
+    static func started(command: String, port fixedPort: UInt16 = 8080, description: String? = nil) throws -> CheckedServer {
         let reproducePort = "9000"
-        var port: UInt16 = 8080
+        var port = fixedPort
         var line = command
         if command.contains("{port}") {
             let probe = try Socket.listen(host: "127.0.0.1", port: 0)
@@ -288,7 +326,7 @@ final class CheckedServer {
             let fixed = command.contains("{port}")
             let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: port, shownPort: fixed ? UInt16(reproducePort) : nil,
                                                            pid: process.pid),
-                                        description: "`\(line)` (127.0.0.1:\(port))", process: process)
+                                        description: "\(description ?? "`\(line)`") (127.0.0.1:\(port))", process: process)
             checked.startCommand = command.replacing("{port}", with: reproducePort)
             return checked
         } catch {

@@ -16,6 +16,9 @@ struct CheckTarget: Sendable {
     /// The server's process when it runs on this machine and we know it (--exec, httpkit's own stage, or the
     /// owner of a local port): the concurrency checks read its processes and threads from /proc.
     var pid: Int32?
+    /// The folder the server serves /files from, when check made it (`{dir}` in --exec): the files checks
+    /// write into it and read what an upload wrote.
+    var directory: String?
     var base: String { "\(tls ? "https" : "http")://\(host):\(shownPort ?? port)" }
     /// `HOST PORT` as nc takes them, for reproduce commands.
     var ncAddress: String { "\(host) \(shownPort ?? port)" }
@@ -52,6 +55,8 @@ struct Check: Sendable {
     /// A check of what the server is (processes, threads), not of what it does: a later stage is a
     /// different model, so `--all` runs it only for the stage asked for.
     var isModelCheck = false
+    /// What the report shows in brackets instead of the stage's name (a course's part: `cc base`).
+    var label: String?
     let run: @Sendable (CheckTarget) -> CheckOutcome
 
     /// A check whose code sends `sends`: the closure gets them, so what the spec shows is what goes out.

@@ -19,10 +19,18 @@ struct SpecCommand: ParsableCommand {
     )
 
     @Argument(help: ArgumentHelp("The stage: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "stage"))
-    var stage: StageName
+    var stage: StageName?
+
+    @Option(help: ArgumentHelp("A course instead of a stage: codecrafters.", valueName: "name"))
+    var course: Course?
+
+    func validate() throws {
+        if (stage == nil) == (course == nil) { throw ValidationError("give a stage (httpkit spec hello) or --course codecrafters") }
+    }
 
     func run() throws {
-        print(Spec.text(for: stage))
+        if let stage { print(Spec.text(for: stage)) }
+        if let course { print(Spec.text(for: course)) }
     }
 }
 
@@ -47,6 +55,20 @@ enum Spec {
         return steps(checks).prefix(step).flatMap(\.checks)
     }
 
+    static func text(for course: Course) -> String {
+        let steps = steps(course.checks)
+        var lines = [
+            "The \(course.rawValue) course (CodeCrafters' HTTP server: the base stages, compression, persistent connections), offline.",
+            "\(steps.count) steps, each one of the course's stages; check your program with all of them:",
+            "  httpkit check --course \(course.rawValue) --exec './your_program.sh --directory {dir}'",
+            "It listens on port \(course.port) (or on {port} if the command has it); {dir} becomes a folder made for the run.",
+            "Each check opens a new connection (unless it says otherwise) and sends these bytes, written as printf",
+            "writes them (\\r\\n is CR LF): printf 'BYTES' | nc -q1 127.0.0.1 \(course.port) sends one by hand.",
+        ]
+        lines += stepLines(steps)
+        return lines.joined(separator: "\n")
+    }
+
     static func text(for stage: StageName) -> String {
         let steps = steps(CheckCatalog.checks(for: stage))
         var lines = [
@@ -59,6 +81,13 @@ enum Spec {
         if stage.info.servesFiles {
             lines.append("The server serves httpkit's www/ folder (httpkit doctor says where it is).")
         }
+        lines += stepLines(steps)
+        return lines.joined(separator: "\n")
+    }
+
+    /// Each step's title, then each check's name, the bytes it sends, how, and what it expects.
+    static func stepLines(_ steps: [(title: String, checks: [Check])]) -> [String] {
+        var lines: [String] = []
         for (index, step) in steps.enumerated() {
             lines.append("")
             lines.append("Step \(index + 1) of \(steps.count) · \(step.title)")
@@ -71,6 +100,6 @@ enum Spec {
                 lines.append("    expects: \(check.expects)")
             }
         }
-        return lines.joined(separator: "\n")
+        return lines
     }
 }
