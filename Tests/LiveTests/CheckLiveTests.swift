@@ -87,6 +87,24 @@ struct CheckLiveTests {
         #expect(!recorded.contains(stage), "a failed check does not mark the stage done")
     }
 
+    /// A client that never reads its large response: with {root}, check serves its own copy of www/ with a
+    /// large file; a server that writes to one client at a time stops answering, and the site is removed.
+    @Test(.timeLimit(.minutes(1))) func unreadLargeResponse() throws {
+        let name = "a client that never reads a large response does not block the others"
+        // Step 1 only: an iterative server stuck on an idle client makes the 1,100 connections of step 2 wait for TCP's timeouts.
+        let iterative = try httpkit(["check", "--stage", "eventloop", "--step", "1", "--exec", "\(Self.python) \(Self.fixture) --model iterative {port} {root}"])
+        let lines = iterative.stdout.split(separator: "\n").map(String.init)
+        let failure = try #require(lines.firstIndex { $0.contains("✘ FAIL [eventloop]") && $0.hasSuffix(name) }, "\(iterative.stdout)")
+        #expect(lines[failure...].prefix(5).joined().contains("blocked writing to a client that does not read"), "\(iterative.stdout)")
+        let site = try #require(iterative.stdout.firstMatch(of: #/\{port\} (\S+httpkit-check-site\S+)|[0-9]+ (\S+httpkit-check-site\S+)`/#))
+        #expect(!FileManager.default.fileExists(atPath: String(site.2 ?? site.1 ?? "")), "the check's site is removed after the run")
+        let threads = try httpkit(["check", "--stage", "threads", "--exec", "\(Self.python) \(Self.fixture) --model threads {port} {root}"])
+        #expect(threads.stdout.contains("✔ pass [threads]    \(name)"), "\(threads.stdout)")
+        // Without {root} there is no large file to ask for: the check says how to get it.
+        let noRoot = try httpkit(["check", "--stage", "threads", "--exec", "\(Self.python) \(Self.fixture) --model threads {port} \(Self.www)"])
+        #expect(noRoot.stdout.contains("- skip [threads]    \(name): needs the check's own site"), "\(noRoot.stdout)")
+    }
+
     @Test func execServerIsAlwaysStopped() throws {
         let marker = "httpkit-stop-\(getpid())"
         _ = try httpkit(["check", "--stage", "static", "--exec", "\(Self.python) \(Self.fixture) --bug always-200 {port} \(Self.www) \(marker)"])

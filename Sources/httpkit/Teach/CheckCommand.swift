@@ -20,7 +20,9 @@ struct CheckCommand: ParsableCommand {
                                                               the same checks over TLS (certificate not verified)
           httpkit check --stage hello --exec 'python3 server.py {port}'
                                                               started, waited for and stopped by httpkit;
-                                                              {port} becomes a free port
+                                                              {port} becomes a free port; {root}, a copy of
+                                                              www/ with a large file for fork, threads
+                                                              and eventloop
           httpkit check --stage hello --step 2 --exec 'python3 server.py {port}'
                                                               steps 1 and 2 of httpkit spec hello
           httpkit check --stage hello --watch --exec 'python3 server.py {port}'
@@ -85,15 +87,19 @@ struct CheckCommand: ParsableCommand {
     func runOnce() throws -> Bool {
         if let course { return try runCourse(course) }
         let stage = stage!
+        // The concurrency checks want a large file: on a copy of www/ made for the run, never in www/ itself.
+        let site = [.fork, .threads, .eventloop].contains(stage) && (command?.contains("{root}") ?? (target == nil)) ? try CheckSite() : nil
+        defer { site?.remove() }
         let server: CheckedServer
         if let target {
             let (address, tls) = Self.parseTarget(target)!
             server = try CheckedServer.running(host: address.host, port: address.port, tls: tls)
         } else if let command {
-            server = try CheckedServer.started(command: command)
+            server = try CheckedServer.started(command: site.map { command.replacing("{root}", with: $0.path) } ?? command)
         } else {
-            server = try CheckedServer.own(stage)
+            server = try CheckedServer.own(stage, root: site?.path)
         }
+        server.target.largeFile = site.map { _ in CheckSite.largePath }
         defer { server.stop() }
         // Echo speaks raw TCP, not HTTP: an HTTP stage's --all starts at hello.
         let stages = all ? StageName.allCases.filter { $0.info.milestone <= stage.info.milestone && ($0 != .echo || stage == .echo) }.reversed() : [stage]
@@ -300,8 +306,8 @@ final class CheckedServer {
     }
 
     /// httpkit's own stage on a free port.
-    static func own(_ stage: StageName) throws -> CheckedServer {
-        let server = try StageServer(stage: stage, root: nil)
+    static func own(_ stage: StageName, root: String? = nil) throws -> CheckedServer {
+        let server = try StageServer(stage: stage, root: root)
         let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: server.port, pid: server.server.pid),
                                     description: "httpkit's own \(stage.rawValue) stage (127.0.0.1:\(server.port))",
                                     process: server.server)
@@ -351,4 +357,24 @@ final class CheckedServer {
     func stop() {
         process?.stop(timeout: 3)
     }
+}
+
+/// A copy of the bundled www/ made for one check run, with a large file the concurrency checks ask for
+/// and never read: www/ itself stays small. Removed after the run.
+final class CheckSite {
+    let path: String
+    /// The large file's path in the site, and its size: far more than loopback's socket buffers hold.
+    static let largePath = "/httpkit-large.bin"
+    static let largeSize = 32 << 20
+
+    init() throws {
+        guard let www = BundledSite.locate() else { throw CLIError(message: "check: cannot find the bundled www/ folder to copy") }
+        path = NSTemporaryDirectory() + "httpkit-check-site-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.copyItem(atPath: www, toPath: path)
+        guard FileManager.default.createFile(atPath: path + Self.largePath, contents: Data(count: Self.largeSize)) else {
+            throw CLIError(message: "check: cannot write \(path + Self.largePath)")
+        }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -19,6 +19,8 @@ struct CheckTarget: Sendable {
     /// The folder the server serves /files from, when check made it (`{dir}` in --exec): the files checks
     /// write into it and read what an upload wrote.
     var directory: String?
+    /// The path of a large file the server serves, when check made the site (`{root}`, or httpkit's own stage).
+    var largeFile: String?
     var base: String { "\(tls ? "https" : "http")://\(host):\(shownPort ?? port)" }
     /// `HOST PORT` as nc takes them, for reproduce commands.
     var ncAddress: String { "\(host) \(shownPort ?? port)" }

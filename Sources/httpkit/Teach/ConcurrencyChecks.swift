@@ -18,7 +18,7 @@ extension CheckCatalog {
     }
 
     static func concurrency(_ stage: StageName) -> [Check] {
-        var checks = [silentClient(stage), tricklingClient(stage), simultaneous(stage)]
+        var checks = [silentClient(stage), tricklingClient(stage), simultaneous(stage), unreadResponse(stage)]
         switch stage {
         case .fork: checks.append(processPerConnection())
         case .threads: checks.append(threadPerConnection())
@@ -94,6 +94,41 @@ extension CheckCatalog {
                                         + "does not help (each byte restarts it); serve connections side by side"
                                     : nil,
                                  reproduce: reproduce)
+                }
+                return .pass
+            } catch {
+                return .fail(expected: "two connections at once", got: Reception(failure: error), note: nil, reproduce: reproduce)
+            }
+        }
+    }
+
+    /// A client that asks for a large file and never reads: the server's writes to it stop (the socket
+    /// buffers fill), and only a server that does not wait on that write answers anyone else.
+    static func unreadResponse(_ stage: StageName) -> Check {
+        Check(stage: stage, name: "a client that never reads a large response does not block the others", step: "Serve clients side by side",
+              sends: [get(CheckSite.largePath), get("/hello.txt")],
+              how: "the first on a connection that never reads the 32 MiB answer; the second on another, 300 ms later",
+              expects: "200 to the second within 2 s",
+              hint: "a write to a client that does not read blocks once the socket buffers are full: "
+                + (stage == .eventloop ? "make sockets nonblocking, keep what is left to send, and wait for writability (POLLOUT) with the others"
+                    : stageHint(stage) + ", so that only that client's process or thread waits")) { target, sends in
+            guard target.largeFile != nil else {
+                return .skipped("needs the check's own site with a large file: put {root} where your server takes its folder in --exec")
+            }
+            let reproduce = "curl -s --limit-rate 1 -o /dev/null \(target.base)\(CheckSite.largePath) &   # then: curl -v \(target.base)/hello.txt"
+            do {
+                let stuck = try CheckClient.connect(target)
+                defer { stuck.close() }
+                stuck.send(sends[0])
+                usleep(300_000)
+                let other = try CheckClient.connect(target, timeout: 2)
+                defer { other.close() }
+                other.send(sends[1])
+                let response = other.responses(1).first
+                guard response?.status == 200 else {
+                    return .fail(expected: "200 within 2 s while another client leaves a large response unread", got: other.reception,
+                                 note: response == nil ? "blocked writing to a client that does not read: the server waits in write() (send) until that "
+                                    + "client reads, and serves no one meanwhile" : nil, reproduce: reproduce)
                 }
                 return .pass
             } catch {
