@@ -171,4 +171,37 @@ struct ReplLiveTests {
         let history = (try? String(contentsOfFile: directory.path + "/history", encoding: .utf8)) ?? ""
         #expect(history.contains("get\\040/echo/recalled"), "history is kept across runs: \(history)")
     }
+
+    /// Tab in a narrow terminal: `ge` completes (get and GET both match), paths come from the links the
+    /// server sent and never from the local disk, and dumps are compact below 120 columns.
+    @Test(.timeLimit(.minutes(1))) func completionFromTheSiteInANarrowTerminal() throws {
+        guard let tmux = which("tmux") else {
+            if BrowserLiveTests.required { Issue.record("tmux is not installed, and CI (HTTPKIT_REQUIRE_BROWSER=1) requires it") }
+            return
+        }
+        let server = try ServerProcess(["static"])
+        defer { server.stop() }
+        let directory = TemporaryDirectory()
+        let session = "httpkit-test-narrow-\(getpid())-\(server.port)"
+        let command = "HTTPKIT_HISTORY=\(directory.path)/history NO_COLOR=1 '\(HTTPKitBinary.path)' repl 127.0.0.1:\(server.port) --no-timing"
+        try spawn(tmux, ["new-session", "-d", "-s", session, "-x", "100", "-y", "60", command])
+        defer { _ = try? spawn(tmux, ["kill-session", "-t", session]) }
+        func keys(_ keys: String...) throws {
+            try spawn(tmux, ["send-keys", "-t", session] + keys)
+            usleep(400_000)
+        }
+        func screen() throws -> String { try spawn(tmux, ["capture-pane", "-p", "-t", session, "-S", "-300"]).stdout }
+        usleep(800_000)
+        try keys("ge", "Tab")                   // get and GET both match: the typed case wins
+        try keys("/", "Enter")                  // index.html: its links become completions
+        try keys("get /sty", "Tab", "Enter")    // → get /style.css
+        try keys("get /ho", "Tab", "Enter")     // no /home from this machine's disk
+        let text = try screen()
+        #expect(text.contains("-- dumps are compact: this terminal is 100 columns"), "\(text)")
+        #expect(text.contains("httpkit> get /\n"), "ge<Tab> completed to 'get ': \(text)")
+        #expect(text.contains("httpkit> get /style.css"), "\(text)")
+        #expect(text.contains("httpkit> get /ho\n"), "\(text)")
+        #expect(!text.contains("/home"), "\(text)")
+        try keys("C-d")
+    }
 }

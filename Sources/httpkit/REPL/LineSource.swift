@@ -49,7 +49,7 @@ final class PlainLines: LineSource {
 }
 
 /// libedit's readline: arrow keys, Ctrl-R, history in ~/.httpkit_history (or $HTTPKIT_HISTORY), and
-/// tab completion of REPL commands, methods and common header names.
+/// tab completion of REPL commands, methods, common header names and the server's paths (ReplCompletion).
 final class EditLineSource: LineSource {
     let isInteractive = true
     private let historyPath: String
@@ -92,10 +92,11 @@ final class EditLineSource: LineSource {
         write_history(historyPath)
     }
 
-    /// libedit asks for completions of `text`; every word that starts with it (case-insensitive) is offered.
+    /// libedit asks for completions of `text`: ReplCompletion's candidates, and never the disk's file names.
     private static let complete: @convention(c) (UnsafePointer<CChar>?, Int32, Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { text, _, _ in
         let prefix = text.map { String(cString: $0) } ?? ""
-        matches = words.filter { $0.lowercased().hasPrefix(prefix.lowercased()) }
+        httpkit_rl_set_attempted_completion_over(1)
+        matches = ReplCompletion.candidates(prefix, words: words, paths: ReplCompletion.paths)
         guard !matches.isEmpty else { return nil }
         return rl_completion_matches(text, generate)
     }

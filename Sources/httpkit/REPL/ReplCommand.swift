@@ -45,6 +45,9 @@ struct ReplCommand: ParsableCommand {
     @Flag(help: "Connect with TLS (HTTPS). A certificate that does not verify is shown with a warning, not refused.")
     var tls = false
 
+    @Option(help: ArgumentHelp("The folder the server serves, when you know it: tab completes its paths (else from the links in responses).", valueName: "dir"))
+    var root: String?
+
     @Option(help: ArgumentHelp("With --tls: also trust the certificates in this PEM file (such as the cert.pem --tls-self-signed printed).", valueName: "file"))
     var tlsCA: String?
 
@@ -63,7 +66,10 @@ struct ReplCommand: ParsableCommand {
         settings.port = destination.port
         settings.tls = tls
         settings.caFile = tlsCA
-        settings.density = compact ? .compact : .full
+        // A full dump is about 110 columns wide: on a narrower terminal it would wrap mid-word.
+        let columns = interactive ? TerminalSize.columns() : 0
+        settings.density = compact || (interactive && columns < 120) ? .compact : .full
+        if let root { ReplCompletion.paths = ReplCompletion.paths(underRoot: root) }
         settings.ascii = ascii
         settings.color = interactive && color.enabled(for: 1)
         settings.showTiming = !noTiming
@@ -79,6 +85,9 @@ struct ReplCommand: ParsableCommand {
             input = EditLineSource(commands: ReplSession.commands)
         } else {
             input = PlainLines(FileHandle.standardInput)
+        }
+        if interactive && !compact && columns < 120 {
+            print("-- dumps are compact: this terminal is \(columns) columns and a full dump wants 120 (:dump full to switch)")
         }
         ReplSession(settings: settings, input: input, output: ReplOutput()).run()
     }

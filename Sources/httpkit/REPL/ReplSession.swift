@@ -41,6 +41,8 @@ final class ReplSession {
     private var pipelineSize = 0
     private var pipelineBatch: [(bytes: [UInt8], method: String)] = []
     private var slow: (bytes: Int, milliseconds: Int)?
+    /// The target of the last request sent, for resolving relative links in its response (completion).
+    private var lastPath = "/"
     private var typedLines: [String]?
     private var quitting = false
 
@@ -262,6 +264,10 @@ final class ReplSession {
     // MARK: - Sending
 
     func send(_ bytes: [UInt8], method: String) {
+        if let target = String(decoding: bytes.prefix(2048), as: UTF8.self).split(separator: " ", maxSplits: 2).dropFirst().first,
+           target.hasPrefix("/") {
+            lastPath = String(target)
+        }
         if pipelineSize > 0 {
             pipelineBatch.append((bytes, method))
             if pipelineBatch.count < pipelineSize {
@@ -330,6 +336,7 @@ final class ReplSession {
             try socket.writeAll(Array(bytes[offset..<end]))
             writes += 1
             offset = end
+            output.progress("-- sent \(offset) of \(bytes.count) bytes slowly (\(slow.bytes) every \(slow.milliseconds) ms; Ctrl-C stops)")
             if offset < bytes.count { usleep(UInt32(slow.milliseconds * 1000)) }
             if Interrupts.take() {
                 output.line("^C -- slow send stopped after \(offset) of \(bytes.count) bytes")
@@ -392,9 +399,15 @@ final class ReplSession {
         if timedOut && responses < methods.count {
             output.line("-- \(responses) of \(methods.count) responses within \(settings.timeout) s (:timeout changes the wait)")
         }
+        if !received.isEmpty { ReplCompletion.paths.formUnion(ReplCompletion.paths(inResponse: received, requestPath: lastPath)) }
+        // The connection's state follows the socket first, then what the last response said.
         if closedByServer {
             closeConnection(note: "the server closed it")
-        } else if !timedOut {
+        } else if responses > 0 && !lastKeeps {
+            closeConnection(note: "the last response said Connection: close (the server had not closed it within \(settings.timeout) s: closed from here)")
+        } else if timedOut {
+            output.line("== connection #\(connectionNumber) is still open, but the server did not answer within \(settings.timeout) s")
+        } else {
             output.line("== connection #\(connectionNumber) stays open (keep-alive); the next request reuses it")
         }
     }
@@ -484,7 +497,23 @@ struct ReplTarget {
 final class ReplOutput {
     private var transcript: FileHandle?
 
+    /// A line that the next one replaces, on a terminal only (`:slow`'s progress): transcripts and pipes
+    /// get the summary line alone.
+    func progress(_ text: String) {
+        guard isatty(1) != 0 else { return }
+        Swift.print("\r\u{1B}[K" + text, terminator: "")
+        fflush(nil)
+        progressShown = true
+    }
+
+    /// Whether a progress line is on screen, to be wiped before the next line.
+    private var progressShown = false
+
     func line(_ text: String) {
+        if progressShown {
+            Swift.print("\r\u{1B}[K", terminator: "")
+            progressShown = false
+        }
         print(text)
         fflush(nil)
         transcript?.write(Data((text + "\n").utf8))
