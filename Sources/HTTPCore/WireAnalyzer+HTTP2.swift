@@ -555,7 +555,7 @@ extension WireAnalyzer {
         let decoded = try HPACKString.decode(block, at: &index)
         var lengthPrefix = before
         let wire = try HPACKInteger.decode(block, at: &lengthPrefix, prefixBits: 7)
-        return (decoded, huffman ? "Huffman, \(wire) → \(decoded.count) octets" : "raw, \(wire) octet\(wire == 1 ? "" : "s")")
+        return (decoded, huffman ? "Huffman, \(wire) → \(decoded.count) octet\(decoded.count == 1 ? "" : "s")" : "raw, \(wire) octet\(wire == 1 ? "" : "s")")
     }
 
     private static func show(_ field: HPACKHeaderField) -> String {
