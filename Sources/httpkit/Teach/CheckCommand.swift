@@ -135,11 +135,13 @@ struct CheckReport {
                 Swift.print("      got:      nothing")
             } else {
                 Swift.print("      got:")
-                let analysis = WireAnalysis(Array(got.prefix(4096)), as: .response)
+                // An HTTP/2 check got the server's frames (HTTP2Checks.swift): dumped as frames, header blocks decoded.
+                let analysis = check.stage == .http2 && !got.starts(with: Array("HTTP/".utf8))
+                    ? WireAnalysis(http2Frames: Array(got.prefix(4096)), from: .server) : WireAnalysis(Array(got.prefix(4096)), as: .response)
                 var options = WireDumpRenderer.Options(density: .compact, color: color)
                 options.bodyPreviewBytes = 200
                 let dump = WireDumpRenderer(options).render(analysis)
-                for line in dump.split(separator: "\n", omittingEmptySubsequences: false).prefix(30) where !line.isEmpty {
+                for line in dump.split(separator: "\n", omittingEmptySubsequences: false).prefix(check.stage == .http2 ? 50 : 30) where !line.isEmpty {
                     Swift.print("        " + line)
                 }
             }
