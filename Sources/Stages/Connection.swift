@@ -24,6 +24,8 @@ final class Connection {
     var webSocket: WebSocketConnection?
     /// After the HTTP/2 preface (prior knowledge) or ALPN `h2` (the http2 stage).
     var http2: HTTP2Connection?
+    /// HTTP/2: the files opened for each stream's body, held until the machine says the stream ended.
+    var http2Files: [UInt32: [String: SharedFile]] = [:]
     /// The first bytes of a connection while they may still be the start of the HTTP/2 preface.
     var prefaceProbe: [UInt8] = []
     var output = OutputQueue()

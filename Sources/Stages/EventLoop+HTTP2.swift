@@ -17,7 +17,7 @@ extension EventLoop {
         let http2Line = Array(preface.prefix(16))
         if alpnH2 || (seen.count >= http2Line.count && seen.starts(with: http2Line)) {
             // The stage's body limit (--max-body) applies to HTTP/2 requests too.
-            var machine = HTTP2Connection(configuration: .init(maxBodyBytes: options.limits.maxBodyBytes))
+            var machine = HTTP2Connection(configuration: http2Configuration)
             machine.receive(seen)
             connection.http2 = machine
             connection.http1 = nil // the slot changes hands before any HTTP/1.1 request
@@ -29,56 +29,72 @@ extension EventLoop {
         connection.prefaceProbe = []
     }
 
+    /// `Upgrade: h2c` (RFC 7540 §3.2): the 101 goes out through the HTTP/1.1 machine, then the slot holds an
+    /// HTTP/2 machine whose stream 1 is the request that asked; its answer is the first thing on stream 1.
+    func upgradeToHTTP2(_ connection: Connection, request: HTTPRequest, settings: [HTTP2Setting]) {
+        guard connection.http1 != nil else { return }
+        let ending = writer.queue(H2CUpgrade.switchingResponse(), to: request, on: &connection.http1!, into: &connection.output)
+        guard case .switchProtocols(let leftover)? = ending else {
+            if ending != nil { connection.ending = .close }
+            return
+        }
+        var machine = HTTP2Connection(configuration: http2Configuration, upgrading: request, settings: settings)
+        machine.receive(leftover) // the client's preface may have come with the request
+        connection.http2 = machine
+        connection.http1 = nil
+    }
+
+    /// The HTTP/2 limits from the stage's options: --max-body and --max-requests apply to streams too.
+    var http2Configuration: HTTP2Connection.Configuration {
+        HTTP2Connection.Configuration(maxBodyBytes: options.limits.maxBodyBytes, maxRequests: options.maxRequestsPerConnection)
+    }
+
     func perform(_ action: HTTP2Connection.Action, on connection: Connection) {
         switch action {
         case .request(let streamID, var request):
             request.remoteAddress = connection.remoteAddress
             request.tls = connection.tlsDescription
-            let response = Self.inMemory(handler(request))
-            guard let actions = connection.http2?.respond(response, to: streamID, date: HTTPDate.now()) else { return }
+            var response = Self.streamRead(handler(request))
+            // Opened now, so a file that cannot be opened is a 403 before the HEADERS go.
+            let files = writer.openFiles(of: &response, answering: request.method)
+            guard let actions = connection.http2?.respond(response, to: streamID, date: writer.currentDate()) else { return }
+            if !files.isEmpty { connection.http2Files[streamID] = files }
             for action in actions { perform(action, on: connection) }
         case .write(let bytes):
             connection.output.append(bytes)
+        case .sendFile(let streamID, let path, let offset, let length):
+            // The DATA frame's header is queued; its payload leaves with sendfile (or pread under TLS).
+            guard let file = connection.http2Files[streamID]?[path] else {
+                close(connection) // cannot happen: the machine names only files its stream's body named
+                return
+            }
+            connection.output.append(file: file, offset: offset, length: length)
+        case .streamEnded(let streamID):
+            connection.http2Files[streamID] = nil // queued segments keep their file open until sent
         case .close:
             connection.ending = .close
         }
     }
 
-    /// The HTTP/2 machine sends bodies from memory: a file or a stream is read here first, up to 64 MiB
-    /// (larger ones get 500 with the reason; streaming them from disk is the next step).
-    static func inMemory(_ response: HTTPResponse) -> HTTPResponse {
+    /// A streamed body (a large file being gzipped, a generated body) is read into memory here, up to 64 MiB:
+    /// its length is unknown and the HTTP/2 machine sends only what it can size (bytes and file ranges, which
+    /// stay on disk). Larger ones get a 500 that says why.
+    static func streamRead(_ response: HTTPResponse) -> HTTPResponse {
+        guard case .stream(let streamed) = response.body else { return response }
         let limit = 64 << 20
+        let failed = HTTPResponse.text(.internalServerError,
+            "500 Internal Server Error: the body could not be produced, or is over 64 MiB (HTTP/2 reads streamed bodies into memory)\n")
+        guard let stream = try? streamed.open() else { return failed }
+        defer { stream.close() }
+        var bytes: [UInt8] = []
+        do {
+            while bytes.count <= limit, let piece = try stream.next() { bytes += piece }
+        } catch {
+            return failed // a stream that fails is a 500, never a truncated 200
+        }
+        guard bytes.count <= limit else { return failed }
         var response = response
-        func read(_ body: ResponseBody) -> ResponseBody? {
-            switch body {
-            case .file(let path, let offset, let length):
-                guard length <= limit, let bytes = try? FileContents.read(path, offset: offset, length: length) else { return nil }
-                return .bytes(bytes)
-            case .stream(let streamed):
-                guard let stream = try? streamed.open() else { return nil }
-                defer { stream.close() }
-                var bytes: [UInt8] = []
-                do {
-                    while bytes.count <= limit, let piece = try stream.next() { bytes += piece }
-                } catch {
-                    return nil // a stream that fails is a 500, never a truncated 200
-                }
-                return bytes.count <= limit ? .bytes(bytes) : nil
-            case .parts(let parts):
-                var bytes: [UInt8] = []
-                for part in parts {
-                    guard case .bytes(let piece)? = read(part) else { return nil }
-                    bytes += piece
-                }
-                return .bytes(bytes)
-            default:
-                return body
-            }
-        }
-        guard let body = read(response.body) else {
-            return .text(.internalServerError, "500 Internal Server Error: the body could not be read, or is over 64 MiB (HTTP/2 sends from memory)\n")
-        }
-        response.body = body
+        response.body = .bytes(bytes)
         return response
     }
 }

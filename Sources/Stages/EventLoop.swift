@@ -72,7 +72,7 @@ public final class EventLoop {
     /// to a WebSocket machine whose messages go to the endpoint.
     let webSockets: [String: any WebSocketEndpoint]
     private let policy: HTTP1Connection.Policy
-    private var writer = ResponseWriter()
+    var writer = ResponseWriter()
     /// Connections by descriptor.
     private var connections: [Int32: Connection] = [:]
     /// One read buffer for every connection: an idle connection costs no buffer at all.
@@ -283,7 +283,9 @@ public final class EventLoop {
                 guard let action = connection.http1?.nextAction() else { break }
                 perform(action, on: connection)
             } else if connection.http2 != nil {
-                guard let action = connection.http2?.nextAction() else { break }
+                // DATA is made as it is asked for: files queued count too, so a big body waits for the client.
+                guard connection.output.queuedBytes < options.maxBufferedOutput,
+                      let action = connection.http2?.nextAction() else { break }
                 perform(action, on: connection)
             } else {
                 guard let action = connection.webSocket?.nextAction() else { break }
@@ -302,6 +304,10 @@ public final class EventLoop {
         case .request(var request):
             request.remoteAddress = connection.remoteAddress
             request.tls = connection.tlsDescription
+            if options.http2, connection.tls == nil, let settings = H2CUpgrade.settings(in: request) {
+                upgradeToHTTP2(connection, request: request, settings: settings) // `Upgrade: h2c` (curl --http2)
+                return
+            }
             answer(handler(request), to: request, on: connection)
             if connection.closed { return }
         case .head(var head):
@@ -473,11 +479,17 @@ public final class EventLoop {
                 answer(response, to: nil, on: connection)
                 _ = try? connection.output.flush(to: connection.transport) // best effort: it is leaving anyway
             }
+            if connection.http2 != nil, !connection.lingering, connection.output.isEmpty {
+                // HTTP/2 says goodbye with GOAWAY (§6.8): the client learns that no stream was lost and why.
+                connection.http2?.shutDown(reason: "idle for \(Seconds.text(options.idleTimeout))")
+                while let action = connection.http2?.nextAction() { perform(action, on: connection) }
+                _ = try? connection.output.flush(to: connection.transport) // best effort: it is leaving anyway
+            }
             close(connection, webSocketCode: 1006, reason: connection.pingSent ? "no answer to a ping" : "timed out")
         }
     }
 
-    private func close(_ connection: Connection, webSocketCode: UInt16 = 1006, reason: String = "the connection closed") {
+    func close(_ connection: Connection, webSocketCode: UInt16 = 1006, reason: String = "the connection closed") {
         guard !connection.closed else { return }
         connection.closed = true
         notifyClosed(connection, code: webSocketCode, reason: reason)

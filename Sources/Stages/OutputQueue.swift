@@ -20,6 +20,11 @@ struct OutputQueue {
     private var firstOffset = 0
     /// In-memory bytes not yet written; file segments are not counted, they cost no memory.
     private(set) var bufferedBytes = 0
+    /// File octets not yet sent: no memory, but a producer that must not run ahead of the client (HTTP/2's
+    /// DATA frames) counts them too.
+    private(set) var fileBytes = 0
+    /// Everything still to send, in memory or on disk.
+    var queuedBytes: Int { bufferedBytes + fileBytes }
 
     var isEmpty: Bool { segments.isEmpty }
 
@@ -41,6 +46,7 @@ struct OutputQueue {
 
     mutating func append(file: SharedFile, offset: Int, length: Int) {
         if length == 0 { return }
+        fileBytes += length
         segments.append(.file(file, offset: offset, remaining: length))
     }
 
@@ -96,6 +102,7 @@ struct OutputQueue {
                     let piece = try file.descriptor.pread(length: min(remaining, 64 * 1024), offset: offset)
                     segments[0] = .bytes(piece)
                     bufferedBytes += piece.count
+                    fileBytes -= piece.count
                     if remaining > piece.count {
                         segments.insert(.file(file, offset: offset + piece.count, remaining: remaining - piece.count), at: 1)
                     }
@@ -103,6 +110,7 @@ struct OutputQueue {
                 }
                 guard case .done(let count) = result else { return false }
                 if count == 0 { throw SystemError("sendfile", errno: EIO) } // the file shrank under us
+                fileBytes -= count
                 if count == remaining {
                     segments.removeFirst() // the file closes when no one else holds it
                 } else {
@@ -124,6 +132,7 @@ struct OutputQueue {
         }
         segments.removeAll()
         bufferedBytes = 0
+        fileBytes = 0
         firstOffset = 0
     }
 }

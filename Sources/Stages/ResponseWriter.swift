@@ -21,33 +21,13 @@ struct ResponseWriter {
     mutating func queue(_ response: HTTPResponse, to request: HTTPRequest?, on machine: inout HTTP1Connection,
                         into output: inout OutputQueue) -> HTTP1Connection.Action? {
         var response = response
-        var opened: [String: SharedFile] = [:]
         var stream: (any BodyStream)?
-        if response.sendsBody(answering: request?.method ?? .get) {
-            switch response.body {
-            case .file(let path, _, _):
-                do {
-                    opened[path] = try files.open(path)
-                } catch {
-                    response = .text(.forbidden, "403 Forbidden: the file could not be opened (\(error.errnoName))\n")
-                }
-            case .parts(let parts):
-                for case .file(let path, _, _) in parts where opened[path] == nil {
-                    do {
-                        opened[path] = try files.open(path)
-                    } catch {
-                        response = .text(.forbidden, "403 Forbidden: the file could not be opened (\(error.errnoName))\n")
-                        break
-                    }
-                }
-            case .stream(let body):
-                do {
-                    stream = try body.open()
-                } catch {
-                    response = .text(.internalServerError, "500 Internal Server Error: the body could not be produced\n")
-                }
-            default:
-                break
+        let opened = openFiles(of: &response, answering: request?.method ?? .get)
+        if response.sendsBody(answering: request?.method ?? .get), case .stream(let body) = response.body {
+            do {
+                stream = try body.open()
+            } catch {
+                response = .text(.internalServerError, "500 Internal Server Error: the body could not be produced\n")
             }
         }
         var ending: HTTP1Connection.Action?
@@ -66,6 +46,32 @@ struct ResponseWriter {
             }
         }
         return ending
+    }
+
+    /// Today's Date header value, formatted once a second.
+    mutating func currentDate() -> String { dates.current() }
+
+    /// Opens the files `response`'s body names (through the loop's open-file cache), before any byte of its
+    /// head is queued: a file that cannot be opened turns the response into a 403. HTTP/1.1 and HTTP/2
+    /// both send files from what this returns.
+    func openFiles(of response: inout HTTPResponse, answering method: HTTPMethod) -> [String: SharedFile] {
+        guard response.sendsBody(answering: method) else { return [:] }
+        var paths: [String] = []
+        switch response.body {
+        case .file(let path, _, _): paths = [path]
+        case .parts(let parts): for case .file(let path, _, _) in parts { paths.append(path) }
+        default: break
+        }
+        var opened: [String: SharedFile] = [:]
+        for path in paths where opened[path] == nil {
+            do {
+                opened[path] = try files.open(path)
+            } catch {
+                response = .text(.forbidden, "403 Forbidden: the file could not be opened (\(error.errnoName))\n")
+                return [:]
+            }
+        }
+        return opened
     }
 }
 

@@ -3,7 +3,11 @@ import HTTPCore
 
 /// What the server did with some bytes: the frames it wrote, the requests it handed out, whether it closed.
 private struct Output {
-    var frames: [HTTP2Frame] = []
+    /// Everything the server sent, in order: frame bytes and the file octets of `.sendFile`.
+    var wire: [UInt8] = []
+    var frames: [HTTP2Frame] { HTTP2ConnectionTests_frames(wire) }
+    /// Streams whose files the server let go (`.streamEnded`).
+    var streamsEnded: [UInt32] = []
     var requests: [(UInt32, HTTPRequest)] = []
     var closed = false
 
@@ -18,7 +22,7 @@ private struct Output {
 }
 
 /// The frames in bytes the server wrote (whole frames, so a fresh parser reads them).
-private func frames(_ bytes: [UInt8]) -> [HTTP2Frame] {
+private func HTTP2ConnectionTests_frames(_ bytes: [UInt8]) -> [HTTP2Frame] {
     var parser = HTTP2FrameParser(maxFrameSize: 1 << 24 - 1)
     parser.append(bytes)
     var frames: [HTTP2Frame] = []
@@ -30,6 +34,8 @@ private func frames(_ bytes: [UInt8]) -> [HTTP2Frame] {
 /// A client on the other end: encodes its requests with its own HPACK encoder, decodes the server's headers.
 private struct Client {
     var server: HTTP2Connection
+    /// The "disk" `.sendFile` reads from.
+    var files: [String: [UInt8]] = [:]
     var encoder = HPACKEncoder()
     var decoder = HPACKDecoder()
 
@@ -54,7 +60,9 @@ private struct Client {
     mutating func drain(into output: inout Output) {
         while let action = server.nextAction() {
             switch action {
-            case .write(let bytes): output.frames += frames(bytes)
+            case .write(let bytes): output.wire += bytes
+            case .sendFile(_, let path, let offset, let length): output.wire += files[path]![offset..<(offset + length)]
+            case .streamEnded(let id): output.streamsEnded.append(id)
             case .request(let id, let request): output.requests.append((id, request))
             case .close: output.closed = true
             }
@@ -64,7 +72,7 @@ private struct Client {
     mutating func respond(_ response: HTTPResponse, to stream: UInt32) -> Output {
         var output = Output()
         for action in server.respond(response, to: stream) {
-            if case .write(let bytes) = action { output.frames += frames(bytes) }
+            if case .write(let bytes) = action { output.wire += bytes }
         }
         drain(into: &output)
         return output
@@ -508,13 +516,141 @@ struct HTTP2ConnectionTests {
         #expect(goAway(output)?.code == .protocolError)
     }
 
-    @Test("A file body is not sent: a 500 says the driver must read it into bytes")
+    @Test("A file body leaves as sendFile actions behind DATA headers, as far as the windows allow, then on WINDOW_UPDATE")
     func fileBody() {
         var client = Client()
+        let file = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        client.files["/big"] = file
         client.connect()
         client.send(client.get(1))
-        let output = client.respond(HTTPResponse(status: .ok, body: .file(path: "/etc/hosts", length: 10)), to: 1)
-        #expect(client.fields(output.frames[0])[":status"] == "500")
+        var output = client.respond(HTTPResponse(status: .ok, body: .file(path: "/big", length: file.count)), to: 1)
+        #expect(client.fields(output.frames[0])["content-length"] == "200000")
+        #expect(output.data(on: 1).count == 65_535, "the stream's and the connection's initial window")
+        #expect(output.frames.allSatisfy { frame in
+            if case .data(let bytes, _, _) = frame.payload { return bytes.count <= 16_384 } else { return true }
+        })
+        var received = output.data(on: 1)
+        output = client.send(frame(0, .windowUpdate(increment: 1_000_000)) + frame(1, .windowUpdate(increment: 1_000_000)))
+        received += output.data(on: 1)
+        #expect(received == file, "every octet, in order")
+        guard case .data(_, let endStream, _)? = output.frames.last?.payload else { Issue.record("no DATA"); return }
+        #expect(endStream)
+        #expect(output.streamsEnded == [1], "the driver may let the file go")
+    }
+
+    @Test("Parts of bytes and file ranges are sent in order; a streamed body is a 500 (its length is unknown)")
+    func partsAndStreams() {
+        var client = Client()
+        client.files["/f"] = Array("0123456789".utf8)
+        client.connect()
+        client.send(client.get(1) + client.get(3))
+        let parts = ResponseBody.parts([.bytes(Array("<".utf8)), .file(path: "/f", offset: 2, length: 3), .bytes(Array(">".utf8))])
+        let output = client.respond(HTTPResponse(status: .ok, body: parts), to: 1)
+        #expect(output.data(on: 1) == Array("<234>".utf8))
+        let never = StreamedBody("never opened by the machine") { fatalError("opened") }
+        let streamed = client.respond(HTTPResponse(status: .ok, body: .stream(never)), to: 3)
+        #expect(client.fields(streamed.frames[0])[":status"] == "500")
+    }
+
+    @Test("Two big bodies share the connection one frame each in turn (round-robin)")
+    func roundRobin() {
+        var client = Client()
+        client.files["/a"] = Array(repeating: 1, count: 40_000)
+        client.files["/b"] = Array(repeating: 2, count: 40_000)
+        client.connect()
+        client.send(client.get(1) + client.get(3))
+        var output = Output()
+        for action in client.server.respond(HTTPResponse(status: .ok, body: .file(path: "/a", length: 40_000)), to: 1)
+            + client.server.respond(HTTPResponse(status: .ok, body: .file(path: "/b", length: 40_000)), to: 3) {
+            if case .write(let bytes) = action { output.wire += bytes }
+        }
+        client.drain(into: &output)
+        let order = output.frames.filter { $0.type == .data }.map(\.streamID)
+        #expect(order.starts(with: [1, 1, 3, 1, 3]) || order.starts(with: [1, 3, 1, 3]), "\(order)")
+        #expect(output.data(on: 1).count + output.data(on: 3).count == 65_535, "the connection's window is shared")
+    }
+
+    @Test("h2c (RFC 7540 §3.2): HTTP2-Settings is read only from a request that asks exactly as §3.2 says")
+    func h2cSettings() {
+        func request(_ headers: [(String, String)], body: [UInt8] = [], version: HTTPVersion = .http1_1) -> HTTPRequest {
+            var fields = HTTPHeaders()
+            for (name, value) in headers { fields.add(name, value) }
+            return HTTPRequest(method: .get, target: "/", version: version, headers: fields, body: body)
+        }
+        let curl = [("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"), ("HTTP2-Settings", "AAMAAABkAAQCAAAAAAIAAAAA")]
+        #expect(H2CUpgrade.settings(in: request(curl)) == [HTTP2Setting(.maxConcurrentStreams, 100),
+                                                          HTTP2Setting(.initialWindowSize, 33_554_432),
+                                                          HTTP2Setting(.enablePush, 0)])
+        #expect(H2CUpgrade.settings(in: request([("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"), ("HTTP2-Settings", "")])) == [])
+        #expect(H2CUpgrade.settings(in: request(Array(curl.dropFirst()))) == nil, "Connection must name Upgrade and HTTP2-Settings")
+        #expect(H2CUpgrade.settings(in: request([("Connection", "Upgrade")] + curl.dropFirst())) == nil)
+        #expect(H2CUpgrade.settings(in: request(curl + [("HTTP2-Settings", "")])) == nil, "exactly one HTTP2-Settings")
+        #expect(H2CUpgrade.settings(in: request([curl[0], curl[1], ("HTTP2-Settings", "AAMAAABk+A")])) == nil, "base64url only")
+        #expect(H2CUpgrade.settings(in: request([curl[0], curl[1], ("HTTP2-Settings", "AAMAAA")])) == nil, "6 octets per setting")
+        #expect(H2CUpgrade.settings(in: request([curl[0], curl[1], ("HTTP2-Settings", "AAIAAAAC")])) == nil, "ENABLE_PUSH = 2 is invalid")
+        #expect(H2CUpgrade.settings(in: request(curl, body: [1])) == nil, "a request with a body stays HTTP/1.1")
+        #expect(H2CUpgrade.settings(in: request(curl, version: .http1_0)) == nil)
+    }
+
+    @Test("h2c: the upgraded request is stream 1, answered before the client's preface arrives")
+    func h2cStreamOne() {
+        let request = HTTPRequest(method: .get, target: "/hello", headers: ["Host": "x"])
+        var client = Client()
+        client.server = HTTP2Connection(upgrading: request, settings: [HTTP2Setting(.maxFrameSize, 20_000)])
+        var output = Output()
+        client.drain(into: &output)
+        #expect(output.types == [.settings], "our SETTINGS first (§3.5); theirs came in HTTP2-Settings, acknowledged by the 101")
+        #expect(output.requests.map(\.0) == [1] && output.requests.first?.1.target == "/hello")
+        #expect(output.requests.first?.1.version == .http2)
+        let answer = client.respond(HTTPResponse(status: .ok, body: .bytes(Array(repeating: 7, count: 18_000))), to: 1)
+        #expect(answer.frames.filter { $0.type == .data }.count == 1, "one 18,000-octet DATA frame: the client's max frame size applied")
+        output = client.connect()
+        #expect(output.types == [.settings] && goAway(output) == nil, "the preface, then only the ACK of its SETTINGS")
+        output = client.send(client.get(3))
+        #expect(output.requests.map(\.0) == [3])
+    }
+
+    @Test("--max-requests: after that many streams, GOAWAY NO_ERROR names the last; later streams are ignored")
+    func maxRequests() {
+        var client = Client(.init(maxRequests: 2))
+        client.connect()
+        var output = client.send(client.get(1))
+        #expect(goAway(output) == nil)
+        output = client.send(client.get(3))
+        #expect(goAway(output).map { [$0.last] } == [3] && goAway(output)?.code == .noError)
+        #expect(output.requests.map(\.0) == [3])
+        output = client.send(client.get(5))
+        #expect(output.requests.isEmpty)
+        output = client.respond(ok, to: 1)
+        #expect(!output.closed)
+        output = client.respond(ok, to: 3)
+        #expect(output.closed, "the connection ends once streams 1 and 3 are answered")
+    }
+
+    @Test("PING and SETTINGS floods (CVE-2019-9512, -9515): 10,000 without a request end it with ENHANCE_YOUR_CALM")
+    func floods() {
+        var client = Client()
+        client.connect()
+        let ping = frame(0, .ping([1, 2, 3, 4, 5, 6, 7, 8]))
+        var output = client.send(Array([[UInt8]](repeating: ping, count: 6_000).joined()))
+        #expect(goAway(output) == nil)
+        output = client.send(client.get(1) + Array([[UInt8]](repeating: frame(0, .settings([])), count: 6_000).joined()))
+        #expect(goAway(output) == nil, "a request in between: a client at work, not a flood")
+        output = client.send(Array([[UInt8]](repeating: ping, count: 4_001).joined()))
+        #expect(goAway(output)?.code == .enhanceYourCalm)
+        #expect(output.closed)
+    }
+
+    @Test("shutDown(reason:) (the idle timeout) says GOAWAY NO_ERROR with the reason, then closes")
+    func idleShutdown() {
+        var client = Client()
+        client.connect()
+        client.server.shutDown(reason: "idle for 5 s")
+        var output = Output()
+        client.drain(into: &output)
+        guard case .goAway(_, let code, let debug)? = output.frames.last?.payload else { Issue.record("no GOAWAY"); return }
+        #expect(code == .noError && String(decoding: debug, as: UTF8.self) == "idle for 5 s")
+        #expect(output.closed)
     }
 
     @Test("Fed one octet at a time, the server does exactly the same")
@@ -529,7 +665,7 @@ struct HTTP2ConnectionTests {
             let first = client.send(bytes, chunk: chunk)
             var second = client.respond(HTTPResponse(status: .ok, body: .bytes(Array(repeating: 1, count: 3000))), to: 1)
             let more = client.send(frame(1, .windowUpdate(increment: 5000)) + frame(2, .data([], endStream: true)), chunk: chunk)
-            second.frames += more.frames
+            second.wire += more.wire
             second.closed = more.closed
             return (first, second)
         }

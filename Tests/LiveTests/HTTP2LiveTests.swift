@@ -51,6 +51,63 @@ final class HTTP2LiveTests {
         #expect(result.stdout.contains("status codes: 2000 2xx"))
     }
 
+    @Test func curlHTTP2UpgradesFromHTTP11WithH2C() throws {
+        // curl --http2 on http:// asks with Upgrade: h2c (RFC 7540 §3.2): 101, then the answer on stream 1.
+        let upgraded = try curl(["-sv", "--http2", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", base + "/hello.txt"])
+        #expect(upgraded.stdout == "200 2", "\(upgraded.stderr.suffix(800))")
+        #expect(upgraded.stderr.contains("< HTTP/1.1 101 Switching Protocols") && upgraded.stderr.contains("< Upgrade: h2c"))
+        // The connection goes on in HTTP/2: a second URL reuses it for stream 3.
+        let two = try curl(["-sv", "--http2", "-o", "/dev/null", "-o", "/dev/null", base + "/hello.txt", base + "/style.css"])
+        #expect(two.stderr.components(separatedBy: "< HTTP/2 200").count - 1 == 2, "\(two.stderr.suffix(800))")
+        #expect(two.stderr.contains("Re-using existing connection") || two.stderr.contains("Reusing existing"))
+        // A request with a body is not upgraded (the server may decline): HTTP/1.1 answers it.
+        let post = try curl(["-s", "--http2", "--data", "{}", "-H", "Content-Type: application/json", "-o", "/dev/null",
+                             "-w", "%{http_code} %{http_version}", base + "/api/echo"])
+        #expect(post.stdout == "200 1.1")
+    }
+
+    @Test func aLargeFileLeavesFromDiskAsTheWindowsAllow() throws {
+        // 256 MiB (sparse, so the disk is spared): read whole, it would take the server's memory with it.
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("httpkit-h2-\(getpid())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let size = 256 << 20
+        FileManager.default.createFile(atPath: root.appendingPathComponent("big.bin").path, contents: nil)
+        let handle = try FileHandle(forWritingTo: root.appendingPathComponent("big.bin"))
+        try handle.truncate(atOffset: UInt64(size))
+        try handle.write(contentsOf: Data("the end".utf8))
+        try handle.close()
+        let big = try ServerProcess(["http2", "--root", root.path])
+        defer { big.stop() }
+        let before = big.memoryKB("VmRSS") ?? 0
+        let result = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                               "http://127.0.0.1:\(big.port)/big.bin"], timeout: 60)
+        #expect(result.stdout == "200 \(size + 7)")
+        let tail = try curl(["-s", "--http2-prior-knowledge", "-r", "\(size)-", "http://127.0.0.1:\(big.port)/big.bin"])
+        #expect(tail.stdout == "the end")
+        let peak = big.memoryKB("VmHWM") ?? .max
+        #expect(peak - before < 32 * 1024, "peak RSS grew by \(peak - before) kB for a 256 MiB file")
+    }
+
+    @Test func anIdleConnectionIsToldWhyWithGOAWAY() throws {
+        let quick = try ServerProcess(["http2", "--idle-timeout", "1"])
+        defer { quick.stop() }
+        let client = try RawClient(port: quick.port)
+        defer { client.close() }
+        try client.send(Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0])
+        let bytes = try client.readToEnd()
+        var frames: [(type: UInt8, payload: ArraySlice<UInt8>)] = []
+        var offset = 0
+        while offset + 9 <= bytes.count {
+            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            frames.append((bytes[offset + 3], bytes[(offset + 9)..<min(offset + 9 + length, bytes.count)]))
+            offset += 9 + length
+        }
+        let goAway = try #require(frames.first { $0.type == 7 }, "no GOAWAY before the close")
+        #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 0], "NO_ERROR")
+        #expect(String(decoding: goAway.payload.dropFirst(8), as: UTF8.self).hasPrefix("idle for 1"))
+    }
+
     @Test func aBrokenPrefaceIsAnsweredWithGOAWAY() throws {
         // "PRI * HTTP/2.0" then garbage: HTTP/2 after all, and a wrong preface is a connection error (§3.4).
         let client = try RawClient(port: server.port)

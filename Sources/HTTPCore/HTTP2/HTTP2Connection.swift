@@ -19,10 +19,17 @@
 ///   decoder, then checked as a request (§8.3.1);
 /// - flow control (§5.2, §6.9) in both directions: DATA we cannot send yet waits per stream for WINDOW_UPDATE;
 /// - errors (§5.4): a stream error resets one stream (RST_STREAM), a connection error ends all (GOAWAY, close);
-/// - shutdown (§6.8): `stopAccepting()` sends GOAWAY and lets the streams in flight finish.
+/// - shutdown (§6.8): `stopAccepting()` sends GOAWAY and lets the streams in flight finish; `--max-requests`
+///   does the same after that many streams;
+/// - floods: rapid reset (CVE-2023-44487), and PING, SETTINGS or empty DATA frames that keep the server busy
+///   without ever asking for anything (CVE-2019-9512, -9515, -9518), end the connection with ENHANCE_YOUR_CALM.
 ///
-/// Response bodies are `.bytes` (or `.parts` of bytes). A `.file` or `.stream` body is not sent: the driver
-/// must read a file into bytes for now; the answer is a 500 that says so.
+/// Response bodies are `.bytes`, `.file` or `.parts` of them. The machine never reads a file: a DATA frame
+/// whose payload is on disk comes out as `.write(frame header)` then `.sendFile(…)`, for the driver to send
+/// with sendfile, and only as far as the windows allow — a 1 GB file costs no memory here. DATA is made
+/// when the driver asks for the next action, so a driver that stops asking while its output is full is
+/// never handed more than it can hold. A `.stream` body is not sent (the driver reads it into bytes first):
+/// the answer is a 500 that says so.
 public struct HTTP2Connection: Sendable {
     /// What this server advertises and accepts.
     public struct Configuration: Sendable, Hashable {
@@ -32,12 +39,16 @@ public struct HTTP2Connection: Sendable {
         public var maxHeaderListSize: Int
         /// The largest request body; beyond it the stream is answered with 413 and reset.
         public var maxBodyBytes: Int
+        /// Streams accepted on one connection before a graceful GOAWAY (0: no limit), like nginx's
+        /// `http2_max_requests`: the client opens a new connection for the next ones.
+        public var maxRequests: Int
 
         public init(maxConcurrentStreams: Int = 100, maxHeaderListSize: Int = 32 * 1024,
-                    maxBodyBytes: Int = 64 * 1024 * 1024) {
+                    maxBodyBytes: Int = 64 * 1024 * 1024, maxRequests: Int = 0) {
             self.maxConcurrentStreams = maxConcurrentStreams
             self.maxHeaderListSize = maxHeaderListSize
             self.maxBodyBytes = maxBodyBytes
+            self.maxRequests = maxRequests
         }
     }
 
@@ -46,6 +57,11 @@ public struct HTTP2Connection: Sendable {
         case request(streamID: UInt32, HTTPRequest)
         /// Frames to send as they are.
         case write([UInt8])
+        /// `length` octets of the file at `path` from `offset`: the payload (or the rest of the payload) of the
+        /// DATA frame whose header was written just before, for `streamID`.
+        case sendFile(streamID: UInt32, path: String, offset: Int, length: Int)
+        /// A stream whose body named files is over (sent, reset or refused): the driver lets go of them.
+        case streamEnded(UInt32)
         /// Close the transport once everything before this has been sent.
         case close
     }
@@ -89,6 +105,17 @@ public struct HTTP2Connection: Sendable {
     static let resetAllowance = 100
     /// The highest stream ID we accepted and acted on: GOAWAY's Last-Stream-ID (§6.8).
     private var lastProcessedStreamID: UInt32 = 0
+    /// Streams with response data waiting, in the order they get a turn (one frame each, round-robin).
+    private var sendQueue: [UInt32] = []
+    /// The last look at `sendQueue` found no window open: nothing to send until a window grows or a new
+    /// response arrives.
+    private var sendBlocked = false
+    /// PING, SETTINGS and empty DATA frames since the client last opened a stream: each costs us work (an
+    /// ACK, a wake-up) and a client that sends only these is flooding (CVE-2019-9512, -9515, -9518).
+    private var framesWithoutRequest = 0
+    static let framesWithoutRequestAllowance = 10_000
+    /// Octets of DATA made per `nextAction` turn at most, so one big body does not fill the driver's output.
+    static let dataBatch = 64 * 1024
     /// Streams we reset: frames still in flight for them are ignored, not errors (§5.4.2, §6.4).
     /// Never pruned: a long connection keeps one number per reset stream.
     private var resetStreams: Set<UInt32> = []
@@ -121,11 +148,32 @@ public struct HTTP2Connection: Sendable {
         outbox.append(.write(HTTP2Frame(streamID: 0, payload: .settings(settings)).encoded()))
     }
 
+    /// The machine of a connection upgraded from HTTP/1.1 (`Upgrade: h2c`, RFC 7540 §3.2, what `curl --http2`
+    /// does on http://): the client's `HTTP2-Settings` apply at once (the 101 acknowledges them), the request
+    /// that asked for the upgrade is stream 1, half-closed from the client's side, and its answer goes on
+    /// stream 1. The client's preface is still to come. The driver has sent the 101 and calls `nextAction`.
+    public init(configuration: Configuration = Configuration(), upgrading request: HTTPRequest, settings: [HTTP2Setting]) {
+        self.init(configuration: configuration)
+        try? apply(settings, acknowledge: false) // validated by H2CUpgrade; no stream is open to overflow
+        var upgraded = request
+        upgraded.version = .http2
+        var stream = HTTP2Stream(id: 1, request: upgraded, receiveWindow: Self.defaultWindow, sendWindow: peerInitialWindow)
+        stream.state = .halfClosedRemote
+        streams[1] = stream
+        highestStreamID = 1
+        lastProcessedStreamID = 1
+        streamsOpened = 1
+        outbox.append(.request(streamID: 1, upgraded))
+    }
+
     /// The streams open or half-closed now.
     public var activeStreams: Int { streams.count }
 
     /// Whether the machine is done: the driver closes the connection.
     public var isClosed: Bool { phase == .closed && outbox.isEmpty }
+
+    /// Streams the client has opened on this connection.
+    public var streamsAccepted: Int { streamsOpened }
 
     // MARK: - Input
 
@@ -159,11 +207,25 @@ public struct HTTP2Connection: Sendable {
         outbox.append(.write(goAway(.noError, debug: "")))
     }
 
+    /// Ends the connection now (an idle timeout): GOAWAY with NO_ERROR and `reason` as its debug data, then
+    /// `.close`, so the client knows which streams were processed (none are in flight when idle) and why.
+    public mutating func shutDown(reason: String) {
+        guard phase != .closed else { return }
+        outbox.append(.write(goAway(.noError, debug: reason)))
+        outbox.append(.close)
+        for id in Array(streams.keys) { removeStream(id) }
+        phase = .closed
+    }
+
     /// The next thing to do, or nil when the machine needs more bytes (or answers).
     public mutating func nextAction() -> Action? {
         while true {
             if !outbox.isEmpty { return outbox.removeFirst() }
             guard phase != .closed else { return nil }
+            if !sendQueue.isEmpty && !sendBlocked {
+                makeData() // responses first: a client that keeps sending waits while its answers leave
+                continue
+            }
             if (goingAway || peerGoingAway) && streams.isEmpty && headerBlock == nil {
                 phase = .closed
                 return .close
@@ -196,9 +258,15 @@ public struct HTTP2Connection: Sendable {
         }
         switch frame.payload {
         case .settings(let settings, let ack):
-            if !ack { try apply(settings) }
+            if !ack {
+                try countFrameWithoutRequest("SETTINGS")
+                try apply(settings)
+            }
         case .ping(let data, let ack):
-            if !ack { outbox.append(.write(HTTP2Frame(streamID: 0, payload: .ping(data, ack: true)).encoded())) }
+            if !ack {
+                try countFrameWithoutRequest("PING")
+                outbox.append(.write(HTTP2Frame(streamID: 0, payload: .ping(data, ack: true)).encoded()))
+            }
         case .goAway:
             peerGoingAway = true
         case .windowUpdate(let increment):
@@ -243,8 +311,16 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
+    /// A frame that asks for work but no response: past the allowance since the last new stream, a flood.
+    private mutating func countFrameWithoutRequest(_ kind: String) throws(HTTP2Error) {
+        framesWithoutRequest += 1
+        if framesWithoutRequest > Self.framesWithoutRequestAllowance {
+            throw .connection(.enhanceYourCalm, "\(Self.framesWithoutRequestAllowance) PING, SETTINGS or empty DATA frames without a request (last: \(kind)): a flood")
+        }
+    }
+
     /// §6.5.3: apply the client's settings in order, then acknowledge them.
-    private mutating func apply(_ settings: [HTTP2Setting]) throws(HTTP2Error) {
+    private mutating func apply(_ settings: [HTTP2Setting], acknowledge: Bool = true) throws(HTTP2Error) {
         for setting in settings {
             let value = Int(setting.value)
             switch setting.identifier {
@@ -267,8 +343,8 @@ public struct HTTP2Connection: Sendable {
                 break // ENABLE_PUSH (we never push), MAX_CONCURRENT_STREAMS (limits pushes), advisory or unknown
             }
         }
-        outbox.append(.write(HTTP2Frame(streamID: 0, payload: .settings([], ack: true)).encoded()))
-        writeData() // a larger window may free held data
+        if acknowledge { outbox.append(.write(HTTP2Frame(streamID: 0, payload: .settings([], ack: true)).encoded())) }
+        sendBlocked = false // a larger window may free held data
     }
 
     /// §6.9.1: a window may not exceed 2^31-1.
@@ -287,7 +363,7 @@ public struct HTTP2Connection: Sendable {
         } else if isIdle(streamID) {
             throw .connection(.protocolError, "WINDOW_UPDATE on idle stream \(streamID)")
         } // on a closed stream: allowed and ignored (§6.9)
-        writeData()
+        sendBlocked = false
     }
 
     private mutating func rstStream(_ streamID: UInt32) throws(HTTP2Error) {
@@ -295,7 +371,7 @@ public struct HTTP2Connection: Sendable {
             throw .connection(.protocolError, "RST_STREAM on idle stream \(streamID)")
         }
         // The client cancelled: the response, or what is left of it, is dropped.
-        streams[streamID] = nil
+        removeStream(streamID)
         closedByPeer.insert(streamID)
         streamsResetByPeer += 1
         if streamsResetByPeer > Self.resetAllowance && streamsResetByPeer * 2 > streamsOpened {
@@ -331,6 +407,7 @@ public struct HTTP2Connection: Sendable {
         }
         highestStreamID = streamID
         streamsOpened += 1
+        framesWithoutRequest = 0
         if goingAway { return } // §6.8: streams after our GOAWAY are ignored
         guard streams.count < configuration.maxConcurrentStreams else {
             resetStreams.insert(streamID)
@@ -338,6 +415,8 @@ public struct HTTP2Connection: Sendable {
             return
         }
         lastProcessedStreamID = streamID
+        // The last stream this connection takes: GOAWAY names it, the client goes on elsewhere.
+        if configuration.maxRequests > 0 && streamsOpened >= configuration.maxRequests { stopAccepting() }
         let (request, expectedLength) = try Self.request(from: fields, streamID: streamID)
         var stream = HTTP2Stream(id: streamID, request: request, receiveWindow: Self.defaultWindow, sendWindow: peerInitialWindow)
         stream.expectedLength = expectedLength
@@ -370,6 +449,7 @@ public struct HTTP2Connection: Sendable {
         }
         connectionReceiveWindow -= flowControlled
         replenishConnection(flowControlled)
+        if flowControlled == 0 && !endStream { try countFrameWithoutRequest("empty DATA") }
         guard var stream = streams[streamID], stream.state == .open else {
             if resetStreams.contains(streamID) { return }
             throw .stream(streamID, .streamClosed, "DATA on stream \(streamID) after its END_STREAM (§5.1)")
@@ -417,11 +497,27 @@ public struct HTTP2Connection: Sendable {
     /// Connection-specific fields have no place in HTTP/2 (§8.2.2): the connection is the frames.
     static let connectionSpecificFields: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
 
+    /// Whether a (lowercase) name is one of `connectionSpecificFields`, compared on octets by length.
+    static func isConnectionSpecific(_ name: [UInt8]) -> Bool {
+        switch name.count {
+        case 7: return name == droppedUpgrade
+        case 10: return name == droppedConnection || name == droppedKeepAlive
+        case 16: return name == droppedProxyConnection
+        case 17: return name == droppedTransferEncoding
+        default: return false
+        }
+    }
+
     /// The request a header block describes, checked as §8.3.1 and §8.2 require; a malformed one is a stream
     /// error of type PROTOCOL_ERROR (§8.1.1).
     static func request(from fields: [HPACKHeaderField], streamID: UInt32) throws(HTTP2Error) -> (HTTPRequest, Int?) {
         func malformed(_ reason: String) -> HTTP2Error { .stream(streamID, .protocolError, reason) }
-        var pseudo: [String: String] = [:]
+        // The four request pseudo-headers (§8.3.1), each at most once.
+        var method: String?, scheme: String?, authority: String?, path: String?
+        func set(_ slot: inout String?, _ name: String, _ value: String) throws(HTTP2Error) {
+            guard slot == nil else { throw malformed("\(name) twice (§8.3.1)") }
+            slot = value
+        }
         var headers = HTTPHeaders()
         var cookies: [String] = []
         var regularSeen = false
@@ -436,17 +532,19 @@ public struct HTTP2Connection: Sendable {
             if field.value.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) {
                 throw malformed("the value of \(name) contains NUL, CR or LF (§8.2.1)")
             }
-            if name.hasPrefix(":") {
+            if field.name[0] == UInt8(ascii: ":") {
                 guard !regularSeen else { throw malformed("the pseudo-header \(name) after a regular field (§8.3)") }
-                guard [":method", ":scheme", ":authority", ":path"].contains(name) else {
-                    throw malformed("\(name) is not a request pseudo-header (§8.3.1)")
+                switch name {
+                case ":method": try set(&method, name, value)
+                case ":scheme": try set(&scheme, name, value)
+                case ":authority": try set(&authority, name, value)
+                case ":path": try set(&path, name, value)
+                default: throw malformed("\(name) is not a request pseudo-header (§8.3.1)")
                 }
-                guard pseudo[name] == nil else { throw malformed("\(name) twice (§8.3.1)") }
-                pseudo[name] = value
                 continue
             }
             regularSeen = true
-            if connectionSpecificFields.contains(name) {
+            if isConnectionSpecific(field.name) {
                 throw malformed("the connection-specific field \(name) (§8.2.2)")
             }
             if name == "te" && value != "trailers" { throw malformed("te: \(value); only \"trailers\" is allowed (§8.2.2)") }
@@ -455,21 +553,21 @@ public struct HTTP2Connection: Sendable {
         }
         // §8.2.3: cookie crumbs are joined back into one field for an HTTP/1.1 application.
         if !cookies.isEmpty { headers.add("cookie", cookies.joined(separator: "; ")) }
-        guard let method = pseudo[":method"] else { throw malformed("no :method (§8.3.1)") }
+        guard let method else { throw malformed("no :method (§8.3.1)") }
         let target: String
         if method == "CONNECT" {
             // §8.5: CONNECT names only the authority.
-            guard pseudo[":scheme"] == nil, pseudo[":path"] == nil, let authority = pseudo[":authority"] else {
+            guard scheme == nil, path == nil, let authority else {
                 throw malformed("CONNECT needs :authority and no :scheme or :path (§8.5)")
             }
             target = authority
         } else {
-            guard pseudo[":scheme"] != nil else { throw malformed("no :scheme (§8.3.1)") }
-            guard let path = pseudo[":path"], !path.isEmpty else { throw malformed("no :path, or an empty one (§8.3.1)") }
+            guard scheme != nil else { throw malformed("no :scheme (§8.3.1)") }
+            guard let path, !path.isEmpty else { throw malformed("no :path, or an empty one (§8.3.1)") }
             target = path
         }
         // §8.3.1: :authority stands for Host; an HTTP/1.1 application finds it under Host.
-        if let authority = pseudo[":authority"] { headers.set("host", authority) }
+        if let authority { headers.set("host", authority) }
         var expectedLength: Int?
         if let length = headers["content-length"] {
             guard let value = Int(length), value >= 0 else { throw malformed("content-length: \(length) is not a number") }
@@ -481,60 +579,101 @@ public struct HTTP2Connection: Sendable {
 
     // MARK: - Output
 
-    /// The frames that answer the request on `streamID`: HEADERS (and CONTINUATIONs), then DATA as far as the
-    /// flow-control windows allow; the rest follows from `nextAction` as WINDOW_UPDATEs arrive. Empty when the
-    /// stream is gone (the client reset it) or was answered already.
+    /// The frames that answer the request on `streamID`: HEADERS (and CONTINUATIONs) now; the DATA follows
+    /// from `nextAction` as the flow-control windows allow. Empty when the stream is gone (the client reset it)
+    /// or was answered already.
     ///
     /// - Parameter date: an IMF-fixdate for a `date` field, if the response has none.
     public mutating func respond(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) -> [Action] {
-        guard phase != .closed, var stream = streams[streamID], !stream.responded else { return [] }
+        // Taken out of the table while it changes (its arrays then change in place), put back below.
+        guard phase != .closed, var stream = streams.removeValue(forKey: streamID) else { return [] }
+        guard !stream.responded else {
+            streams[streamID] = stream
+            return []
+        }
         stream.responded = true
         var response = response
-        let body: [UInt8]
-        switch Self.bytes(of: response.body) {
-        case let bytes?:
-            body = bytes
-        case nil:
-            response = .text(.internalServerError, "500: HTTP2Connection sends bodies in memory; the driver must read files and streams into .bytes\n")
-            body = Self.bytes(of: response.body) ?? []
+        var body: [HTTP2BodySegment]
+        if let segments = Self.segments(of: response.body) {
+            body = segments
+        } else {
+            response = .text(.internalServerError, "500: HTTP2Connection sends bodies from memory or files; the driver must read a stream into .bytes\n")
+            body = Self.segments(of: response.body) ?? []
         }
-        let sendsBody = response.sendsBody(answering: stream.request.method)
-        let data = sendsBody ? body : []
+        let length = body.reduce(0) { $0 + $1.count }
+        if !response.sendsBody(answering: stream.request.method) { body = [] }
 
-        var fields = [HPACKHeaderField(":status", String(response.status.code))]
+        var fields = [HPACKHeaderField(name: Self.statusName, value: Array(String(response.status.code).utf8))]
+        var responseDate: String?
         for field in response.headers {
-            let name = field.name.lowercased()
-            if Self.connectionSpecificFields.contains(name) || name == "content-length" || name == "date" { continue }
-            fields.append(HPACKHeaderField(name, field.value))
+            guard let name = Self.http2FieldName(field.name) else {
+                if ASCII.caseInsensitiveEquals(field.name, "Date") { responseDate = field.value }
+                continue
+            }
+            fields.append(HPACKHeaderField(name: name, value: Array(field.value.utf8)))
         }
-        if let date = response.headers["Date"] ?? date { fields.append(HPACKHeaderField("date", date)) }
-        if response.status.allowsBody { fields.append(HPACKHeaderField("content-length", String(body.count))) }
+        if let date = responseDate ?? date { fields.append(HPACKHeaderField("date", date)) }
+        if response.status.allowsBody { fields.append(HPACKHeaderField("content-length", String(length))) }
 
-        let endStream = data.isEmpty
+        let endStream = body.isEmpty
         var out = headerFrames(streamID, encoder.encode(fields), endStream: endStream)
+        stream.sendsFiles = body.contains { if case .file = $0 { true } else { false } }
         if endStream {
             streams[streamID] = stream
             endLocal(streamID, into: &out)
         } else {
-            stream.pending = data
+            stream.pending = body
+            stream.pendingCount = body.reduce(0) { $0 + $1.count }
             stream.endStreamPending = true
             streams[streamID] = stream
-            out += dataFrames()
+            sendQueue.append(streamID)
+            sendBlocked = false
         }
         return [.write(out)]
     }
 
-    /// The bytes of a body held in memory, nil for a file or a stream.
-    private static func bytes(of body: ResponseBody) -> [UInt8]? {
+    private static let statusName = Array(":status".utf8)
+
+    /// A response field's name as HTTP/2 sends it, lowercased in one pass (§8.2.1: upper case is malformed);
+    /// nil for the fields HTTP/2 does not carry or `respond` writes itself: the connection-specific ones
+    /// (§8.2.2), content-length and date. Compared on octets by length: this runs for every response field.
+    static func http2FieldName(_ name: String) -> [UInt8]? {
+        var lowered: [UInt8] = []
+        lowered.reserveCapacity(name.utf8.count)
+        for byte in name.utf8 { lowered.append(ASCII.lowercased(byte)) }
+        let dropped: Bool
+        switch lowered.count {
+        case 4: dropped = lowered == droppedDate
+        case 7: dropped = lowered == droppedUpgrade
+        case 10: dropped = lowered == droppedConnection || lowered == droppedKeepAlive
+        case 14: dropped = lowered == droppedContentLength
+        case 16: dropped = lowered == droppedProxyConnection
+        case 17: dropped = lowered == droppedTransferEncoding
+        default: dropped = false
+        }
+        return dropped ? nil : lowered
+    }
+
+    private static let droppedDate = Array("date".utf8)
+    private static let droppedUpgrade = Array("upgrade".utf8)
+    private static let droppedConnection = Array("connection".utf8)
+    private static let droppedKeepAlive = Array("keep-alive".utf8)
+    private static let droppedContentLength = Array("content-length".utf8)
+    private static let droppedProxyConnection = Array("proxy-connection".utf8)
+    private static let droppedTransferEncoding = Array("transfer-encoding".utf8)
+
+    /// The pieces of a body, nil for a stream (its length is unknown and the machine cannot pull it).
+    private static func segments(of body: ResponseBody) -> [HTTP2BodySegment]? {
         switch body {
         case .empty: return []
-        case .bytes(let bytes): return bytes
-        case .file, .stream: return nil
+        case .bytes(let bytes): return bytes.isEmpty ? [] : [.bytes(bytes, offset: 0)]
+        case .file(let path, let offset, let length): return length > 0 ? [.file(path: path, offset: offset, remaining: length)] : []
+        case .stream: return nil
         case .parts(let parts):
-            var all: [UInt8] = []
+            var all: [HTTP2BodySegment] = []
             for part in parts {
-                guard let bytes = bytes(of: part) else { return nil }
-                all += bytes
+                guard let segments = segments(of: part) else { return nil }
+                all += segments
             }
             return all
         }
@@ -557,43 +696,75 @@ public struct HTTP2Connection: Sendable {
         return out
     }
 
-    /// Sends what the windows allow of every stream's held data, lowest stream first, as DATA frames no larger
-    /// than the client's SETTINGS_MAX_FRAME_SIZE (§5.2, §6.9).
-    private mutating func dataFrames() -> [UInt8] {
+    /// Makes DATA frames into the outbox, up to `dataBatch` octets: one frame per stream in turn, each no
+    /// larger than the client's SETTINGS_MAX_FRAME_SIZE nor the stream's and the connection's windows
+    /// (§5.2, §6.9). A stream whose window is shut waits in the queue; when no frame can be made at all,
+    /// `sendBlocked` holds until a window grows.
+    private mutating func makeData() {
         var out: [UInt8] = []
-        for id in streams.keys.sorted() where streams[id]!.endStreamPending {
-            var stream = streams[id]!
-            while stream.pendingCount > 0 {
-                let size = min(stream.pendingCount, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
-                guard size > 0 else { break }
-                let chunk = Array(stream.pending[stream.pendingOffset..<(stream.pendingOffset + size)])
-                stream.pendingOffset += size
-                stream.sendWindow -= size
-                connectionSendWindow -= size
-                let last = stream.pendingCount == 0
-                out += HTTP2Frame(streamID: id, payload: .data(chunk, endStream: last)).encoded()
+        var made = 0
+        var waiting: [UInt32] = []
+        var queue = sendQueue[...]
+        while made < Self.dataBatch, connectionSendWindow > 0, let id = queue.popFirst() {
+            // Taken out of the table while it changes, so its arrays are not shared and change in place.
+            guard var stream = streams.removeValue(forKey: id) else { continue }
+            let size = min(stream.pendingCount, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
+            guard size > 0 else {
+                streams[id] = stream
+                if stream.pendingCount > 0 { waiting.append(id) } // its own window is shut: the others go on (a slow reader blocks only its stream)
+                continue
+            }
+            stream.sendWindow -= size
+            connectionSendWindow -= size
+            stream.pendingCount -= size
+            made += size
+            let last = stream.pendingCount == 0
+            out += HTTP2Frame.dataHeader(length: size, streamID: id, endStream: last)
+            var needed = size
+            while needed > 0 {
+                switch stream.pending[0] {
+                case .bytes(let bytes, let offset):
+                    let take = min(needed, bytes.count - offset)
+                    out.append(contentsOf: bytes[offset..<(offset + take)])
+                    stream.pending[0] = .bytes(bytes, offset: offset + take)
+                    needed -= take
+                case .file(let path, let offset, let remaining):
+                    let take = min(needed, remaining)
+                    if !out.isEmpty { outbox.append(.write(out)); out = [] }
+                    outbox.append(.sendFile(streamID: id, path: path, offset: offset, length: take))
+                    stream.pending[0] = .file(path: path, offset: offset + take, remaining: remaining - take)
+                    needed -= take
+                }
+                if stream.pending[0].count == 0 { stream.pending.removeFirst() }
             }
             streams[id] = stream
-            if stream.pendingCount == 0 { endLocal(id, into: &out) }
+            if last {
+                if !out.isEmpty { outbox.append(.write(out)); out = [] }
+                endLocal(id, into: &out)
+            } else {
+                waiting.append(id) // its next frame comes after every other stream's turn
+            }
         }
-        return out
+        if !out.isEmpty { outbox.append(.write(out)) }
+        sendQueue = Array(queue) + waiting
+        if made == 0 { sendBlocked = true }
     }
 
     /// Our side of the stream has ended (END_STREAM sent). A stream the client has ended too is closed; one
     /// still open (an early answer, a 413) is reset with NO_ERROR so the client stops sending (§8.1).
     private mutating func endLocal(_ streamID: UInt32, into out: inout [UInt8]) {
         guard let stream = streams[streamID] else { return }
-        streams[streamID] = nil
         if stream.state == .open {
             resetStreams.insert(streamID)
             out += rstStream(streamID, .noError)
         }
+        removeStream(streamID)
     }
 
-    /// Queues what `dataFrames` frees after a window grew.
-    private mutating func writeData() {
-        let out = dataFrames()
-        if !out.isEmpty { outbox.append(.write(out)) }
+    /// Forgets a stream; a driver that opened files for its body hears that it may let them go.
+    private mutating func removeStream(_ streamID: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        if stream.sendsFiles { outbox.append(.streamEnded(streamID)) }
     }
 
     // MARK: - Errors
@@ -602,13 +773,13 @@ public struct HTTP2Connection: Sendable {
     private mutating func fail(_ error: HTTP2Error) {
         switch error.scope {
         case .stream(let id):
-            streams[id] = nil
+            removeStream(id)
             resetStreams.insert(id)
             outbox.append(.write(rstStream(id, error.code)))
         case .connection:
             outbox.append(.write(goAway(error.code, debug: error.reason)))
             outbox.append(.close)
-            streams = [:]
+            for id in Array(streams.keys) { removeStream(id) }
             phase = .closed
         }
     }

@@ -40,6 +40,15 @@ public struct HTTP2Frame: Sendable, Hashable {
         out += body
         return out
     }
+
+    /// The 9-octet header of a DATA frame whose payload the caller appends (or sends from a file) itself.
+    public static func dataHeader(length: Int, streamID: UInt32, endStream: Bool) -> [UInt8] {
+        var out: [UInt8] = [UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
+                            UInt8(truncatingIfNeeded: length), HTTP2FrameType.data.rawValue,
+                            endStream ? HTTP2Flags.endStream : 0]
+        appendUInt32(streamID & 0x7FFF_FFFF, to: &out)
+        return out
+    }
 }
 
 /// What a frame carries, by type (§6). `padding` is nil for an unpadded frame, else the number of padding

@@ -36,11 +36,15 @@ struct HTTP2Stream: Sendable {
     var sendWindow: Int
     /// `respond` was called: a second answer is ignored.
     var responded = false
-    /// Response body bytes not yet sent because a window was closed, from `pendingOffset`.
-    var pending: [UInt8] = []
-    var pendingOffset = 0
+    /// The response body not yet sent, front first: bytes in memory, or ranges of files that the driver sends
+    /// from disk (`.sendFile`), as the flow-control windows allow.
+    var pending: [HTTP2BodySegment] = []
+    /// The octets in `pending`.
+    var pendingCount = 0
     /// The last DATA frame must carry END_STREAM once `pending` is sent.
     var endStreamPending = false
+    /// The body names files: the driver hears `.streamEnded` when the stream is over, to let them go.
+    var sendsFiles = false
 
     init(id: UInt32, request: HTTPRequest, receiveWindow: Int, sendWindow: Int) {
         self.id = id
@@ -48,6 +52,19 @@ struct HTTP2Stream: Sendable {
         self.receiveWindow = receiveWindow
         self.sendWindow = sendWindow
     }
+}
 
-    var pendingCount: Int { pending.count - pendingOffset }
+/// A piece of a response body waiting for its DATA frames.
+enum HTTP2BodySegment: Sendable, Hashable {
+    /// Bytes in memory, sent from `offset` on.
+    case bytes([UInt8], offset: Int)
+    /// `remaining` octets of the file at `path` from `offset`: the machine never reads it, the driver does.
+    case file(path: String, offset: Int, remaining: Int)
+
+    var count: Int {
+        switch self {
+        case .bytes(let bytes, let offset): return bytes.count - offset
+        case .file(_, _, let remaining): return remaining
+        }
+    }
 }

@@ -8,7 +8,7 @@ import Stages
 /// unknown frame type, a tiny window), and the server's frames read back and kept, with every byte, for the
 /// wire dump of a failure.
 struct HTTP2CheckClient {
-    let client: CheckClient
+    let socket: any ClientStream
     var parser = HTTP2FrameParser(maxFrameSize: 16_777_215)
     var encoder = HPACKEncoder()
     var decoder = HPACKDecoder()
@@ -49,7 +49,7 @@ struct HTTP2CheckClient {
         let socket = try Socket.connect(host: target.host, port: target.port)
         try socket.setReceiveTimeout(seconds: 3)
         try socket.setSendTimeout(seconds: 3)
-        var client = HTTP2CheckClient(client: CheckClient(socket: socket))
+        var client = HTTP2CheckClient(socket: socket)
         try client.send(HTTP2Connection.clientPreface + HTTP2Frame(streamID: 0, payload: .settings(settings)).encoded())
         guard let first = try client.next() else {
             throw CheckProblem("no frame within 3 s after our preface: the server's preface is a SETTINGS frame (§3.4). "
@@ -62,8 +62,31 @@ struct HTTP2CheckClient {
         return client
     }
 
-    func send(_ bytes: [UInt8]) throws { try client.send(bytes) }
-    func send(_ frames: [HTTP2Frame]) throws { try client.send(frames.flatMap { $0.encoded() }) }
+    func send(_ bytes: [UInt8]) throws { try socket.writeAll(bytes) }
+    func send(_ frames: [HTTP2Frame]) throws { try socket.writeAll(frames.flatMap { $0.encoded() }) }
+
+    /// What came back, for the report: the server's frames, dumped as frames.
+    var reception: Reception {
+        var reception = Reception(bytes: raw, ending: seen.closed ? .closed : .open)
+        reception.isHTTP = false
+        reception.isHTTP2 = true
+        return reception
+    }
+
+    /// Whether the server closed the connection within `seconds` (reads until EOF or the timeout).
+    mutating func closes(within seconds: Double) -> Bool {
+        try? socket.setReceiveTimeout(seconds: seconds)
+        while true {
+            guard let bytes = try? socket.read() else { return false }
+            if bytes.isEmpty {
+                seen.closed = true
+                return true
+            }
+            raw += bytes
+        }
+    }
+
+    func close() { socket.close() }
 
     /// HEADERS for `fields` on `streamID`.
     mutating func headers(_ streamID: UInt32, _ fields: [HPACKHeaderField], endStream: Bool = true) -> HTTP2Frame {
@@ -82,7 +105,7 @@ struct HTTP2CheckClient {
             } catch let error as HTTP2Error {
                 throw CheckProblem("the server sent a frame that does not parse: \(error)")
             }
-            guard let bytes = try client.socket.read() else { return nil }
+            guard let bytes = try socket.read() else { return nil }
             if bytes.isEmpty {
                 seen.closed = true
                 return nil
@@ -101,8 +124,8 @@ struct HTTP2CheckClient {
 
     /// Reads until nothing arrives for `seconds` (or the server closes).
     mutating func readQuietly(for seconds: Double) throws {
-        try client.socket.setReceiveTimeout(seconds: seconds)
-        defer { try? client.socket.setReceiveTimeout(seconds: 3) }
+        try socket.setReceiveTimeout(seconds: seconds)
+        defer { try? socket.setReceiveTimeout(seconds: 3) }
         while try next() != nil {}
     }
 
@@ -157,25 +180,25 @@ extension CheckCatalog {
                           _ body: (inout HTTP2CheckClient) throws -> String?) -> CheckOutcome {
         let reproduce = reproduce ?? reproduceHTTP2(target)
         if target.tls {
-            return .fail(expected: expected, got: [], note: "the http2 checks speak h2c with prior knowledge: give the plain port (--target HOST:PORT)",
+            return .fail(expected: expected, got: Reception(), note: "the http2 checks speak h2c with prior knowledge: give the plain port (--target HOST:PORT)",
                          reproduce: reproduce)
         }
         var client: HTTP2CheckClient
         do {
             client = try HTTP2CheckClient.open(target, settings: settings)
         } catch let problem as CheckProblem {
-            return .fail(expected: "the server's SETTINGS frame after our preface (RFC 9113 §3.4)", got: [], note: problem.description, reproduce: reproduce)
+            return .fail(expected: "the server's SETTINGS frame after our preface (RFC 9113 §3.4)", got: Reception(), note: problem.description, reproduce: reproduce)
         } catch {
-            return .fail(expected: "a TCP connection", got: [], note: "\(error)", reproduce: reproduce)
+            return .fail(expected: "a TCP connection", got: Reception(failure: error), note: "\(error)", reproduce: reproduce)
         }
-        defer { client.client.close() }
+        defer { client.close() }
         do {
             if let problem = try body(&client) {
-                return .fail(expected: expected, got: client.raw, note: problem, reproduce: reproduce)
+                return .fail(expected: expected, got: client.reception, note: problem, reproduce: reproduce)
             }
             return .pass
         } catch {
-            return .fail(expected: expected, got: client.raw, note: "\(error)", reproduce: reproduce)
+            return .fail(expected: expected, got: client.reception, note: "\(error)", reproduce: reproduce)
         }
     }
 
@@ -263,7 +286,7 @@ extension CheckCatalog {
                     return client.seen.closed ? "the connection closed without a GOAWAY: say why first (§5.4.1)" : "no GOAWAY within 3 s"
                 }
                 guard goAway.code == .protocolError else { return "GOAWAY \(goAway.code), expected PROTOCOL_ERROR (§5.1.1)" }
-                return client.client.closes(within: 3) ? nil : "the connection stayed open after GOAWAY: after a connection error the sender closes it (§5.4.1)"
+                return client.closes(within: 3) ? nil : "the connection stayed open after GOAWAY: after a connection error the sender closes it (§5.4.1)"
             }
         },
         Check(stage: .http2, name: "respects flow control: with a 16-octet window it waits for WINDOW_UPDATE (§5.2, §6.9)") { target in
@@ -300,7 +323,7 @@ extension CheckCatalog {
                 guard stream?.status == "200", stream?.ended == true else {
                     return said(stream, client.seen) + ": GOAWAY stops new streams, the ones already open are still answered (§6.8)"
                 }
-                return client.seen.closed || client.client.closes(within: 3) ? nil
+                return client.seen.closed || client.closes(within: 3) ? nil
                     : "the connection stayed open for 3 s with no streams left after both sides' GOAWAY"
             }
         },
