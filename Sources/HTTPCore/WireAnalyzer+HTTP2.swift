@@ -622,6 +622,21 @@ extension WireAnalyzer {
         return names.joined(separator: "|")
     }
 
+    /// Who sends the HTTP/2 frames after `message` when it is an h2c upgrade (RFC 7540 §3.2): a `101` with
+    /// `Upgrade: h2c` (the server's frames follow), or a request with `Upgrade: h2c` followed by the preface (the
+    /// client's). nil otherwise.
+    func h2cUpgrade(_ message: WireMessage, next: Int) -> WireHTTP2.Sender? {
+        guard next < bytes.count, message.elements.last?.role == .boundary else { return nil }
+        let upgrade = headerValues(message, "Upgrade").flatMap { $0.split(separator: ",") }
+            .contains { ASCII.caseInsensitiveEquals(String($0).trimmingASCIIWhitespace(), "h2c") }
+        guard upgrade else { return nil }
+        switch message.kind {
+        case .response: return message.elements.first?.note.hasPrefix("status-line  101") == true ? .server : nil
+        case .request: return bytes[next...].starts(with: HTTP2Connection.clientPreface) ? .client : nil
+        default: return nil
+        }
+    }
+
     /// Whether `bytes` at `offset` start with the client preface (or all of them are the start of it).
     static func looksLikeHTTP2Preface(_ bytes: [UInt8], at offset: Int) -> Bool {
         let preface = HTTP2Connection.clientPreface

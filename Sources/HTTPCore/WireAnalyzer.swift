@@ -31,6 +31,13 @@ struct WireAnalyzer {
                                               noContextTakeover: upgrade.noContextTakeover))
                 break
             }
+            // After a 101 with Upgrade: h2c (or a client's Upgrade: h2c and its preface) the bytes are HTTP/2 frames.
+            if let sender = h2cUpgrade(message, next: offset) {
+                messages[messages.count - 1].elements[message.elements.count - 1].note += "; then HTTP/2 frames from the \(sender.rawValue) (h2c upgrade)"
+                var context = WireHTTP2Context()
+                messages.append(analyzeHTTP2(from: offset, sender: sender, context: &context))
+                break
+            }
         }
         return messages
     }

@@ -192,6 +192,19 @@ struct WireAnalysisHTTP2Tests {
         #expect(notes(update).contains("increment 60 for the stream → the server may send 100 on stream 1"))
     }
 
+    /// curl --http2 on http://: the request asks for h2c, the 101 switches, and frames follow on both sides.
+    @Test func anH2cUpgradeSwitchesToFrames() throws {
+        let request = Array("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n".utf8)
+        let client = WireAnalysis(request + HTTP2Connection.clientPreface + HTTP2Frame(streamID: 0, payload: .settings([])).encoded())
+        #expect(client.messages.map(\.kind) == [.request, .http2])
+        #expect(client.messages[0].elements.last?.note.hasSuffix("then HTTP/2 frames from the client (h2c upgrade)") == true)
+        #expect(client.messages[1].http2?.preface == true)
+        let response = Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
+        let server = WireAnalysis(response + HTTP2Frame(streamID: 0, payload: .settings([])).encoded() + Self.headers(1, [0x88]), as: .response)
+        #expect(server.messages.map(\.kind) == [.response, .http2])
+        #expect(server.messages[1].http2?.sender == .server && server.messages[1].http2?.streams.first?.fields.first?.description == ":status: 200")
+    }
+
     @Test func garbageNeverCrashes() {
         var seed: UInt64 = 11
         for length in [0, 1, 8, 9, 10, 30, 200, 2000] {
