@@ -638,9 +638,10 @@ public struct HTTP2Connection: Sendable {
     /// nil for the fields HTTP/2 does not carry or `respond` writes itself: the connection-specific ones
     /// (§8.2.2), content-length and date. Compared on octets by length: this runs for every response field.
     static func http2FieldName(_ name: String) -> [UInt8]? {
-        var lowered: [UInt8] = []
-        lowered.reserveCapacity(name.utf8.count)
-        for byte in name.utf8 { lowered.append(ASCII.lowercased(byte)) }
+        var lowered = Array(name.utf8) // one copy, then lowered in place
+        lowered.withUnsafeMutableBufferPointer { bytes in
+            for index in bytes.indices where bytes[index] &- 0x41 < 26 { bytes[index] |= 0x20 } // A-Z → a-z
+        }
         let dropped: Bool
         switch lowered.count {
         case 4: dropped = lowered == droppedDate
