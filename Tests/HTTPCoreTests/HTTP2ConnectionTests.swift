@@ -641,6 +641,22 @@ struct HTTP2ConnectionTests {
         #expect(output.closed)
     }
 
+    @Test("Closed streams are remembered for a while, not for ever: 5,000 malformed requests leave at most 1,000")
+    func rememberedStreamsAreBounded() {
+        var client = Client()
+        client.connect()
+        var stream: UInt32 = 1
+        for _ in 0..<5_000 {
+            // An upper-case name is malformed (§8.2.1): a stream error, RST_STREAM, the connection lives on.
+            let output = client.send(client.headers(stream, [(":method", "GET"), (":scheme", "http"), (":path", "/"), ("X-Bad", "1")]))
+            #expect(output.frames.first?.type == .rstStream)
+            stream += 2
+        }
+        #expect(client.server.rememberedCounts.reset <= HTTP2Connection.rememberedStreams)
+        let output = client.send(client.get(stream))
+        #expect(output.requests.map(\.0) == [stream], "still serving")
+    }
+
     @Test("shutDown(reason:) (the idle timeout) says GOAWAY NO_ERROR with the reason, then closes")
     func idleShutdown() {
         var client = Client()
