@@ -51,12 +51,12 @@ struct ServerOptions: ParsableArguments {
     func documentRoot() throws -> DocumentRoot {
         if let root {
             do {
-                return try DocumentRoot(root)
+                return try DocumentRoot(root, fileSystem: SystemFileSystem())
             } catch {
                 throw CLIError(message: "--root \(root): not a readable directory. Point --root at a folder of files to serve, or leave it out to serve the bundled www/.")
             }
         }
-        guard let bundled = BundledSite.locate(), let documentRoot = try? DocumentRoot(bundled) else {
+        guard let bundled = BundledSite.locate(), let documentRoot = try? DocumentRoot(bundled, fileSystem: SystemFileSystem()) else {
             throw CLIError(message: "could not find the bundled www/ folder next to the httpkit binary or in the current directory. Pass --root DIR, or set HTTPKIT_WWW.")
         }
         return documentRoot

@@ -116,8 +116,8 @@ public struct HTTP2Connection: Sendable {
     static let framesWithoutRequestAllowance = 10_000
     /// Octets of DATA made per `nextAction` turn at most, so one big body does not fill the driver's output.
     static let dataBatch = 64 * 1024
-    /// Streams we reset: frames still in flight for them are ignored, not errors (§5.4.2, §6.4).
-    /// Never pruned: a long connection keeps one number per reset stream.
+    /// Streams we reset: frames still in flight for them are ignored, not errors (§5.4.2, §6.4), "for some
+    /// time": the most recent `rememberedStreams` are kept, so a long connection does not grow without bound.
     private var resetStreams: Set<UInt32> = []
     /// Streams the client reset: any frame but PRIORITY on them is a stream error STREAM_CLOSED (§5.1, "closed").
     private var closedByPeer: Set<UInt32> = []
@@ -372,12 +372,28 @@ public struct HTTP2Connection: Sendable {
         }
         // The client cancelled: the response, or what is left of it, is dropped.
         removeStream(streamID)
-        closedByPeer.insert(streamID)
+        Self.remember(streamID, in: &closedByPeer)
         streamsResetByPeer += 1
         if streamsResetByPeer > Self.resetAllowance && streamsResetByPeer * 2 > streamsOpened {
             throw .connection(.enhanceYourCalm, "\(streamsResetByPeer) of \(streamsOpened) streams reset by the client (rapid reset, CVE-2023-44487)")
         }
     }
+
+    /// How many closed streams each set remembers; older ones are forgotten (a late frame on one is then a
+    /// stream error STREAM_CLOSED, which §5.4.2 allows once the reset is old).
+    public static let rememberedStreams = 1_000
+
+    /// Adds `streamID` to a set of closed streams; past `rememberedStreams`, the oldest half are dropped
+    /// (IDs only grow, so the oldest are the smallest).
+    private static func remember(_ streamID: UInt32, in set: inout Set<UInt32>) {
+        set.insert(streamID)
+        guard set.count > Self.rememberedStreams else { return }
+        let cutoff = set.sorted()[set.count - Self.rememberedStreams / 2]
+        set = set.filter { $0 >= cutoff }
+    }
+
+    /// The sizes of the remembered sets, for tests.
+    public var rememberedCounts: (reset: Int, closedByPeer: Int) { (resetStreams.count, closedByPeer.count) }
 
     /// A stream not held is idle when the client has not opened it yet: above every ID it used, or even (the
     /// server's IDs, and this server never pushes). Otherwise it is closed (§5.1.1).
@@ -410,7 +426,7 @@ public struct HTTP2Connection: Sendable {
         framesWithoutRequest = 0
         if goingAway { return } // §6.8: streams after our GOAWAY are ignored
         guard streams.count < configuration.maxConcurrentStreams else {
-            resetStreams.insert(streamID)
+            Self.remember(streamID, in: &resetStreams)
             outbox.append(.write(rstStream(streamID, .refusedStream)))
             return
         }
@@ -638,9 +654,10 @@ public struct HTTP2Connection: Sendable {
     /// nil for the fields HTTP/2 does not carry or `respond` writes itself: the connection-specific ones
     /// (§8.2.2), content-length and date. Compared on octets by length: this runs for every response field.
     static func http2FieldName(_ name: String) -> [UInt8]? {
-        var lowered: [UInt8] = []
-        lowered.reserveCapacity(name.utf8.count)
-        for byte in name.utf8 { lowered.append(ASCII.lowercased(byte)) }
+        var lowered = Array(name.utf8) // one copy, then lowered in place
+        lowered.withUnsafeMutableBufferPointer { bytes in
+            for index in bytes.indices where bytes[index] &- 0x41 < 26 { bytes[index] |= 0x20 } // A-Z → a-z
+        }
         let dropped: Bool
         switch lowered.count {
         case 4: dropped = lowered == droppedDate
@@ -755,7 +772,7 @@ public struct HTTP2Connection: Sendable {
     private mutating func endLocal(_ streamID: UInt32, into out: inout [UInt8]) {
         guard let stream = streams[streamID] else { return }
         if stream.state == .open {
-            resetStreams.insert(streamID)
+            Self.remember(streamID, in: &resetStreams)
             out += rstStream(streamID, .noError)
         }
         removeStream(streamID)
@@ -774,7 +791,7 @@ public struct HTTP2Connection: Sendable {
         switch error.scope {
         case .stream(let id):
             removeStream(id)
-            resetStreams.insert(id)
+            Self.remember(id, in: &resetStreams)
             outbox.append(.write(rstStream(id, error.code)))
         case .connection:
             outbox.append(.write(goAway(error.code, debug: error.reason)))

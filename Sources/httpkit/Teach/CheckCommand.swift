@@ -266,12 +266,14 @@ final class CheckReport {
     func dump(_ got: Reception) -> [String] {
         // Analysed whole, so that a long body is not reported as cut off; the compact dump summarises bodies.
         let shown = Array(got.bytes.prefix(1 << 20))
-        let analysis = got.isHTTP ? WireAnalysis(shown, as: .response, requestMethod: got.methods.first) : WireAnalysis(shown, as: .request)
+        let analysis = got.isHTTP2 ? WireAnalysis(http2Frames: shown, from: .server) // HTTP2Checks.swift: frames, header blocks decoded
+            : got.isHTTP ? WireAnalysis(shown, as: .response, requestMethod: got.methods.first) : WireAnalysis(shown, as: .request)
         var options = WireDumpRenderer.Options(density: .compact, color: color)
         options.bodyPreviewBytes = 200
         let lines = WireDumpRenderer(options).render(analysis).split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
-        var shownLines = lines.prefix(30).map(String.init)
-        if lines.count > 30 { shownLines.append("… (\(lines.count - 30) more lines: httpkit dump shows them all)") }
+        let limit = got.isHTTP2 ? 50 : 30
+        var shownLines = lines.prefix(limit).map(String.init)
+        if lines.count > limit { shownLines.append("… (\(lines.count - limit) more lines: httpkit dump shows them all)") }
         if got.bytes.count > shown.count { shownLines.append("… (\(got.bytes.count - shown.count) more bytes not shown)") }
         return shownLines
     }

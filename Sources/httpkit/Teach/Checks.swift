@@ -106,7 +106,7 @@ enum CheckCatalog {
         case .keepalive: return keepAlive + caching(.keepalive) // CachingChecks.swift, last on purpose
         case .router: return router + caching(.router)
         case .websocket: return webSocket
-        case .http2: return router // the http2 stage answers HTTP/1.1 exactly like the router
+        case .http2: return http2 + router // HTTP2Checks.swift; over HTTP/1.1 it answers exactly like the router
         }
     }
 

@@ -40,7 +40,7 @@ struct DoctorCommand: ParsableCommand {
         }
 
         // The site and the lessons.
-        if let site = BundledSite.locate(), let root = try? DocumentRoot(site) {
+        if let site = BundledSite.locate(), let root = try? DocumentRoot(site, fileSystem: SystemFileSystem()) {
             report(true, "the bundled site is readable: \(root.path)")
         } else {
             report(false, "the bundled www/ folder was not found", fix: "run httpkit from the repository, or pass --root DIR to the stages")

@@ -35,6 +35,8 @@ struct Reception: Sendable {
     var unparsedBytes = 0
     /// False for echo, whose bytes are not HTTP: no wire analysis of them.
     var isHTTP = true
+    /// HTTP/2 frames from the server (HTTP2Checks.swift): dumped frame by frame, not as an HTTP/1.1 response.
+    var isHTTP2 = false
     /// How many complete responses the parser took from `bytes`.
     var responsesParsed = 0
     /// What the strict response parser refused, when it refused (the wire analysis says why at length).
