@@ -211,14 +211,20 @@ extension CheckCatalog {
     }
 
     static let http2: [Check] = [
-        Check(stage: .http2, name: "exchanges SETTINGS: its own first, then an ACK of ours (RFC 9113 §3.4, §6.5.3)") { target in
+        Check(stage: .http2, name: "exchanges SETTINGS: its own first, then an ACK of ours (RFC 9113 §3.4, §6.5.3)", step: "The connection preface and SETTINGS",
+              how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, then nothing",
+              expects: "a SETTINGS frame first, then a SETTINGS frame with the ACK flag",
+              hint: "after reading the 24-octet preface, send your SETTINGS (may be empty), and answer each SETTINGS you read with an empty SETTINGS with ACK (flags 0x1)") { target in
             withHTTP2(target, expected: "a SETTINGS frame, then a SETTINGS frame with the ACK flag") { client in
                 try client.read { $0.settingsAcked }
                 return client.seen.settingsAcked ? nil
                     : "no SETTINGS ACK within 3 s: each side must acknowledge the other's SETTINGS \"immediately upon receipt\" (§6.5.3)"
             }
         },
-        Check(stage: .http2, name: "answers a GET on stream 1 with HEADERS :status 200, then DATA ending the stream (§8.1)") { target in
+        Check(stage: .http2, name: "answers a GET on stream 1 with HEADERS :status 200, then DATA ending the stream (§8.1)", step: "Streams: HEADERS and DATA",
+              how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, then HEADERS on stream 1 (GET /hello.txt, HPACK-encoded, END_STREAM|END_HEADERS)",
+              expects: "HEADERS with :status 200 on stream 1, then DATA frames, the last with END_STREAM",
+              hint: "decode the header block with HPACK, answer with a HEADERS frame (:status first, names in lower case), then the body in DATA frames, END_STREAM on the last") { target in
             withHTTP2(target, expected: "HEADERS with :status 200 on stream 1, then DATA frames, the last with END_STREAM") { client in
                 try client.send([client.headers(1, HTTP2CheckClient.get("/hello.txt"))])
                 try client.read { $0.streams[1]?.ended == true || $0.streams[1]?.reset != nil || $0.goAway != nil }
@@ -235,7 +241,10 @@ extension CheckCatalog {
                 return nil
             }
         },
-        Check(stage: .http2, name: "serves two interleaved streams on one connection (§5)") { target in
+        Check(stage: .http2, name: "serves two interleaved streams on one connection (§5)", step: "Streams: HEADERS and DATA",
+              how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, then HEADERS on stream 1 without END_STREAM, HEADERS on stream 3, an empty DATA ending stream 1",
+              expects: "stream 3 answered 'three' and stream 1 answered 'one', both ended",
+              hint: "keep a table of open streams by id: a stream still waiting for its body must not hold back another that is complete") { target in
             withHTTP2(target, expected: "stream 3 answered 'three' and stream 1 answered 'one', both ended", reproduce: reproduceHTTP2(target, "get /echo/one\\nget /echo/three")) { client in
                 // Stream 1 opens without END_STREAM, stream 3 comes and goes, then stream 1 ends with an empty DATA.
                 try client.send([client.headers(1, HTTP2CheckClient.get("/echo/one"), endStream: false),
@@ -251,7 +260,10 @@ extension CheckCatalog {
                 return nil
             }
         },
-        Check(stage: .http2, name: "answers a PING with a PING ACK carrying the same 8 octets (§6.7)") { target in
+        Check(stage: .http2, name: "answers a PING with a PING ACK carrying the same 8 octets (§6.7)", step: "Connection frames: PING, unknown types, stream ids",
+              how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, then PING with the 8 octets httpkit!",
+              expects: "PING with the ACK flag and the same 8 octets",
+              hint: "a PING on stream 0 is answered at once with a PING, flags ACK (0x1), carrying the same 8 octets") { target in
             withHTTP2(target, expected: "PING with the ACK flag and the data 'httpkit!'", reproduce: reproduceHTTP2(target, ":ping httpkit!")) { client in
                 let data = Array("httpkit!".utf8)
                 try client.send([HTTP2Frame(streamID: 0, payload: .ping(data))])
@@ -260,7 +272,10 @@ extension CheckCatalog {
                 return echoed == data ? nil : "the PING ACK carries \(echoed.map { String($0, radix: 16) }.joined(separator: " ")), not the PING's data"
             }
         },
-        Check(stage: .http2, name: "ignores a frame of an unknown type, and goes on (§4.1, §5.5)") { target in
+        Check(stage: .http2, name: "ignores a frame of an unknown type, and goes on (§4.1, §5.5)", step: "Connection frames: PING, unknown types, stream ids",
+              how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, then frames of types 0xfa and 0xfb, then a GET on stream 1",
+              expects: "no GOAWAY; the GET answered with 200",
+              hint: "skip a frame whose type you do not know: read its length from the 9-octet header and drop that many octets") { target in
             withHTTP2(target, expected: "no GOAWAY; the GET after the unknown frame answered with 200",
                       reproduce: reproduceHTTP2(target, ":raw\\n\\x00\\x00\\x02\\xfa\\x00\\x00\\x00\\x00\\x00hi")) { client in
                 try client.send(HTTP2Frame(streamID: 0, payload: .unknown(type: 0xFA, flags: 0xFF, payload: Array("hi".utf8))).encoded()
@@ -274,7 +289,10 @@ extension CheckCatalog {
                 return stream?.status == "200" && stream?.ended == true ? nil : said(stream, client.seen)
             }
         },
-        Check(stage: .http2, name: "answers HEADERS on an even stream id with GOAWAY PROTOCOL_ERROR (§5.1.1)") { target in
+        Check(stage: .http2, name: "answers HEADERS on an even stream id with GOAWAY PROTOCOL_ERROR (§5.1.1)", step: "Connection frames: PING, unknown types, stream ids",
+              how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, then HEADERS on stream 2",
+              expects: "GOAWAY with PROTOCOL_ERROR, then the connection closed",
+              hint: "a client opens odd stream ids only: HEADERS on an even id is a connection error, GOAWAY PROTOCOL_ERROR (0x1) and close") { target in
             withHTTP2(target, expected: "GOAWAY with PROTOCOL_ERROR, then the connection closed",
                       reproduce: reproduceHTTP2(target, ":raw\\n\\x00\\x00\\x01\\x01\\x05\\x00\\x00\\x00\\x02\\x82")) { client in
                 try client.send([client.headers(2, HTTP2CheckClient.get("/hello.txt"))])
@@ -289,7 +307,10 @@ extension CheckCatalog {
                 return client.closes(within: 3) ? nil : "the connection stayed open after GOAWAY: after a connection error the sender closes it (§5.4.1)"
             }
         },
-        Check(stage: .http2, name: "respects flow control: with a 16-octet window it waits for WINDOW_UPDATE (§5.2, §6.9)") { target in
+        Check(stage: .http2, name: "respects flow control: with a 16-octet window it waits for WINDOW_UPDATE (§5.2, §6.9)", step: "Flow control and GOAWAY",
+              how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, SETTINGS_INITIAL_WINDOW_SIZE 16, a GET on stream 1, after 0.4 s a WINDOW_UPDATE of 1,048,576 on stream 1",
+              expects: "at most 16 octets of DATA before the WINDOW_UPDATE, the rest after it, with END_STREAM",
+              hint: "keep a send window per stream and for the connection; send DATA only while both are positive, and go on when WINDOW_UPDATE raises them") { target in
             withHTTP2(target, settings: [HTTP2Setting(.initialWindowSize, 16)],
                       expected: "at most 16 octets of DATA on stream 1, then the rest after our WINDOW_UPDATE, with END_STREAM") { client in
                 // No need to wait for the ACK: the server reads our SETTINGS before the HEADERS that follow them.
@@ -314,7 +335,10 @@ extension CheckCatalog {
                 return nil
             }
         },
-        Check(stage: .http2, name: "after the client's GOAWAY, finishes the stream in flight and closes (§6.8)") { target in
+        Check(stage: .http2, name: "after the client's GOAWAY, finishes the stream in flight and closes (§6.8)", step: "Flow control and GOAWAY",
+              how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, then a GET on stream 1 and GOAWAY (last stream 0, NO_ERROR)",
+              expects: "the response on stream 1, then the connection closed",
+              hint: "GOAWAY stops new streams, not the open ones: finish them, then close the connection") { target in
             withHTTP2(target, expected: "the response on stream 1, then the connection closed", reproduce: reproduceHTTP2(target, "get /hello.txt\\n:goaway")) { client in
                 try client.send([client.headers(1, HTTP2CheckClient.get("/hello.txt")),
                                  HTTP2Frame(streamID: 0, payload: .goAway(lastStreamID: 0, errorCode: .noError))])
