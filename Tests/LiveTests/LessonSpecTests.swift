@@ -9,8 +9,8 @@ struct LessonSpecTests {
     /// The stages whose lesson has the section (http2's HTTP/1.1 checks are the router's).
     static let lessons = [
         ("echo", "01-echo.md"), ("hello", "02-hello.md"), ("static", "03-static.md"), ("fork", "04-fork.md"),
-        ("threads", "05-threads.md"), ("eventloop", "06-eventloop.md"), ("keepalive", "07-keepalive.md"),
-        ("router", "08-router.md"), ("websocket", "09-websocket.md"),
+        ("threads", "05-threads.md"), ("eventloop", "06-eventloop.md"), ("keepalive", "07b-keepalive-measured.md"),
+        ("router", "08b-router-uploads-and-auth.md"), ("websocket", "09-websocket.md"),
     ]
 
     /// The output under `$ httpkit spec STAGE` in the lesson's "## Build it yourself" section, or nil.

@@ -88,8 +88,11 @@ enum PathView {
                 mark = " "
             }
             let level = stage.flatMap { levels[$0] }.map { "   (\($0.rawValue))" } ?? ""
-            let suffix = stage == next ? "   ← next" : stage == nil ? "   (a side lesson)" : level
-            lines.append("  \(mark) \(name.padding(to: 24)) \(LessonLibrary.title(file))\(suffix)")
+            // 07b · keepalive, …: the second half of a stage's lesson, not a side lesson like 02b.
+            let continued = stage == nil ? StageName.allCases.first { LessonLibrary.title(file).hasPrefix("\(name.prefix(3)) · \($0.rawValue)") } : nil
+            let suffix = stage == next ? "   ← next" : stage == nil
+                ? continued.map { "   (lesson \($0.info.milestone), continued)" } ?? "   (a side lesson)" : level
+            lines.append("  \(mark) \(name.padding(to: 31)) \(LessonLibrary.title(file))\(suffix)")
         }
         let built = levels.values.filter { $0 == .built }.count
         lines.append("\(levels.count) of \(StageName.allCases.count) stages done: \(built) built (✔ your server passed), "
