@@ -48,6 +48,10 @@ public final class EventLoop {
         /// After SIGTERM or SIGINT: seconds that requests in flight (an upload, a slow download) get to
         /// finish before the loop closes them and returns.
         public var drainTimeout = 5.0
+        /// Counters for `GET /metrics` (nil: none kept); each loop registers its own.
+        public var metrics: MetricsRegistry?
+        /// The proxy stage: requests go to these upstreams instead of the handler (EventLoop+Proxy.swift).
+        public var proxy: ProxyConfiguration?
 
         public init() {}
 
@@ -85,6 +89,12 @@ public final class EventLoop {
     /// member): written after the current event, so one connection's event never runs inside another's.
     var flushQueue: [Connection] = []
     var nextPeerID = 0
+    /// This loop's counters (nil when metrics are off), and the time of the current wake-up, which a
+    /// request's duration is measured from (no extra clock read per request).
+    let metrics: LoopMetrics?
+    var metricsNow = 0.0
+    /// The proxy stage's upstreams, pools and exchanges (nil on every other stage).
+    let proxy: ProxyState?
 
     public init(listener: Socket, poller: any Poller, options: Options, wake: FileDescriptor? = nil,
                 bodyConsumers: BodyConsumerFactory? = nil, webSockets: [String: any WebSocketEndpoint] = [:],
@@ -97,7 +107,10 @@ public final class EventLoop {
         self.bodyConsumers = bodyConsumers
         self.handler = handler
         policy = HTTP1Connection.Policy(keepAlive: options.keepAlive, maxRequests: options.maxRequestsPerConnection,
-                                        streamsBodies: bodyConsumers != nil, limits: options.limits)
+                                        streamsBodies: bodyConsumers != nil || options.proxy != nil, limits: options.limits)
+        let metrics = options.metrics?.register()
+        self.metrics = metrics
+        proxy = options.proxy.map { ProxyState($0, metrics: metrics) }
     }
 
     // MARK: - The loop
@@ -114,9 +127,12 @@ public final class EventLoop {
             if let until = drainingUntil, connections.isEmpty || Processes.monotonicSeconds() >= until { break }
             try poller.wait(timeoutMilliseconds: 100, into: &events)
             let now = Processes.monotonicSeconds()
+            metricsNow = now
             for event in events {
                 if event.fd == listener.fd {
                     acceptPending(now: now)
+                } else if let upstream = proxy?.upstreams[event.fd] {
+                    handleUpstream(upstream, event, now: now)
                 } else if let connection = connections[event.fd] {
                     if event.writable && !connection.output.isEmpty { flush(connection, now: now) }
                     if event.writable && connection.output.isEmpty && connection.tls?.readWantsWrite == true {
@@ -132,6 +148,7 @@ public final class EventLoop {
             }
             if now - lastSweep >= 0.1 {
                 closeExpired(now: now)
+                if proxy != nil { expireUpstreams(now: now) }
                 flushScheduled(now: now)
                 if drainingUntil == nil { resumeListenerIfPaused(now: now) }
                 options.onTick?()
@@ -139,6 +156,7 @@ public final class EventLoop {
             }
         }
         for connection in Array(connections.values) { close(connection) }
+        proxy?.closeAll(poller)
         if drainingUntil == nil { listener.close() }
     }
 
@@ -207,6 +225,7 @@ public final class EventLoop {
             if options.recordsRemoteAddress || options.tls != nil { connection.remoteAddress = try? client.remoteAddress().host }
             rearm(connection, now: now)
             connections[client.fd] = connection
+            metrics?.add(LoopMetrics.Slot.connectionsOpened)
         }
     }
 
@@ -232,7 +251,7 @@ public final class EventLoop {
 
     // MARK: - Reading
 
-    private func read(_ connection: Connection, now: Double) {
+    func read(_ connection: Connection, now: Double) {
         let result: IOResult<Int>
         do {
             result = try readBuffer.withUnsafeMutableBytes { buffer in
@@ -259,6 +278,7 @@ public final class EventLoop {
             }
             connection.http1?.receiveEnd()
         case .done(let count):
+            metrics?.add(LoopMetrics.Slot.bytesIn, count)
             connection.pingSent = false // any bytes prove the peer alive
             readBuffer.withUnsafeBytes { buffer in
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
@@ -277,9 +297,10 @@ public final class EventLoop {
 
     /// Does what the protocol machine says until it needs more bytes, while the queued output stays under
     /// the limit (a client that pipelines without reading gets no more answers until it reads).
-    private func process(_ connection: Connection, now: Double) {
+    func process(_ connection: Connection, now: Double) {
         while connection.ending == nil && connection.output.bufferedBytes < options.maxBufferedOutput && !connection.closed {
             if connection.http1 != nil {
+                if connection.proxied?.relaying == true { break } // the proxy's relayed body comes first
                 guard let action = connection.http1?.nextAction() else { break }
                 perform(action, on: connection)
             } else if connection.http2 != nil {
@@ -300,6 +321,11 @@ public final class EventLoop {
     }
 
     func perform(_ action: HTTP1Connection.Action, on connection: Connection) {
+        switch action {
+        case .request, .head: connection.requestStartedAt = metricsNow // for the duration in /metrics
+        default: break
+        }
+        if proxy != nil, forward(action, on: connection) { return }
         switch action {
         case .request(var request):
             request.remoteAddress = connection.remoteAddress
@@ -343,8 +369,13 @@ public final class EventLoop {
         }
     }
 
-    private func answer(_ response: HTTPResponse, to request: HTTPRequest?, on connection: Connection) {
+    func answer(_ response: HTTPResponse, to request: HTTPRequest?, on connection: Connection) {
         guard connection.http1 != nil else { return }
+        if let metrics {
+            let started = connection.requestStartedAt ?? metricsNow
+            metrics.record(request?.method, status: response.status.code, seconds: Processes.monotonicSeconds() - started)
+            connection.requestStartedAt = nil
+        }
         let ending = writer.queue(response, to: request, on: &connection.http1!, into: &connection.output)
         switch ending {
         case .switchProtocols(let leftover)?:
@@ -368,6 +399,8 @@ public final class EventLoop {
             close(connection) // EPIPE, ECONNRESET: the client left mid-response
             return
         }
+        if let metrics { metrics.add(LoopMetrics.Slot.bytesOut, connection.output.takeSentBytes()) }
+        if connection.proxied != nil { clientDrained(connection, now: now) } // room again for the upstream's bytes
         rearm(connection, now: now)
         guard done else {
             setInterest(connection, .write) // the send buffer is full: wait until the client reads
@@ -393,7 +426,7 @@ public final class EventLoop {
             try? connection.transport.socket.setNoDelay()
             connection.noDelay = true
         }
-        setInterest(connection, .read)
+        setInterest(connection, proxy == nil ? .read : readInterest(for: connection))
         process(connection, now: now) // pipelined requests already buffered, or answers held back by the limit
     }
 
@@ -414,7 +447,7 @@ public final class EventLoop {
         }
     }
 
-    private func setInterest(_ connection: Connection, _ interest: Interest) {
+    func setInterest(_ connection: Connection, _ interest: Interest) {
         guard !connection.closed, connection.interest != interest else { return }
         do {
             try poller.modify(connection.fd, interest)
@@ -433,7 +466,7 @@ public final class EventLoop {
     /// - a body arriving: each read must make progress within the idle timeout;
     /// - between requests: the idle timeout;
     /// - lingering: fixed when the linger starts.
-    private func rearm(_ connection: Connection, now: Double) {
+    func rearm(_ connection: Connection, now: Double) {
         guard !connection.lingering else { return }
         if !connection.output.isEmpty {
             connection.deadline = now + options.writeTimeout
@@ -492,6 +525,8 @@ public final class EventLoop {
     func close(_ connection: Connection, webSocketCode: UInt16 = 1006, reason: String = "the connection closed") {
         guard !connection.closed else { return }
         connection.closed = true
+        metrics?.add(LoopMetrics.Slot.connectionsClosed)
+        if connection.proxied != nil { abandonExchange(of: connection) }
         notifyClosed(connection, code: webSocketCode, reason: reason)
         abortUpload(connection)
         connection.output.discard()

@@ -123,6 +123,7 @@ enum CheckCatalog {
         case .router: return router + caching(.router)
         case .websocket: return webSocket
         case .http2: return router // the http2 stage answers HTTP/1.1 exactly like the router
+        case .proxy: return proxy // ProxyChecks.swift
         }
     }
 
