@@ -46,6 +46,11 @@ extension EventLoop {
                 flushUpstream(upstream, now: metricsNow)
             }
             return true
+        case .rejected:
+            // The body broke the framing rules halfway (a bad chunk): the upstream has a cut request on its
+            // connection, which is closed so nothing can be read as a next request; the loop answers 400.
+            if client.proxied != nil { abandonExchange(of: client) }
+            return false
         default:
             return false
         }
