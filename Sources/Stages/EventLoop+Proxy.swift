@@ -25,6 +25,7 @@ extension EventLoop {
             request.remoteAddress = client.remoteAddress
             let forwarded = ProxyRequest(request, clientAddress: client.remoteAddress, scheme: client.tls == nil ? "http" : "https")
             let exchange = ProxyExchange(request: request, forwarded: forwarded, client: client)
+            if proxy.cache != nil, CachePolicy.appliesTo(request), answerFromCache(exchange) { return true }
             client.proxied = exchange
             if exchange.requestComplete { setInterest(client, []) } // nothing more to read until the answer is sent
             send(exchange, now: metricsNow)
@@ -201,8 +202,18 @@ extension EventLoop {
             switch event {
             case .head(let status, let version, let headers):
                 proxy.recordSuccess(upstream.server)
+                if exchange.revalidating != nil, status.code == 304,
+                   let refreshed = proxy.cache?.refresh(exchange.request, with: headers, now: Double(HTTPDate.currentSeconds())) {
+                    exchange.revalidating = refreshed
+                    metrics?.add(LoopMetrics.Slot.cacheRevalidated)
+                    continue // the client gets the stored copy when this response ends
+                }
+                if exchange.revalidating != nil { metrics?.add(LoopMetrics.Slot.cacheMisses) } // changed upstream
+                exchange.revalidating = nil
                 relayHead(exchange, status: status, version: version, headers: headers, framing: upstream.reader.framing)
             case .body(let piece):
+                record(piece, for: exchange)
+                guard exchange.relaying else { continue } // a 304 that revalidated the cache's copy has no body
                 client.output.append(exchange.clientChunked ? ChunkedEncoder.chunk(piece) : piece)
             case .end(let reusable):
                 finish(exchange, upstream: upstream, reusable: reusable, now: now)
@@ -235,6 +246,11 @@ extension EventLoop {
             framing = exchange.request.version == .http1_1 ? .chunked : .untilClose
         }
         let response = HTTPResponse(status: status, headers: ProxyResponse.clientHeaders(headers, version: version))
+        if let cache = proxy?.cache, CachePolicy.appliesTo(exchange.request),
+           CachePolicy.freshnessLifetime(status: status.code, headers: response.headers) != nil,
+           !upstreamFraming.isLonger(than: cache.maxEntryBytes) {
+            exchange.recording = (status, response.headers, [])
+        }
         let (head, ending) = client.http1!.respondRelayed(response, framing: framing, to: exchange.request, date: writer.currentDate())
         client.output.append(head)
         exchange.relaying = true
@@ -247,6 +263,18 @@ extension EventLoop {
     /// close it), and let the client's next request in.
     private func finish(_ exchange: ProxyExchange, upstream: UpstreamConnection, reusable: Bool, now: Double) {
         let client = exchange.client
+        if let stored = exchange.revalidating {
+            // 304 Not Modified: the stored copy, fresh again, is the answer (RFC 9111 §4.3.4).
+            client.proxied = nil
+            release(upstream, reusable: reusable, now: now)
+            answer(stored.response(at: Double(HTTPDate.currentSeconds())), to: exchange.request, on: client)
+            if !client.closed { flush(client, now: now) }
+            return
+        }
+        if let recording = exchange.recording {
+            proxy?.cache?.store(exchange.request, status: recording.status, headers: recording.headers, body: recording.body,
+                                now: Double(HTTPDate.currentSeconds()))
+        }
         if exchange.clientChunked { client.output.append(ChunkedEncoder.lastChunk) }
         if let metrics {
             metrics.record(exchange.request.method, status: exchange.status,
@@ -254,6 +282,7 @@ extension EventLoop {
             client.requestStartedAt = nil
         }
         client.proxied = nil
+        client.http1?.relayedBodyEnded()
         switch exchange.clientEnding {
         case .close?: client.ending = .close
         case .lingeringClose?: client.ending = .linger
@@ -289,10 +318,39 @@ extension EventLoop {
         updateInterest(upstream)
     }
 
-    /// When the client's connection goes back to reading: not while its request waits for the upstream.
-    func readInterest(for client: Connection) -> Interest {
-        guard let exchange = client.proxied else { return .read }
-        return exchange.requestComplete ? [] : .read
+    // MARK: - The cache
+
+    /// A GET the cache may answer: a fresh copy goes out at once (no upstream at all); a stale one is
+    /// revalidated upstream with its validators, unless the client sent conditionals of its own (then its
+    /// question is the upstream's to answer, 304 included). Returns true when the client was answered.
+    private func answerFromCache(_ exchange: ProxyExchange) -> Bool {
+        guard let proxy, proxy.cache != nil else { return false }
+        let now = Double(HTTPDate.currentSeconds())
+        switch proxy.cache!.lookup(exchange.request, now: now) {
+        case .fresh(let stored):
+            metrics?.add(LoopMetrics.Slot.cacheHits)
+            answer(stored.response(at: now), to: exchange.request, on: exchange.client)
+            return true
+        case .stale(let stored):
+            let conditional = exchange.request.headers.contains("If-None-Match") || exchange.request.headers.contains("If-Modified-Since")
+            if !conditional {
+                exchange.revalidating = stored
+                for field in CachePolicy.validators(for: stored.headers) { exchange.forwarded.headers.set(field.name, field.value) }
+            }
+        case .miss:
+            metrics?.add(LoopMetrics.Slot.cacheMisses)
+        }
+        return false
+    }
+
+    /// Keeps a copy of a storable response's body as it streams by, while it fits in one cache entry.
+    private func record(_ piece: [UInt8], for exchange: ProxyExchange) {
+        guard exchange.recording != nil, let limit = proxy?.cache?.maxEntryBytes else { return }
+        if exchange.recording!.body.count + piece.count > limit {
+            exchange.recording = nil
+        } else {
+            exchange.recording!.body += piece
+        }
     }
 
     // MARK: - Failures, retries, timeouts
@@ -378,6 +436,14 @@ extension EventLoop {
         poller.forgetBeforeClose(upstream.fd)
         proxy.upstreams[upstream.fd] = nil
         upstream.socket.close()
+    }
+}
+
+extension BodyFraming {
+    /// True when the framing announces more than `limit` bytes (a body too large to cache, known from its head).
+    func isLonger(than limit: Int) -> Bool {
+        if case .contentLength(let length) = self { return length > limit }
+        return false
     }
 }
 

@@ -107,7 +107,7 @@ public final class EventLoop {
         self.bodyConsumers = bodyConsumers
         self.handler = handler
         policy = HTTP1Connection.Policy(keepAlive: options.keepAlive, maxRequests: options.maxRequestsPerConnection,
-                                        streamsBodies: bodyConsumers != nil || options.proxy != nil, limits: options.limits)
+                                        streamsBodies: bodyConsumers != nil, limits: options.limits)
         let metrics = options.metrics?.register()
         self.metrics = metrics
         proxy = options.proxy.map { ProxyState($0, metrics: metrics) }
@@ -148,7 +148,6 @@ public final class EventLoop {
             }
             if now - lastSweep >= 0.1 {
                 closeExpired(now: now)
-                if proxy != nil { expireUpstreams(now: now) }
                 flushScheduled(now: now)
                 if drainingUntil == nil { resumeListenerIfPaused(now: now) }
                 options.onTick?()
@@ -251,7 +250,7 @@ public final class EventLoop {
 
     // MARK: - Reading
 
-    func read(_ connection: Connection, now: Double) {
+    private func read(_ connection: Connection, now: Double) {
         let result: IOResult<Int>
         do {
             result = try readBuffer.withUnsafeMutableBytes { buffer in
@@ -266,6 +265,7 @@ public final class EventLoop {
             close(connection)
             return
         }
+        if let metrics, case .done(let count) = result { metrics.add(LoopMetrics.Slot.bytesIn, count) }
         switch result {
         case .wouldBlock:
             // TLS may need to *send* before it can read more (WANT_WRITE): wait for writability instead.
@@ -278,7 +278,6 @@ public final class EventLoop {
             }
             connection.http1?.receiveEnd()
         case .done(let count):
-            metrics?.add(LoopMetrics.Slot.bytesIn, count)
             connection.pingSent = false // any bytes prove the peer alive
             readBuffer.withUnsafeBytes { buffer in
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
@@ -297,10 +296,9 @@ public final class EventLoop {
 
     /// Does what the protocol machine says until it needs more bytes, while the queued output stays under
     /// the limit (a client that pipelines without reading gets no more answers until it reads).
-    func process(_ connection: Connection, now: Double) {
+    private func process(_ connection: Connection, now: Double) {
         while connection.ending == nil && connection.output.bufferedBytes < options.maxBufferedOutput && !connection.closed {
             if connection.http1 != nil {
-                if connection.proxied?.relaying == true { break } // the proxy's relayed body comes first
                 guard let action = connection.http1?.nextAction() else { break }
                 perform(action, on: connection)
             } else if connection.http2 != nil {
@@ -393,13 +391,18 @@ public final class EventLoop {
 
     func flush(_ connection: Connection, now: Double) {
         let done: Bool
+        let filesQueued = connection.output.fileBytes
         do {
             done = try connection.output.flush(to: connection.transport)
         } catch {
             close(connection) // EPIPE, ECONNRESET: the client left mid-response
             return
         }
-        if let metrics { metrics.add(LoopMetrics.Slot.bytesOut, connection.output.takeSentBytes()) }
+        if let metrics {
+            // In-memory bytes as written, plus file bytes sendfile sent (under TLS, files go out as bytes).
+            let fromFiles = connection.tls == nil ? filesQueued - connection.output.fileBytes : 0
+            metrics.add(LoopMetrics.Slot.bytesOut, connection.output.takeSentBytes() + fromFiles)
+        }
         if connection.proxied != nil { clientDrained(connection, now: now) } // room again for the upstream's bytes
         rearm(connection, now: now)
         guard done else {
@@ -426,7 +429,7 @@ public final class EventLoop {
             try? connection.transport.socket.setNoDelay()
             connection.noDelay = true
         }
-        setInterest(connection, proxy == nil ? .read : readInterest(for: connection))
+        setInterest(connection, .read)
         process(connection, now: now) // pipelined requests already buffered, or answers held back by the limit
     }
 
@@ -448,6 +451,8 @@ public final class EventLoop {
     }
 
     func setInterest(_ connection: Connection, _ interest: Interest) {
+        // The proxy: a client whose request waits for its upstream is not read (pipelined bytes wait in the kernel).
+        let interest = interest == .read && connection.proxied?.requestComplete == true ? [] : interest
         guard !connection.closed, connection.interest != interest else { return }
         do {
             try poller.modify(connection.fd, interest)
@@ -466,7 +471,7 @@ public final class EventLoop {
     /// - a body arriving: each read must make progress within the idle timeout;
     /// - between requests: the idle timeout;
     /// - lingering: fixed when the linger starts.
-    func rearm(_ connection: Connection, now: Double) {
+    private func rearm(_ connection: Connection, now: Double) {
         guard !connection.lingering else { return }
         if !connection.output.isEmpty {
             connection.deadline = now + options.writeTimeout
@@ -492,6 +497,7 @@ public final class EventLoop {
 
     /// Closes connections past their deadline. A client in the middle of a request gets 408 first.
     private func closeExpired(now: Double) {
+        if proxy != nil { expireUpstreams(now: now) } // the proxy's upstream connections keep time the same way
         for connection in Array(connections.values) where now >= connection.deadline {
             if connection.webSocket?.state == .open, !connection.pingSent, connection.output.isEmpty,
                !connection.lingering, let ping = connection.webSocket?.ping(Array("are you there?".utf8)) {
@@ -523,16 +529,23 @@ public final class EventLoop {
     }
 
     func close(_ connection: Connection, webSocketCode: UInt16 = 1006, reason: String = "the connection closed") {
+        if !connection.closed { willClose(connection) }
         guard !connection.closed else { return }
         connection.closed = true
-        metrics?.add(LoopMetrics.Slot.connectionsClosed)
-        if connection.proxied != nil { abandonExchange(of: connection) }
         notifyClosed(connection, code: webSocketCode, reason: reason)
         abortUpload(connection)
         connection.output.discard()
         poller.forgetBeforeClose(connection.fd)
         connections[connection.fd] = nil
         connection.transport.close()
+    }
+}
+
+extension EventLoop {
+    /// What the metrics and the proxy note when a client connection closes (once, before it does).
+    func willClose(_ connection: Connection) {
+        metrics?.add(LoopMetrics.Slot.connectionsClosed)
+        if connection.proxied != nil { abandonExchange(of: connection) }
     }
 }
 

@@ -87,6 +87,16 @@ public final class MetricsRegistry: Sendable {
         return metrics
     }
 
+    /// The router's extra routes with `GET path` answered by `registry` first (nothing added when either is nil).
+    static func route(_ registry: MetricsRegistry?, at path: String?,
+                      before extraRoutes: @escaping @Sendable (inout Router) -> Void) -> @Sendable (inout Router) -> Void {
+        guard let registry, let path else { return extraRoutes }
+        return { router in
+            router.get(path) { _ in registry.response() }
+            extraRoutes(&router)
+        }
+    }
+
     /// `GET /metrics`: the text format's content type names its version (Prometheus's exposition formats doc).
     public func response() -> HTTPResponse {
         HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],

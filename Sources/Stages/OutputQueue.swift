@@ -28,7 +28,7 @@ struct OutputQueue {
 
     var isEmpty: Bool { segments.isEmpty }
 
-    /// Bytes written since the last `takeSentBytes()` (for /metrics).
+    /// In-memory bytes written since the last `takeSentBytes()` (for /metrics; file bytes are the loop's to count).
     private var sentBytes = 0
 
     mutating func takeSentBytes() -> Int {
@@ -120,7 +120,6 @@ struct OutputQueue {
                 guard case .done(let count) = result else { return false }
                 if count == 0 { throw SystemError("sendfile", errno: EIO) } // the file shrank under us
                 fileBytes -= count
-                sentBytes += count
                 if count == remaining {
                     segments.removeFirst() // the file closes when no one else holds it
                 } else {

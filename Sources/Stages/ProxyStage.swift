@@ -38,7 +38,9 @@ public struct ProxyStage: Sendable {
         let upstreams = proxy.upstreams.map(\.description).joined(separator: ", ")
         Console.out("httpkit proxy: upstreams \(upstreams), \(proxy.balance.rawValue)")
         try Workers.run("proxy", configuration) { listener, wake throws(SystemError) in
-            EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake) { request in
+            // Bodies stream (a consumer factory that keeps none): each piece goes upstream as it arrives.
+            EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
+                      bodyConsumers: { _ in nil }) { request in
                 if let registry, request.path == metricsPath { return registry.response() }
                 return .text(.notFound, "404 Not Found: the proxy answers only \(metricsPath ?? "nothing") itself\n")
             }

@@ -95,17 +95,13 @@ public struct RouterStage: Sendable {
         // GET /metrics (--metrics): every loop counts for itself; the route sums them when asked.
         let registry = configuration.metricsPath.map { _ in MetricsRegistry() }
         options.metrics = registry
-        let metricsPath = configuration.metricsPath
-        let routesWithMetrics: @Sendable (inout Router) -> Void = { router in
-            if let registry, let metricsPath { router.get(metricsPath) { _ in registry.response() } }
-            extraRoutes(&router)
-        }
+        let extraRoutes = MetricsRegistry.route(registry, at: configuration.metricsPath, before: extraRoutes)
         adjust(&options)
         let loopOptions = options, poller = configuration.poller
         defer { log?.flush() }
         try Workers.run(stageName, configuration) { listener, wake throws(SystemError) in
             // Each loop gets its own router with its own static-file cache (a loop is one thread: no lock).
-            let app = chain(layers, stage.routes(cache: StaticFileCache(stage.files), adding: routesWithMetrics).handle)
+            let app = chain(layers, stage.routes(cache: StaticFileCache(stage.files), adding: extraRoutes).handle)
             return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
                              bodyConsumers: uploads, webSockets: webSockets(), handler: { app(RoutedRequest($0)) })
         }

@@ -44,8 +44,8 @@ final class UpstreamConnection {
 final class ProxyExchange {
     /// The client's request head, as the parser made it (the body streams separately).
     let request: HTTPRequest
-    /// The head the upstream gets: hop-by-hop fields removed, X-Forwarded-*, Via.
-    let forwarded: ProxyRequest
+    /// The head the upstream gets: hop-by-hop fields removed, X-Forwarded-*, Via (and the cache's validators).
+    var forwarded: ProxyRequest
     unowned let client: Connection
     var upstream: UpstreamConnection?
     var attempts = 0
@@ -58,6 +58,10 @@ final class ProxyExchange {
     /// How the client's connection ends once the relayed body is sent (the HTTP/1.1 machine decided).
     var clientEnding: HTTP1Connection.Action?
     var status = 0
+    /// The cache's part: a stale copy being revalidated (a 304 answers the client from it), and the body
+    /// of a storable response recorded as it streams by (dropped once over the cache's entry limit).
+    var revalidating: CachedResponse?
+    var recording: (status: HTTPStatus, headers: HTTPHeaders, body: [UInt8])?
 
     init(request: HTTPRequest, forwarded: ProxyRequest, client: Connection) {
         self.request = request

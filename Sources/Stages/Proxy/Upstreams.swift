@@ -32,6 +32,8 @@ final class ProxyState {
     private var nextRoundRobin = 0
     /// One read buffer for every upstream connection, as the loop has one for its clients.
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// GET responses kept in memory (--cache-size), nil without a cache.
+    var cache: ResponseCache?
     let metrics: LoopMetrics?
 
     init(_ configuration: ProxyConfiguration, metrics: LoopMetrics?) {
@@ -40,6 +42,7 @@ final class ProxyState {
         servers = configuration.upstreams.enumerated().map { index, address in
             UpstreamServer(address, metrics: metrics?.upstreams[safe: index])
         }
+        cache = configuration.cacheBytes > 0 ? ResponseCache(capacityBytes: configuration.cacheBytes) : nil
     }
 
     /// The upstream for the next request: among those up, the next in turn (round-robin) or the one with
