@@ -73,7 +73,7 @@ struct CheckLiveTests {
     @Test func progressLessonsNextAndLearn() throws {
         var result = try httpkit(["lessons"])
         #expect(result.stdout.contains("→ 01-echo.md"))
-        #expect(result.stdout.contains("0 of 10 stages done"))
+        #expect(result.stdout.contains("0 of 11 stages done"))
         let echo = try httpkit(["check", "--stage", "echo"])
         #expect(echo.status == 0, "\(echo.stdout)\(echo.stderr)")
         result = try httpkit(["lessons"])
