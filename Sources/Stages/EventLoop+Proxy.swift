@@ -63,6 +63,9 @@ extension EventLoop {
         let server = proxy.choose(now: now, avoiding: avoided)
         exchange.attempts += 1
         server.active += 1
+        // The client waits on the upstream's timers now, not its own idle timeout.
+        let configuration = proxy.configuration
+        exchange.client.deadline = max(exchange.client.deadline, now + configuration.connectTimeout + configuration.readTimeout + 1)
         server.metrics?.requests.wrappingAdd(1, ordering: .relaxed)
         let upstream: UpstreamConnection
         if exchange.attempts == 1, let pooled = server.idle.popLast() {

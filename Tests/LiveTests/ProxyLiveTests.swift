@@ -261,6 +261,33 @@ struct ProxyLiveTests {
         #expect(peak - before < 16 * 1024, "the proxy grew from \(before) kB to a peak of \(peak) kB")
     }
 
+    /// The cache: a fresh copy is served without the upstream (with Age), a stale one revalidated with
+    /// its ETag (304 upstream, 200 with the stored body to the client); authorised requests and POSTs pass by.
+    @Test(.timeLimit(.minutes(1))) func theCacheServesRevalidatesAndStaysOutOfTheWay() throws {
+        let router = try ServerProcess(["router", "--access-log", "off", "--cache-max-age", "1"])
+        defer { router.stop() }
+        let proxy = try Self.proxy([router], ["--cache-size", "1m"])
+        defer { proxy.stop() }
+        let upstreamRequests = "httpkit_proxy_upstream_requests_total{upstream=\"127.0.0.1:\(router.port)\"}"
+        let first = try Self.request(proxy.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let second = try Self.request(proxy.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(first.status == 200 && second.status == 200 && first.body == second.body)
+        #expect(first.header("Age") == nil && second.header("Age") == "0")
+        var metrics = try Self.metrics(proxy.port)
+        #expect(Self.sample(metrics, upstreamRequests) == 1)
+        #expect(Self.sample(metrics, "httpkit_proxy_cache_requests_total{result=\"hit\"}") == 1)
+        usleep(2_100_000) // max-age=1: stale now
+        let third = try Self.request(proxy.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(third.status == 200 && third.body == first.body)
+        metrics = try Self.metrics(proxy.port)
+        #expect(Self.sample(metrics, "httpkit_proxy_cache_requests_total{result=\"revalidated\"}") == 1)
+        #expect(Self.sample(metrics, upstreamRequests) == 2)
+        // Credentials and other methods always go to the upstream.
+        _ = try Self.request(proxy.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic bGVhcm5lcjpodHRwa2l0\r\n\r\n")
+        _ = try Self.request(proxy.port, "POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        #expect(Self.sample(try Self.metrics(proxy.port), upstreamRequests) == 4)
+    }
+
     /// /metrics on every event-loop stage that keeps counters, checked by promtool and Python's
     /// prometheus_client parser. promtool is required in CI (scripts/setup installs it).
     @Test(.timeLimit(.minutes(2))) func metricsAreValidPrometheusText() throws {

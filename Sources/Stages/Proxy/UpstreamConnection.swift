@@ -46,7 +46,7 @@ final class ProxyExchange {
     let request: HTTPRequest
     /// The head the upstream gets: hop-by-hop fields removed, X-Forwarded-*, Via (and the cache's validators).
     var forwarded: ProxyRequest
-    unowned let client: Connection
+    let client: Connection
     var upstream: UpstreamConnection?
     var attempts = 0
     /// The whole request body has been queued for the upstream.
