@@ -139,7 +139,7 @@ extension EventLoop {
             return
         }
         updateInterest(upstream)
-        if let exchange = upstream.exchange, !exchange.requestComplete, exchange.client.interest == [],
+        if let exchange = upstream.exchange, !exchange.holdsClientReads, exchange.client.interest == [],
            upstream.output.bufferedBytes < options.maxBufferedOutput / 2, !exchange.client.closed {
             setInterest(exchange.client, .read) // upload backpressure released: read the client's body again
         }
@@ -177,6 +177,10 @@ extension EventLoop {
                 closeUpstream(upstream) // a pooled connection the upstream closed (or spoke on unasked): drop it
                 return
             }
+            if let exchange = upstream.exchange, exchange.tunnelling {
+                proxy.readBuffer.withUnsafeBytes { tunnel(Array($0[0..<count]), to: exchange, now: now) }
+                return
+            }
             if count == 0 {
                 upstream.reader.receiveEnd()
             } else {
@@ -205,6 +209,10 @@ extension EventLoop {
             switch event {
             case .head(let status, let version, let headers):
                 proxy.recordSuccess(upstream.server)
+                if status.code == 101, HopByHop.asksForWebSocket(exchange.request), headers.contains("Upgrade", token: "websocket") {
+                    startTunnel(exchange, upstream: upstream, version: version, headers: headers, now: now)
+                    return
+                }
                 if exchange.revalidating != nil, status.code == 304,
                    let refreshed = proxy.cache?.refresh(exchange.request, with: headers, now: Double(HTTPDate.currentSeconds())) {
                     exchange.revalidating = refreshed
@@ -321,6 +329,66 @@ extension EventLoop {
         updateInterest(upstream)
     }
 
+    // MARK: - WebSocket: after a 101, a byte tunnel
+
+    /// The upstream agreed to switch to WebSocket: the 101 goes to the client through its HTTP/1.1 machine
+    /// (which hands over the bytes the client sent after its request), and from now on each side's bytes
+    /// are the other's output, with the same backpressure as a body. Frames are the two ends' business.
+    private func startTunnel(_ exchange: ProxyExchange, upstream: UpstreamConnection, version: HTTPVersion,
+                             headers: HTTPHeaders, now: Double) {
+        let client = exchange.client
+        guard client.http1 != nil else { return }
+        let response = HTTPResponse(status: HTTPStatus(code: 101),
+                                    headers: ProxyResponse.clientHeaders(headers, version: version, switchingToWebSocket: true))
+        exchange.relaying = true
+        exchange.tunnelling = true
+        exchange.status = 101
+        for action in client.http1!.respond(response, to: exchange.request, date: writer.currentDate()) {
+            switch action {
+            case .write(let bytes): client.output.append(bytes)
+            case .switchProtocols(let leftover): upstream.output.append(leftover)
+            default: break
+            }
+        }
+        client.http1 = nil // the slot is empty: the proxy moves the bytes, it speaks no WebSocket itself
+        if let metrics {
+            metrics.record(exchange.request.method, status: 101, seconds: Processes.monotonicSeconds() - (client.requestStartedAt ?? metricsNow))
+        }
+        client.output.append(upstream.reader.takeLeftover())
+        flushUpstream(upstream, now: now)
+        setInterest(client, .read)
+        flush(client, now: now)
+    }
+
+    /// Bytes from the tunnel's client: the upstream's output (the client waits while that is over the bound).
+    func tunnel(_ bytes: UnsafeRawBufferPointer, from exchange: ProxyExchange) {
+        guard exchange.tunnelling, let upstream = exchange.upstream, !upstream.closed else { return }
+        upstream.output.append(Array(bytes))
+        flushUpstream(upstream, now: metricsNow)
+        if upstream.output.bufferedBytes >= options.maxBufferedOutput { setInterest(exchange.client, []) }
+    }
+
+    /// Bytes from the tunnel's upstream (empty: it closed, and so does the client once it has everything).
+    private func tunnel(_ bytes: [UInt8], to exchange: ProxyExchange, now: Double) {
+        let client = exchange.client
+        guard let upstream = exchange.upstream else { return }
+        if bytes.isEmpty {
+            client.ending = .close
+            exchange.upstream = nil
+            upstream.exchange = nil
+            upstream.server.active -= 1
+            closeUpstream(upstream)
+        } else {
+            client.output.append(bytes)
+            upstream.deadline = now + (proxy?.configuration.readTimeout ?? 30)
+            if client.output.bufferedBytes >= options.maxBufferedOutput {
+                upstream.readPaused = true
+                updateInterest(upstream)
+            }
+        }
+        if !client.closed { flush(client, now: now) }
+    }
+
     // MARK: - The cache
 
     /// A GET the cache may answer: a fresh copy goes out at once (no upstream at all); a stale one is
@@ -407,7 +475,7 @@ extension EventLoop {
                 upstreamFailed(upstream, .gatewayTimeout, "the upstream \(upstream.server.address) did not accept a connection within \(Seconds.text(configuration.connectTimeout))", now: now)
             case .busy:
                 // Quiet because the client is slow (reading our output, or sending its body) is not the upstream's fault.
-                if upstream.readPaused || upstream.exchange.map({ !$0.requestComplete }) == true {
+                if upstream.readPaused || upstream.exchange.map({ !$0.requestComplete || $0.tunnelling }) == true {
                     upstream.deadline = now + configuration.readTimeout
                     continue
                 }

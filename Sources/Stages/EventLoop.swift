@@ -289,6 +289,7 @@ public final class EventLoop {
                 connection.http1?.receive(bytes)
                 connection.webSocket?.receive(bytes)
                 connection.http2?.receive(bytes)
+                if connection.http1 == nil, let exchange = connection.proxied { tunnel(bytes, from: exchange) }
             }
         }
         process(connection, now: now)
@@ -452,7 +453,7 @@ public final class EventLoop {
 
     func setInterest(_ connection: Connection, _ interest: Interest) {
         // The proxy: a client whose request waits for its upstream is not read (pipelined bytes wait in the kernel).
-        let interest = interest == .read && connection.proxied?.requestComplete == true ? [] : interest
+        let interest = interest == .read && connection.proxied?.holdsClientReads == true ? [] : interest
         guard !connection.closed, connection.interest != interest else { return }
         do {
             try poller.modify(connection.fd, interest)

@@ -54,6 +54,20 @@ struct ProxyTests {
         #expect(!emptyPost.hasBody && !emptyPost.isIdempotent)
     }
 
+    @Test func aWebSocketUpgradeKeepsItsUpgradeFieldsForTheNextHop() throws {
+        let request = try Self.parse("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        #expect(HopByHop.asksForWebSocket(request))
+        let forwarded = ProxyRequest(request, clientAddress: nil)
+        #expect(forwarded.headers["Connection"] == "Upgrade" && forwarded.headers["Upgrade"] == "websocket")
+        #expect(forwarded.headers["Sec-WebSocket-Key"] == "dGhlIHNhbXBsZSBub25jZQ==")
+        let h2c = try Self.parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n")
+        #expect(!HopByHop.asksForWebSocket(h2c))
+        #expect(ProxyRequest(h2c, clientAddress: nil).headers.fields.map(\.name) == ["Host", "X-Forwarded-Proto", "Via"])
+        let switching = ProxyResponse.clientHeaders(["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="],
+                                                    version: .http1_1, switchingToWebSocket: true)
+        #expect(switching.fields.map(\.name) == ["Sec-WebSocket-Accept", "Connection", "Upgrade", "Via"])
+    }
+
     @Test func absoluteFormBecomesOriginForm() throws {
         let forwarded = ProxyRequest(try Self.parse("GET http://shop/a/b?c=d HTTP/1.1\r\nHost: shop\r\n\r\n"), clientAddress: nil)
         #expect(forwarded.target == "/a/b?c=d")

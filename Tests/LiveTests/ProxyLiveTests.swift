@@ -288,6 +288,36 @@ struct ProxyLiveTests {
         #expect(Self.sample(try Self.metrics(proxy.port), upstreamRequests) == 4)
     }
 
+    /// A WebSocket through the proxy: the upgrade goes upstream, the 101 comes back, then bytes both ways
+    /// (Python's websockets as the client, the websocket stage's /ws echo as the upstream).
+    @Test(.timeLimit(.minutes(1))) func webSocketsAreTunnelled() throws {
+        guard (try? run(Self.python, ["-c", "import websockets.asyncio.client"]))?.status == 0 else {
+            Issue.record("Python's websockets package is not installed (scripts/setup installs it)")
+            return
+        }
+        let upstream = try ServerProcess(["websocket", "--access-log", "off"])
+        defer { upstream.stop() }
+        let proxy = try Self.proxy([upstream])
+        defer { proxy.stop() }
+        let script = """
+        import asyncio, sys
+        from websockets.asyncio.client import connect
+        async def main():
+            async with connect(sys.argv[1]) as ws:
+                for message in ["hello", "x" * 300000, bytes(range(256))]:
+                    await ws.send(message)
+                    print(await ws.recv() == message)
+                await (await ws.ping(b"p"))
+                print("pong")
+        asyncio.run(main())
+        """
+        let result = try run(Self.python, ["-c", script, "ws://127.0.0.1:\(proxy.port)/ws"], timeout: 30)
+        #expect(result.stdout == "True\nTrue\nTrue\npong\n", "\(result.stderr)")
+        // A plain GET with Upgrade to something else is forwarded without it (Upgrade is hop-by-hop).
+        let plain = try Self.request(proxy.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        #expect(plain.status == 200)
+    }
+
     /// /metrics on every event-loop stage that keeps counters, checked by promtool and Python's
     /// prometheus_client parser. promtool is required in CI (scripts/setup installs it).
     @Test(.timeLimit(.minutes(2))) func metricsAreValidPrometheusText() throws {

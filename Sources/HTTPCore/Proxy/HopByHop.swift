@@ -26,6 +26,13 @@ public enum HopByHop {
         return names
     }
 
+    /// Whether `request` asks to switch its connection to WebSocket (RFC 6455 §4.1): a proxy that tunnels
+    /// it keeps `Upgrade: websocket` and `Connection: Upgrade` for the next hop, the one exception to the rule.
+    public static func asksForWebSocket(_ request: HTTPRequest) -> Bool {
+        request.method == .get && request.headers.contains("Upgrade", token: "websocket")
+            && request.headers.contains("Connection", token: "upgrade")
+    }
+
     /// `headers` without any hop-by-hop field.
     public static func removing(from headers: HTTPHeaders) -> HTTPHeaders {
         let names = names(in: headers)

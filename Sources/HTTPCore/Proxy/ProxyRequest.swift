@@ -41,6 +41,11 @@ public struct ProxyRequest: Sendable, Hashable {
         let received = "\(request.version.major).\(request.version.minor) \(via)"
         let previousVia = headers.values("Via").joined(separator: ", ")
         headers.set("Via", previousVia.isEmpty ? received : previousVia + ", " + received)
+        if HopByHop.asksForWebSocket(request) {
+            // Tunnelled: the upstream must see the upgrade request to answer 101 (RFC 9110 §7.8).
+            headers.add("Connection", "Upgrade")
+            headers.add("Upgrade", "websocket")
+        }
         self.headers = headers
         if request.headers.contains("Transfer-Encoding") {
             bodyLength = nil
@@ -94,8 +99,13 @@ public struct ProxyRequest: Sendable, Hashable {
 /// How the proxy rewrites an upstream's response head for the client: the hop-by-hop fields are dropped
 /// (the client's connection has its own), and `Via` says who relayed it (RFC 9110 §7.6.3).
 public enum ProxyResponse {
-    public static func clientHeaders(_ upstream: HTTPHeaders, version: HTTPVersion, via: String = "httpkit") -> HTTPHeaders {
+    public static func clientHeaders(_ upstream: HTTPHeaders, version: HTTPVersion, via: String = "httpkit",
+                                     switchingToWebSocket: Bool = false) -> HTTPHeaders {
         var headers = HopByHop.removing(from: upstream)
+        if switchingToWebSocket {
+            headers.add("Connection", "Upgrade")
+            headers.add("Upgrade", "websocket")
+        }
         headers.remove("Content-Length") // the framing is re-written for the client's connection
         let received = "\(version.major).\(version.minor) \(via)"
         let previous = headers.values("Via").joined(separator: ", ")

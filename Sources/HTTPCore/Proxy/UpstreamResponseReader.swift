@@ -212,6 +212,12 @@ public struct UpstreamResponseReader: Sendable {
         }
     }
 
-    /// Bytes that arrived after the response's end (an upstream that sent more than it framed).
+    /// Bytes that arrived after the response's end: after a 101, the first bytes of the new protocol.
     public var leftoverCount: Int { buffer.count - start }
+
+    /// Takes the bytes after the response's end (after a 101: the tunnel's first bytes).
+    public mutating func takeLeftover() -> [UInt8] {
+        defer { start = buffer.count }
+        return Array(buffer[start...])
+    }
 }

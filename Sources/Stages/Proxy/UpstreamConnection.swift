@@ -58,6 +58,10 @@ final class ProxyExchange {
     /// How the client's connection ends once the relayed body is sent (the HTTP/1.1 machine decided).
     var clientEnding: HTTP1Connection.Action?
     var status = 0
+    /// After a `101 Switching Protocols` to WebSocket: the two connections are one byte tunnel.
+    var tunnelling = false
+    /// Whether the client's connection may be read: not while its complete request waits for the upstream.
+    var holdsClientReads: Bool { requestComplete && !tunnelling }
     /// The cache's part: a stale copy being revalidated (a 304 answers the client from it), and the body
     /// of a storable response recorded as it streams by (dropped once over the cache's entry limit).
     var revalidating: CachedResponse?
