@@ -27,7 +27,6 @@ extension EventLoop {
             let exchange = ProxyExchange(request: request, forwarded: forwarded, client: client)
             if proxy.cache != nil, CachePolicy.appliesTo(request), answerFromCache(exchange) { return true }
             client.proxied = exchange
-            if exchange.requestComplete { setInterest(client, []) } // nothing more to read until the answer is sent
             send(exchange, now: metricsNow)
             return true
         case .body(let bytes):
@@ -41,7 +40,6 @@ extension EventLoop {
         case .bodyEnd:
             guard let exchange = client.proxied else { return false }
             exchange.requestComplete = true
-            setInterest(client, [])
             if let upstream = exchange.upstream, !upstream.closed {
                 upstream.output.append(exchange.forwarded.bodyEnd)
                 flushUpstream(upstream, now: metricsNow)
@@ -360,8 +358,19 @@ extension EventLoop {
         flush(client, now: now)
     }
 
+    /// Bytes a client sent while its exchange is in flight. Through a tunnel, they are the upstream's. Otherwise
+    /// they are a pipelined request, already in the HTTP/1.1 machine: the client is not read again until its
+    /// answer is out (paused only now, when it happens, so the usual request costs no epoll_ctl).
+    func received(_ bytes: UnsafeRawBufferPointer, from exchange: ProxyExchange) {
+        if exchange.holdsClientReads {
+            setInterest(exchange.client, [])
+        } else if exchange.client.http1 == nil {
+            tunnel(bytes, from: exchange)
+        }
+    }
+
     /// Bytes from the tunnel's client: the upstream's output (the client waits while that is over the bound).
-    func tunnel(_ bytes: UnsafeRawBufferPointer, from exchange: ProxyExchange) {
+    private func tunnel(_ bytes: UnsafeRawBufferPointer, from exchange: ProxyExchange) {
         guard exchange.tunnelling, let upstream = exchange.upstream, !upstream.closed else { return }
         upstream.output.append(Array(bytes))
         flushUpstream(upstream, now: metricsNow)

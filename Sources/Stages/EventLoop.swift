@@ -289,7 +289,7 @@ public final class EventLoop {
                 connection.http1?.receive(bytes)
                 connection.webSocket?.receive(bytes)
                 connection.http2?.receive(bytes)
-                if connection.http1 == nil, let exchange = connection.proxied { tunnel(bytes, from: exchange) }
+                if let exchange = connection.proxied { received(bytes, from: exchange) }
             }
         }
         process(connection, now: now)

@@ -86,6 +86,21 @@ struct ProxyLiveTests {
         #expect(seen.contains("via: 1.1 httpkit\r\n"))
     }
 
+    @Test(.timeLimit(.minutes(1))) func pipelinedRequestsAreAnsweredInOrder() throws {
+        let router = try ServerProcess(["router", "--access-log", "off"])
+        defer { router.stop() }
+        let proxy = try Self.proxy([router])
+        defer { proxy.stop() }
+        let client = try RawClient(port: proxy.port)
+        defer { client.close() }
+        try client.send("GET /echo/one HTTP/1.1\r\nHost: x\r\n\r\nGET /chunked/2 HTTP/1.1\r\nHost: x\r\n\r\nGET /echo/three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let text = String(decoding: try client.readToEnd(), as: UTF8.self)
+        let one = try #require(text.range(of: "\r\n\r\none")), chunked = try #require(text.range(of: "line 2 of 2"))
+        let three = try #require(text.range(of: "\r\n\r\nthree"))
+        #expect(one.lowerBound < chunked.lowerBound && chunked.lowerBound < three.lowerBound)
+        #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 4)
+    }
+
     @Test(.timeLimit(.minutes(1))) func twoUpstreamsShareTheRequests() throws {
         let a = try Self.upstream("echo", "a"), b = try Self.upstream("echo", "b")
         defer { a.stop(signal: SIGKILL); b.stop(signal: SIGKILL) }
