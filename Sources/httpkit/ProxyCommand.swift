@@ -17,7 +17,7 @@ struct ProxyOptions: ParsableArguments {
     var upstreamTimeout = 30.0
 
     @Option(help: ArgumentHelp("Idle keep-alive connections kept per upstream (0: a new connection per request).", valueName: "n"))
-    var poolSize = 32
+    var poolSize = 64
 
     @Option(help: ArgumentHelp("Failures in a row after which an upstream is left out for --down-time seconds.", valueName: "n"))
     var maxFails = 3

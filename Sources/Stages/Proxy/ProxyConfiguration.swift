@@ -40,7 +40,7 @@ public struct ProxyConfiguration: Sendable {
     /// Seconds an upstream may stay silent while the proxy waits for its response (then 504).
     public var readTimeout = 30.0
     /// Idle keep-alive connections kept per upstream (and per event loop); 0 opens one per request.
-    public var poolSize = 32
+    public var poolSize = 64
     /// Seconds an idle pooled connection is kept: less than the upstream's own idle timeout, so the proxy
     /// closes it first (a request sent on a connection the upstream is closing fails).
     public var poolIdleTimeout = 15.0
