@@ -12,7 +12,7 @@ struct CheckLiveTests {
     }
 
     @Test("httpkit check passes against each of httpkit's own stages", .timeLimit(.minutes(3)),
-          arguments: ["echo", "hello", "static", "fork", "threads", "eventloop", "keepalive", "router"])
+          arguments: ["echo", "hello", "static", "fork", "threads", "eventloop", "keepalive", "router", "proxy"])
     func ownStagesPass(_ stage: String) throws {
         let result = try httpkit(["check", "--stage", stage] + (stage == "router" ? ["--all"] : []))
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
