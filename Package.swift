@@ -49,7 +49,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "Stages"]),
         .testTarget(name: "HTTPKitTests", dependencies: ["httpkit", "HTTPCore", "Stages", "Sockets"], exclude: ["Golden"]),
         .testTarget(name: "LiveTests", dependencies: ["httpkit", "Sockets", "HTTPCore", "ServerProcess"], exclude: ["Fixtures"]),
     ],

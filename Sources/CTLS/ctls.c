@@ -276,6 +276,11 @@ httpkit_tls_context *httpkit_tls_client_context_new(const char *ca_path, char *e
     return context;
 }
 
+void httpkit_tls_client_offer_h2(httpkit_tls_context *context) {
+    static const unsigned char both[] = "\x02h2\x08http/1.1";
+    SSL_CTX_set_alpn_protos(context->ctx, both, sizeof both - 1);
+}
+
 httpkit_tls_session *httpkit_tls_client_session_new(httpkit_tls_context *context, int fd, const char *host,
                                                     char *error, size_t error_size) {
     ERR_clear_error();

@@ -24,11 +24,10 @@ public struct HTTPRequest: Sendable, Hashable {
     public var path: String {
         // The common case, checked on bytes: origin-form with no query or fragment is the target itself
         // (the String shares its storage; no copy, no search for "://").
-        let bytes = target.utf8
-        if bytes.first == UInt8(ascii: "/"),
-           !bytes.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
-            return target
+        let plain = target.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.first == UInt8(ascii: "/") && !bytes.contains { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
         }
+        if plain == true { return target }
         var rest = Substring(target)
         if let schemeEnd = rest.firstRange(of: "://") {
             rest = rest[schemeEnd.upperBound...]

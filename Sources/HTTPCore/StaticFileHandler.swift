@@ -55,7 +55,7 @@ public struct StaticFileHandler: Sendable {
                 return response
             }
             let index = directory + "/index.html"
-            if let size = DocumentRoot.regularFileSize(index) { return fileResponse(path: index, size: size) }
+            if let size = root.regularFileSize(index) { return fileResponse(path: index, size: size) }
             return notFound(request)
         case .notFound:
             return notFound(request)
@@ -67,7 +67,7 @@ public struct StaticFileHandler: Sendable {
     func fileResponse(path: String, size: Int) -> HTTPResponse {
         var response = HTTPResponse(status: .ok, headers: ["Content-Type": MIMEType.forPath(path)],
                                     body: .file(path: path, length: size))
-        guard let identity = DocumentRoot.identity(path) else { return response }
+        guard let identity = root.identity(path) else { return response }
         response.body = .file(path: path, length: identity.size) // the size and the ETag from one stat
         response.headers.set("Last-Modified", HTTPDate.format(identity.modifiedSeconds))
         response.headers.set("ETag", Self.entityTag(identity).description)
@@ -90,7 +90,7 @@ public struct StaticFileHandler: Sendable {
     /// The root's `404.html` if it has one, otherwise a plain-text explanation.
     func notFound(_ request: HTTPRequest) -> HTTPResponse {
         let page = root.path + "/404.html"
-        if let size = DocumentRoot.regularFileSize(page) {
+        if let size = root.regularFileSize(page) {
             return HTTPResponse(status: .notFound, headers: ["Content-Type": "text/html; charset=utf-8"],
                                 body: .file(path: page, length: size))
         }

@@ -66,25 +66,11 @@ public enum URLPath {
     /// The common case, without decoding: a path with no `%`, backslash, NUL, empty, `.` or `..` segment
     /// is already normal. nil when the full normalisation is needed.
     static func plainSegments(_ rawPath: String) -> Normalized? {
-        var segments: [String] = []
-        var current: [UInt8] = []
-        var previous: UInt8 = 0
-        for byte in rawPath.utf8.dropFirst() {
-            switch byte {
-            case ASCII.percent, UInt8(ascii: "\\"), 0, 0x80...0xFF:
-                return nil
-            case ASCII.slash:
-                if current.isEmpty || current == [0x2E] || current == [0x2E, 0x2E] { return nil }
-                segments.append(String(decoding: current, as: UTF8.self))
-                current.removeAll(keepingCapacity: true)
-            default:
-                current.append(byte)
-            }
-            previous = byte
-        }
-        if current == [0x2E] || current == [0x2E, 0x2E] { return nil }
-        if !current.isEmpty { segments.append(String(decoding: current, as: UTF8.self)) }
-        return Normalized(segments: segments, trailingSlash: rawPath.utf8.count == 1 || previous == ASCII.slash)
+        guard isNormal(rawPath) else { return nil }
+        // Already normal: the segments are the text between slashes, as they are (split on bytes: no copy
+        // per byte, one String per segment).
+        let segments = rawPath.utf8.split(separator: ASCII.slash).map { String(Substring($0)) }
+        return Normalized(segments: segments, trailingSlash: rawPath.utf8.last == ASCII.slash)
     }
 
     /// Decodes `%XX` escapes into bytes; a `%` not followed by two hex digits is an error.

@@ -31,6 +31,21 @@ public struct WireAnalysis: Sendable {
         self.messages = bytes.isEmpty ? [] : [analyzer.analyzeFrames(from: 0, sender: sender, deflate: deflate)]
     }
 
+    /// Analyses `bytes` as HTTP/2 frames all sent by `sender` (WireAnalyzer+HTTP2.swift); a client's capture
+    /// may start with the connection preface. Without it, bytes that start with the preface are analysed as
+    /// frames from the client. `context` carries the HPACK tables and settings from one capture of a
+    /// connection to the next (the REPL keeps one per connection).
+    public init(http2Frames bytes: [UInt8], from sender: WireHTTP2.Sender, context: inout WireHTTP2Context) {
+        self.bytes = bytes
+        self.messages = bytes.isEmpty ? [] : [WireAnalyzer(bytes: bytes, requestMethod: nil).analyzeHTTP2(from: 0, sender: sender, context: &context)]
+    }
+
+    /// Analyses `bytes` as HTTP/2 frames from `sender`, with a fresh context (a whole capture of one direction).
+    public init(http2Frames bytes: [UInt8], from sender: WireHTTP2.Sender) {
+        var context = WireHTTP2Context()
+        self.init(http2Frames: bytes, from: sender, context: &context)
+    }
+
     /// Analyses `bytes` as TLS records (a capture of either side of a TLS connection; WireAnalyzer+TLS.swift).
     /// Without it, bytes that start with a TLS record header are analysed as records too.
     public init(tlsRecords bytes: [UInt8]) {
@@ -44,9 +59,10 @@ public struct WireAnalysis: Sendable {
 
 /// One message: where it starts in the analysed bytes, how long it is, its elements and its body.
 /// After a `101 Switching Protocols` (or a request with `Upgrade: websocket`), the rest is one `.frames` message;
-/// bytes that start with a TLS record header are one `.tls` message.
+/// bytes that start with a TLS record header are one `.tls` message, and bytes that start with the HTTP/2
+/// client preface one `.http2` message.
 public struct WireMessage: Sendable {
-    public enum Kind: String, Sendable { case request, response, frames = "websocket frames", tls = "tls records" }
+    public enum Kind: String, Sendable { case request, response, frames = "websocket frames", tls = "tls records", http2 = "http2 frames" }
 
     public var kind: Kind
     /// The offset of the first byte in `WireAnalysis.bytes`.
@@ -59,6 +75,8 @@ public struct WireMessage: Sendable {
     public var webSocket: WireWebSocket?
     /// What the records said, when `kind` is `.tls` (WireAnalyzer+TLS.swift).
     public var tls: WireTLS?
+    /// What the frames said, when `kind` is `.http2` (WireAnalyzer+HTTP2.swift).
+    public var http2: WireHTTP2?
 }
 
 /// One protocol element: a byte range and what it is (`header  Host`, `chunk-size 0x54 = 84 bytes`).

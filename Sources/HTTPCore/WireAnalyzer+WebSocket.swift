@@ -88,7 +88,7 @@ extension WireAnalyzer {
         case .request:
             guard !looksLikeMessage(at: next) else { return nil }
             return WebSocketUpgrade(sender: .client, deflate: deflate, noContextTakeover: extensions.contains("client_no_context_takeover"))
-        case .frames, .tls:
+        case .frames, .tls, .http2:
             return nil
         }
     }

@@ -1,6 +1,6 @@
 /// Splits bytes into messages and elements for `WireAnalysis`: the start line, the header fields, the
 /// framing decision and the body. Chunked bodies are in WireAnalyzer+Chunked.swift; validators, ranges
-/// and multipart/byteranges bodies in WireAnalyzer+Caching.swift; TLS records in WireAnalyzer+TLS.swift.
+/// and multipart/byteranges bodies in WireAnalyzer+Caching.swift; TLS records in WireAnalyzer+TLS.swift; HTTP/2 frames in WireAnalyzer+HTTP2.swift.
 struct WireAnalyzer {
     let bytes: [UInt8]
     let requestMethod: String?
@@ -10,6 +10,11 @@ struct WireAnalyzer {
         // A TLS record header (content type 20–23, version 3.1–3.4) is never the start of an HTTP message.
         if kind == .tls || (kind == nil && Self.looksLikeTLS(bytes, at: 0)) {
             return bytes.isEmpty ? [] : [analyzeTLS(from: 0)]
+        }
+        // The HTTP/2 client preface is never the start of an HTTP/1.1 request either: frames follow it.
+        if kind == .http2 || (kind == nil && Self.looksLikeHTTP2Preface(bytes, at: 0)) {
+            var context = WireHTTP2Context()
+            return bytes.isEmpty ? [] : [analyzeHTTP2(from: 0, sender: .client, context: &context)]
         }
         var messages: [WireMessage] = []
         var offset = 0
@@ -24,6 +29,13 @@ struct WireAnalyzer {
                 messages[messages.count - 1].elements[message.elements.count - 1].note += "; then WebSocket frames from the \(upgrade.sender.rawValue)"
                 messages.append(analyzeFrames(from: offset, sender: upgrade.sender, deflate: upgrade.deflate,
                                               noContextTakeover: upgrade.noContextTakeover))
+                break
+            }
+            // After a 101 with Upgrade: h2c (or a client's Upgrade: h2c and its preface) the bytes are HTTP/2 frames.
+            if let sender = h2cUpgrade(message, next: offset) {
+                messages[messages.count - 1].elements[message.elements.count - 1].note += "; then HTTP/2 frames from the \(sender.rawValue) (h2c upgrade)"
+                var context = WireHTTP2Context()
+                messages.append(analyzeHTTP2(from: offset, sender: sender, context: &context))
                 break
             }
         }

@@ -90,6 +90,37 @@ public enum Files {
     }
 
     public static func remove(_ path: String) { _ = unlink(path) }
+
+    /// stat(2), following symlinks: nil when nothing is there (or it cannot be seen).
+    public static func status(_ path: String) -> Status? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let type = info.st_mode & S_IFMT
+        return Status(isRegularFile: type == S_IFREG, isDirectory: type == S_IFDIR, size: Int(info.st_size),
+                      inode: UInt64(info.st_ino), modifiedSeconds: Int(info.st_mtim.tv_sec),
+                      modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
+    }
+
+    public struct Status: Sendable, Hashable {
+        public var isRegularFile: Bool
+        public var isDirectory: Bool
+        public var size: Int
+        public var inode: UInt64
+        public var modifiedSeconds: Int
+        public var modifiedNanoseconds: Int
+    }
+
+    /// realpath(3): the absolute path with symlinks, `.` and `..` resolved; nil when it cannot be.
+    public static func canonicalPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// access(2): readable by this process, and with `search`, a directory it may enter.
+    public static func isReadable(_ path: String, search: Bool = false) -> Bool {
+        access(path, R_OK | (search ? X_OK : 0)) == 0
+    }
 }
 
 /// A pipe: bytes written at one end come out of the other (a signal handler wakes a loop with one).

@@ -190,13 +190,15 @@ public final class TLSClientTransport: Transport {
     /// - Parameters:
     ///   - host: the name (sent as SNI and checked against the certificate) or IP address (checked only).
     ///   - caFile: a PEM file of certificates to trust besides the system's, such as a self-signed cert.pem.
-    public init(_ socket: Socket, host: String, caFile: String? = nil) throws(TLSError) {
+    ///   - offerHTTP2: offer ALPN `h2` before `http/1.1` (the server's choice is in `summary.alpn`).
+    public init(_ socket: Socket, host: String, caFile: String? = nil, offerHTTP2: Bool = false) throws(TLSError) {
         self.socket = socket
         var error = [CChar](repeating: 0, count: 512)
         guard let context = httpkit_tls_client_context_new(caFile, &error, error.count) else {
             throw TLSError(description: cText(error))
         }
         self.context = TLSClientContext(context)
+        if offerHTTP2 { httpkit_tls_client_offer_h2(context) }
         guard let session = httpkit_tls_client_session_new(context, socket.fd, host, &error, error.count) else {
             throw TLSError(description: cText(error))
         }

@@ -145,7 +145,7 @@ public struct RouterStage: Sendable {
         guard let directory else {
             return .text(.notFound, "404 Not Found: start the router with --directory DIR to serve /files/\n")
         }
-        guard FileUpload.isSafeName(name), let root = try? DocumentRoot(directory) else {
+        guard FileUpload.isSafeName(name), let root = try? DocumentRoot(directory, fileSystem: SystemFileSystem()) else {
             return .text(.notFound, "404 Not Found: no file named '\(name)'\n")
         }
         switch root.resolve([name]) {

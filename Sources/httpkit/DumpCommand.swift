@@ -12,12 +12,16 @@ struct DumpCommand: ParsableCommand {
 
         TLS: bytes that start with a TLS record header (content type 20-23, version 0x0301-0x0304), or any bytes with --tls, are annotated record by record (RFC 8446 §5.1): content type, legacy version, length; the ClientHello and ServerHello field by field (cipher suites, groups and signature algorithms by name, SNI, ALPN, supported_versions, key shares, GREASE marked); alerts by name; encrypted records counted, not opened.
 
+        HTTP/2: bytes that start with the client connection preface (PRI * HTTP/2.0...) are annotated frame by frame (RFC 9113 §4.1), as nghttp -v prints them with the bytes beside them: length, type, flags by name, stream id; SETTINGS by name; HPACK header blocks representation by representation (indexed or literal, with or without indexing or never indexed, Huffman or raw, the table index, the decoded field, the dynamic table after it, size updates); DATA with a text preview; WINDOW_UPDATE increments; RST_STREAM and GOAWAY error codes by name; PING data; PRIORITY fields; padding. After an h2c upgrade (a 101 with Upgrade: h2c, as curl --http2 gets on http://) the rest is annotated as frames too. A server's side starts with its SETTINGS frame, not a preface: say so with --h2 server.
+
         WebSocket: after a 101 Switching Protocols (or a request with Upgrade: websocket) the rest of the bytes are annotated as frames: FIN, RSV, opcode, MASK, the length and its form, the masking key, the payload unmasked (and inflated when the handshake negotiated permessage-deflate). For a capture of frames only, say who sent them with --websocket client|server.
 
         Examples:
           printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | httpkit dump
           curl -s --raw -i http://127.0.0.1:8080/ | httpkit dump --compact
           httpkit dump captured-response.bin --response --ascii
+          echo 505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000000040000000000 | xxd -r -p | httpkit dump
+          httpkit dump server-side.bin --h2 server
           echo 818537fa213d7f9f4d5158 | xxd -r -p | httpkit dump --websocket client
           httpkit dump server-frames.bin --websocket server --deflate
           nc -l 127.0.0.1 4433 > hello.bin & openssl s_client -connect 127.0.0.1:4433 -alpn h2,http/1.1; httpkit dump hello.bin
@@ -42,6 +46,9 @@ struct DumpCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The bytes are WebSocket frames only, all sent by the client (masked) or the server.", valueName: "sender"))
     var websocket: FrameSender?
 
+    @Option(name: .customLong("h2"), help: ArgumentHelp("The bytes are HTTP/2 frames, all sent by the client (after its preface, if any) or the server.", valueName: "sender"))
+    var h2: FrameSender?
+
     @Flag(help: "The bytes are TLS records (found without the flag when they start with a record header).")
     var tls = false
 
@@ -58,6 +65,9 @@ struct DumpCommand: ParsableCommand {
         if asRequest && asResponse { throw ValidationError("--request and --response exclude each other") }
         if websocket != nil && (asRequest || asResponse) { throw ValidationError("--websocket says the bytes are frames; leave out --request and --response") }
         if tls && (websocket != nil || asRequest || asResponse) { throw ValidationError("--tls says the bytes are TLS records; leave out --websocket, --request and --response") }
+        if h2 != nil && (websocket != nil || tls || asRequest || asResponse) {
+            throw ValidationError("--h2 says the bytes are HTTP/2 frames; leave out --websocket, --tls, --request and --response")
+        }
         if deflate && websocket == nil { throw ValidationError("--deflate goes with --websocket (after a handshake, the 101 says whether permessage-deflate was negotiated)") }
     }
 
@@ -76,7 +86,7 @@ struct DumpCommand: ParsableCommand {
         }
         let kind: WireMessage.Kind? = asRequest ? .request : asResponse ? .response : nil
         let analysis = tls ? WireAnalysis(tlsRecords: bytes)
-            : websocket.map { WireAnalysis(webSocketFrames: bytes, from: $0.sender, deflate: deflate) } ?? WireAnalysis(bytes, as: kind, requestMethod: method)
+            : h2.map { WireAnalysis(http2Frames: bytes, from: $0 == .client ? .client : .server) } ?? websocket.map { WireAnalysis(webSocketFrames: bytes, from: $0.sender, deflate: deflate) } ?? WireAnalysis(bytes, as: kind, requestMethod: method)
         var options = WireDumpRenderer.Options(density: compact ? .compact : .full, ascii: ascii, color: color.enabled(for: 1))
         options.bodyPreviewBytes = 600
         print(WireDumpRenderer(options).render(analysis), terminator: "")

@@ -15,6 +15,7 @@ struct HTTPKit: ParsableCommand {
           httpkit                        (or httpkit learn) where you are, and what to do next
           httpkit lesson 1               read a lesson in the terminal
           httpkit check --stage echo     check a stage: httpkit's, or your own server with --target/--exec
+          httpkit hint                   what the first failing check needs
           httpkit repl                   send requests by hand and see every byte
           httpkit doctor                 is this machine ready?
           httpkit stages                 the milestones in order, with their lessons
@@ -25,7 +26,7 @@ struct HTTPKit: ParsableCommand {
         """,
         version: version,
         subcommands: [
-            LearnCommand.self, LessonsCommand.self, LessonCommand.self, NextCommand.self, CheckCommand.self, DoctorCommand.self,
+            LearnCommand.self, LessonsCommand.self, LessonCommand.self, NextCommand.self, CheckCommand.self, HintCommand.self, DoctorCommand.self,
             Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
             ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self, KeepAliveCommand.self, RouterCommand.self, WebSocketCommand.self, HTTP2Command.self, ProxyCommand.self,
             BenchCommand.self, DumpCommand.self, ReplCommand.self, StagesCommand.self, VersionCommand.self,
@@ -43,13 +44,17 @@ struct HTTPKit: ParsableCommand {
         } catch let error as CLIError {
             Console.error(error.message)
             Glibc.exit(error.exitCode)
+        } catch let verdict as ExitCode {
+            // A verdict, not a mistake: a failed check or a doctor finding has printed its report already,
+            // and "invalid arguments" under it would send the learner looking in the wrong place.
+            Glibc.exit(verdict.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
                 Glibc.exit(0)
             }
-            let firstLine = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            let firstLine = oneLine(message(for: error))
             let subcommand = arguments.first { name in
                 configuration.subcommands.contains { $0.configuration.commandName == name || $0._commandName == name }
             }
@@ -57,6 +62,18 @@ struct HTTPKit: ParsableCommand {
             Console.error("\(firstLine.replacing("Error: ", with: "")) (see '\(help)')")
             Glibc.exit(code.rawValue)
         }
+    }
+}
+
+extension HTTPKit {
+    /// The parser's message as one line: a list of valid values ("Please provide one of the following:"
+    /// then "- echo" lines) is folded into "echo, hello, …" rather than cut off before it.
+    static func oneLine(_ message: String) -> String {
+        let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let first = lines.first else { return "invalid arguments" }
+        let values = lines.dropFirst().filter { $0.hasPrefix("- ") }.map { String($0.dropFirst(2)) }
+        guard !values.isEmpty else { return first }
+        return first + " " + values.joined(separator: ", ")
     }
 }
 

@@ -11,7 +11,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "The address to listen on (127.0.0.1 for this machine only, 0.0.0.0 for every interface).")
     var host = "127.0.0.1"
 
-    @Option(help: "The TCP port; 0 picks a free one (the startup line says which).")
+    // .unconditional: `--port -1` is a (wrong) port, not an unknown option -1.
+    @Option(parsing: .unconditional, help: "The TCP port, 0 to 65535; 0 picks a free one (the startup line says which).",
+            transform: PortArgument.parse)
     var port: UInt16 = 8080
 
     @Option(help: ArgumentHelp("The folder to serve (default: the bundled www/).", valueName: "dir"))
@@ -49,12 +51,12 @@ struct ServerOptions: ParsableArguments {
     func documentRoot() throws -> DocumentRoot {
         if let root {
             do {
-                return try DocumentRoot(root)
+                return try DocumentRoot(root, fileSystem: SystemFileSystem())
             } catch {
                 throw CLIError(message: "--root \(root): not a readable directory. Point --root at a folder of files to serve, or leave it out to serve the bundled www/.")
             }
         }
-        guard let bundled = BundledSite.locate(), let documentRoot = try? DocumentRoot(bundled) else {
+        guard let bundled = BundledSite.locate(), let documentRoot = try? DocumentRoot(bundled, fileSystem: SystemFileSystem()) else {
             throw CLIError(message: "could not find the bundled www/ folder next to the httpkit binary or in the current directory. Pass --root DIR, or set HTTPKIT_WWW.")
         }
         return documentRoot

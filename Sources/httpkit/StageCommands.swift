@@ -314,7 +314,7 @@ enum StageRunner {
         }
         if let router {
             if let directory = router.directory {
-                guard (try? DocumentRoot(directory)) != nil else {
+                guard (try? DocumentRoot(directory, fileSystem: SystemFileSystem())) != nil else {
                     throw CLIError(message: "--directory \(directory): not a readable directory. Create it first (mkdir -p \(directory)) or point --directory elsewhere.")
                 }
                 configuration.filesDirectory = directory

@@ -570,6 +570,26 @@ struct HTTP2ConnectionTests {
         #expect(output.data(on: 1).count + output.data(on: 3).count == 65_535, "the connection's window is shared")
     }
 
+    @Test("A stream whose window is shut waits; the others on the connection go on (a slow reader blocks only its stream)")
+    func shutWindowBlocksOnlyItsStream() {
+        var client = Client()
+        client.files["/a"] = Array(repeating: 1, count: 5_000)
+        client.files["/b"] = Array(repeating: 2, count: 5_000)
+        client.connect([HTTP2Setting(.initialWindowSize, 0)]) // every stream starts with no credit
+        client.send(client.get(1) + client.get(3))
+        var output = Output()
+        for action in client.server.respond(HTTPResponse(status: .ok, body: .file(path: "/a", length: 5_000)), to: 1)
+            + client.server.respond(HTTPResponse(status: .ok, body: .file(path: "/b", length: 5_000)), to: 3) {
+            if case .write(let bytes) = action { output.wire += bytes }
+        }
+        client.drain(into: &output)
+        #expect(output.data(on: 1).isEmpty && output.data(on: 3).isEmpty, "HEADERS only: no credit yet")
+        output = client.send(frame(3, .windowUpdate(increment: 5_000)))
+        #expect(output.data(on: 3).count == 5_000 && output.data(on: 1).isEmpty, "stream 3 completes, stream 1 still waits")
+        output = client.send(frame(1, .windowUpdate(increment: 100)))
+        #expect(output.data(on: 1).count == 100, "then stream 1, exactly as far as its window")
+    }
+
     @Test("h2c (RFC 7540 §3.2): HTTP2-Settings is read only from a request that asks exactly as §3.2 says")
     func h2cSettings() {
         func request(_ headers: [(String, String)], body: [UInt8] = [], version: HTTPVersion = .http1_1) -> HTTPRequest {
@@ -639,6 +659,22 @@ struct HTTP2ConnectionTests {
         output = client.send(Array([[UInt8]](repeating: ping, count: 4_001).joined()))
         #expect(goAway(output)?.code == .enhanceYourCalm)
         #expect(output.closed)
+    }
+
+    @Test("Closed streams are remembered for a while, not for ever: 5,000 malformed requests leave at most 1,000")
+    func rememberedStreamsAreBounded() {
+        var client = Client()
+        client.connect()
+        var stream: UInt32 = 1
+        for _ in 0..<5_000 {
+            // An upper-case name is malformed (§8.2.1): a stream error, RST_STREAM, the connection lives on.
+            let output = client.send(client.headers(stream, [(":method", "GET"), (":scheme", "http"), (":path", "/"), ("X-Bad", "1")]))
+            #expect(output.frames.first?.type == .rstStream)
+            stream += 2
+        }
+        #expect(client.server.rememberedCounts.reset <= HTTP2Connection.rememberedStreams)
+        let output = client.send(client.get(stream))
+        #expect(output.requests.map(\.0) == [stream], "still serving")
     }
 
     @Test("shutDown(reason:) (the idle timeout) says GOAWAY NO_ERROR with the reason, then closes")

@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import HTTPCore
+import Stages
 
 @Suite("URL paths are normalised safely")
 struct URLPathTests {
@@ -77,7 +78,7 @@ final class TemporaryRoot {
 struct DocumentRootTests {
     @Test func resolution() throws {
         let temporary = TemporaryRoot()
-        let root = try DocumentRoot(temporary.root)
+        let root = try DocumentRoot(temporary.root, fileSystem: SystemFileSystem())
         #expect(try root.resolve("/index.html") == .file(path: root.path + "/index.html", size: 13))
         #expect(try root.resolve("/docs") == .directory(path: root.path + "/docs"))
         #expect(try root.resolve("/missing.html") == .notFound)
@@ -89,13 +90,39 @@ struct DocumentRootTests {
         #expect(throws: RequestError.self) { try root.resolve("/%2e%2e/secret.txt") }
     }
 
+    /// A file system made of a table: what `DocumentRoot` decides follows from the answers alone.
+    struct TableFileSystem: FileSystem {
+        var files: [String: FileStatus]
+        var links: [String: String] = [:]
+        var unreadable: Set<String> = []
+        func status(_ path: String) -> FileStatus? { files[canonicalPath(path) ?? path] }
+        func canonicalPath(_ path: String) -> String? { links[path] ?? (files[path] == nil ? nil : path) }
+        func isReadable(_ path: String, search: Bool) -> Bool { !unreadable.contains(path) }
+    }
+
+    @Test("without a disk: the decisions come from stat, realpath and access as the FileSystem answers them")
+    func tableFileSystem() throws {
+        let fs = TableFileSystem(
+            files: ["/site": FileStatus(kind: .directory, size: 0), "/site/a.txt": FileStatus(kind: .regular, size: 5),
+                    "/site/locked.txt": FileStatus(kind: .regular, size: 1), "/etc/passwd": FileStatus(kind: .regular, size: 9),
+                    "/site/dev": FileStatus(kind: .other, size: 0)],
+            links: ["/site/out": "/etc/passwd"], unreadable: ["/site/locked.txt"])
+        let root = try DocumentRoot("/site", fileSystem: fs)
+        #expect(try root.resolve("/a.txt") == .file(path: "/site/a.txt", size: 5))
+        #expect(try root.resolve("/b.txt") == .notFound)
+        #expect(try root.resolve("/out") == .forbidden(reason: "the path leads outside the document root (through a symlink)"))
+        #expect(try root.resolve("/locked.txt") == .forbidden(reason: "the file is not readable"))
+        #expect(try root.resolve("/dev") == .forbidden(reason: "not a regular file"))
+        #expect(throws: DocumentRoot.Missing.self) { try DocumentRoot("/site/a.txt", fileSystem: fs) }
+    }
+
     @Test func missingRoot() {
-        #expect(throws: DocumentRoot.Missing.self) { try DocumentRoot("/definitely/not/here") }
+        #expect(throws: DocumentRoot.Missing.self) { try DocumentRoot("/definitely/not/here", fileSystem: SystemFileSystem()) }
     }
 
     @Test func staticHandler() throws {
         let temporary = TemporaryRoot()
-        let handler = StaticFileHandler(root: try DocumentRoot(temporary.root))
+        let handler = StaticFileHandler(root: try DocumentRoot(temporary.root, fileSystem: SystemFileSystem()))
         let ok = handler.respond(to: get("/"))
         #expect(ok.status.code == 200)
         #expect(ok.headers["Content-Type"] == "text/html; charset=utf-8")

@@ -20,39 +20,76 @@ struct CheckLiveTests {
         #expect(result.stdout.contains(" checks passed"))
     }
 
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/broken_server.py").path
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/learner_server.py").path
     static let www = HTTPKitBinary.repository.appendingPathComponent("www").path
+    static let python = which("python3") ?? "/usr/bin/python3"
 
-    @Test("a broken server fails the right check with a useful message", .timeLimit(.minutes(2)), arguments: [
-        ("no-content-length", "hello", "frames the body with Content-Length (or chunked), not by closing", "no Content-Length or Transfer-Encoding header"),
-        ("no-keepalive", "keepalive", "keeps an HTTP/1.1 connection open for the next request", "the second request was not answered"),
-        ("one-at-a-time", "threads", "a client that sends nothing does not block the others", "no response within 3 s"),
-        ("always-200", "static", "answers a missing file with 404", nil),
-    ] as [(String, String, String, String?)])
-    func brokenServers(_ mode: String, _ stage: String, _ failing: String, _ note: String?) throws {
-        let python = which("python3") ?? "/usr/bin/python3"
-        let command = "\(python) \(Self.fixture) \(mode) {port} \(Self.www)"
-        let result = try httpkit(["check", "--stage", stage, "--exec", command])
+    /// `httpkit check --stage STAGE --exec 'python3 learner_server.py FLAGS {port} www'`.
+    func checkLearnerServer(_ flags: String, _ stage: String, extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+        try httpkit(["check", "--stage", stage, "--exec", "\(Self.python) \(Self.fixture) \(flags) {port} \(Self.www)"] + extra)
+    }
+
+    @Test("the learner server without a bug passes every stage it claims", .timeLimit(.minutes(2)), arguments: [
+        ("", "keepalive", ["--all"]), ("--model fork", "fork", []), ("--model threads", "threads", []),
+    ] as [(String, String, [String])])
+    func correctLearnerServer(_ flags: String, _ stage: String, _ extra: [String]) throws {
+        let result = try checkLearnerServer(flags, stage, extra: extra)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(!result.stdout.contains("FAIL"))
+    }
+
+    /// Each classic bug fails the right check first, and the reason names the bug.
+    @Test("a learner server with one classic bug fails the right check and names the bug", .timeLimit(.minutes(3)), arguments: [
+        ("--bug bare-lf", "hello", "answers GET / with a 2xx status", "bare LF (expected CRLF) — in the status-line"),
+        ("--bug char-length", "hello", "frames the body with Content-Length (or chunked), not by closing",
+         "Content-Length 4235 ≠ body 4239: 4 bytes extra"),
+        ("--bug char-length", "hello", "frames the body with Content-Length (or chunked), not by closing",
+         "4235 is the number of characters; Content-Length counts bytes"),
+        ("--bug no-content-length", "hello", "frames the body with Content-Length (or chunked), not by closing", "no Content-Length or Transfer-Encoding header"),
+        ("--bug no-date", "hello", "sends a Date header (RFC 9110 §6.6.1)", "no Date header"),
+        ("--bug one-recv", "hello", "waits for a request that arrives in several pieces", "the server answered 400 after 1 of 4 pieces"),
+        ("--bug no-400", "hello", "answers garbage with 400 Bad Request", "200 for a line that is not METHOD SP TARGET SP HTTP/1.1"),
+        ("--bug naive-join", "static", "never serves files outside the root (../, %2e%2e)", "/../../../../etc/passwd was served"),
+        ("--bug dotdot-before-decode", "static", "never serves files outside the root (../, %2e%2e)", "check for '..' after decoding %XX"),
+        ("--bug always-200", "static", "answers a missing file with 404", "200 for a file that does not exist"),
+        ("--bug no-keepalive", "keepalive", "keeps an HTTP/1.1 connection open for the next request", "the second request was not answered"),
+        ("--bug pipeline-drop", "keepalive", "answers pipelined requests in order", "only the first request was answered"),
+        ("--model iterative", "fork", "a client that sends nothing does not block the others", "blocked behind a client that sent half a request"),
+        ("--model iterative --timeout 0.5", "fork", "a client that trickles a byte every 100 ms does not block the others", "each byte restarts it"),
+        ("--model iterative --timeout 0.5", "threads", "a client that trickles a byte every 100 ms does not block the others", "each byte restarts it"),
+        ("--model iterative --timeout 0.5", "eventloop", "a client that trickles a byte every 100 ms does not block the others", "each byte restarts it"),
+        ("--model threads", "fork", "serves each connection in a process of its own (read from /proc)", "threads, not processes"),
+        ("--model fork", "threads", "serves each connection on a thread of its own (read from /proc)", "processes, not threads"),
+        ("--model threads", "eventloop", "serves 20 waiting connections from one thread, without a process or thread each (read from /proc)",
+         "a thread per connection is the threads stage"),
+    ] as [(String, String, String, String)])
+    func learnerServerBugs(_ flags: String, _ stage: String, _ failing: String, _ note: String) throws {
+        let result = try checkLearnerServer(flags, stage)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.isEmpty, "a failed check is a verdict, not a usage error: \(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         let failure = lines.firstIndex { $0.contains("✘ FAIL [\(stage)]") && $0.hasSuffix(failing) }
         #expect(failure != nil, "expected '\(failing)' to fail:\n\(result.stdout)")
         // It is the first check to fail (a mistake can make later, related checks fail too).
         #expect(lines.first { $0.contains("✘ FAIL") } == failure.map { lines[$0] }, "\(result.stdout)")
         if let failure {
-            let details = lines[failure...].prefix(40).joined(separator: "\n")
+            let details = lines[(failure + 1)...].prefix { !$0.hasPrefix("  ✘") && !$0.hasPrefix("  ✔") }.joined(separator: "\n")
             #expect(details.contains("expected: "))
-            #expect(details.contains("reproduce: "))
-            if let note { #expect(details.contains(note), "\(details)") }
+            #expect(details.contains("but: "), "\(details)")
+            #expect(details.contains(note), "\(details)")
+            #expect(!(details.contains("got:      nothing") && details.contains("bytes, then")), "never 'nothing' when bytes arrived")
+            // Reproduce lines paste into a shell: one line, no raw CR, the fixed port the start line names.
+            #expect(details.contains("start it:  \(Self.python) \(Self.fixture) \(flags) 9000 "), "\(details)")
+            let reproduce = lines[failure...].first { $0.hasPrefix("      reproduce: ") } ?? ""
+            #expect(!reproduce.contains("\r") && reproduce.contains("9000"), "\(reproduce)")
         }
         let recorded = (try? String(contentsOfFile: progress.path + "/progress", encoding: .utf8)) ?? ""
         #expect(!recorded.contains(stage), "a failed check does not mark the stage done")
     }
 
     @Test func execServerIsAlwaysStopped() throws {
-        let python = which("python3") ?? "/usr/bin/python3"
         let marker = "httpkit-stop-\(getpid())"
-        _ = try httpkit(["check", "--stage", "static", "--exec", "\(python) \(Self.fixture) always-200 {port} \(Self.www) \(marker)"])
+        _ = try httpkit(["check", "--stage", "static", "--exec", "\(Self.python) \(Self.fixture) --bug always-200 {port} \(Self.www) \(marker)"])
         let leftovers = try run("/bin/sh", ["-c", "ps -eo args | grep -c '[\(marker.prefix(1))]\(marker.dropFirst())' || true"]).stdout
         #expect(leftovers.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the --exec server is still running")
     }
@@ -70,6 +107,19 @@ struct CheckLiveTests {
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test("usage errors say what is valid, with exit status 64", arguments: [
+        (["serve", "--stage", "nope"], "echo, hello, static, fork, threads, eventloop, keepalive, router, websocket, http2"),
+        (["hello", "--port", "-1"], "a port is 0 to 65535"),
+        (["hello", "--port", "70000"], "a port is 0 to 65535"),
+        (["doctor", "--port", "x"], "a port is a number"),
+    ])
+    func usageErrors(_ arguments: [String], _ mentions: String) throws {
+        let result = try httpkit(arguments, timeout: 20)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(mentions), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func progressLessonsNextAndLearn() throws {
         var result = try httpkit(["lessons"])
         #expect(result.stdout.contains("→ 01-echo.md"))
@@ -77,7 +127,8 @@ struct CheckLiveTests {
         let echo = try httpkit(["check", "--stage", "echo"])
         #expect(echo.status == 0, "\(echo.stdout)\(echo.stderr)")
         result = try httpkit(["lessons"])
-        #expect(result.stdout.contains("✔ 01-echo.md"))
+        #expect(result.stdout.contains("○ 01-echo.md"), "httpkit's own server passing is exploring: \(result.stdout)")
+        #expect(result.stdout.contains("(explored)"))
         #expect(result.stdout.contains("→ 02-hello.md"))
         result = try httpkit(["next"])
         #expect(result.stdout.hasPrefix("Next: stage 2 · hello"))
@@ -85,11 +136,28 @@ struct CheckLiveTests {
         result = try httpkit([])
         #expect(result.stdout.contains("From lessons/02-hello.md, what you will learn:"))
         #expect(result.stdout.contains("  2. run the stage       httpkit hello"))
-        result = try httpkit(["learn", "--check"])
-        #expect(result.status == 0)
+        result = try httpkit(["learn", "--check", "--exec", "\(Self.python) \(Self.fixture) {port} \(Self.www)"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("Next: stage 3 · static"))
+        result = try httpkit(["lessons"])
+        #expect(result.stdout.contains("✔ 02-hello.md"), "your own server passing is building: \(result.stdout)")
+        #expect(result.stdout.contains("2 of 10 stages done: 1 built"))
         #expect(try httpkit(["lessons", "--reset"]).stdout.contains("Progress reset"))
         #expect(try httpkit(["next"]).stdout.hasPrefix("Next: stage 1 · echo"))
+    }
+
+    @Test func hintForTheFirstFailingCheck() throws {
+        let plain = try httpkit(["hint", "hello"])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.contains("1. answers GET / with a 2xx status"))
+        let result = try httpkit(["hint", "hello", "--exec", "\(Self.python) \(Self.fixture) --bug no-date {port} \(Self.www)"])
+        #expect(result.status == 1)
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        #expect(result.stdout.contains("The first 2 of 7 checks of hello pass. The next to make pass:\n  sends a Date header"), "\(result.stdout)")
+        #expect(result.stdout.contains("no Date header"))
+        let passing = try httpkit(["hint", "hello", "--exec", "\(Self.python) \(Self.fixture) {port} \(Self.www)"])
+        #expect(passing.status == 0)
+        #expect(passing.stdout.contains("Every check of hello passes"))
     }
 
     @Test func lessonInTheTerminal() throws {
@@ -112,7 +180,8 @@ struct CheckLiveTests {
         let server = try ServerProcess(["hello"])
         defer { server.stop() }
         let busy = try httpkit(["doctor", "--port", String(server.port)])
-        #expect(busy.status != 0)
+        #expect(busy.status == 1)
+        #expect(!busy.stderr.contains("invalid arguments"), "a finding is not a usage error: \(busy.stderr)")
         #expect(busy.stdout.contains("port \(server.port) is in use by pid \(server.pid)"), "\(busy.stdout)")
     }
 }

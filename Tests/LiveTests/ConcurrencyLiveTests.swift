@@ -241,6 +241,8 @@ struct BenchLiveTests {
         (["bench", "http://127.0.0.1:8080/", "-c", "0"], "--concurrency"),
         (["bench", "--compare", "static,nope"], "'nope'"),
         (["bench", "--compare", "hello"], "'hello'"),
+        (["bench", "--compare", "/nonexistent/benchmarks.json"], "cannot read"),
+        (["bench", "--compare", "static", "--workload", "h2-"], "--workload"),
     ])
     func badInput(_ arguments: [String], _ mentions: String) throws {
         let result = try run(HTTPKitBinary.path, arguments)

@@ -48,6 +48,9 @@ const char *httpkit_tls_library_version(void);
 // learner's self-signed certificate can be looked at (as curl -k would) with the warning printed.
 httpkit_tls_context *httpkit_tls_client_context_new(const char *ca_path, char *error, size_t error_size);
 
+/// Makes a client context offer ALPN `h2, http/1.1` instead of `http/1.1` alone (the REPL's :h2 over TLS).
+void httpkit_tls_client_offer_h2(httpkit_tls_context *context);
+
 /// A client session over a connected, blocking socket; runs the handshake. `host` is checked against the
 /// certificate (a name, or an IP address) and sent as SNI when it is a name. NULL on failure.
 httpkit_tls_session *httpkit_tls_client_session_new(httpkit_tls_context *context, int fd, const char *host,

@@ -49,10 +49,15 @@ public struct HPACKDynamicTable: Sendable, Hashable {
     /// The newest dynamic index whose name and value both match, or whose name does.
     public func index(of field: HPACKHeaderField) -> (index: Int, nameOnly: Bool)? {
         var nameMatch: Int?
-        for (position, entry) in entries.enumerated().reversed() where entry.name == field.name {
-            let index = entries.count - position
-            if entry.value == field.value { return (index, false) }
-            if nameMatch == nil { nameMatch = index }
+        var position = entries.count - 1
+        while position >= 0 { // newest first, by index: no copy of the table per lookup
+            let entry = entries[position]
+            if entry.name == field.name {
+                let index = entries.count - position
+                if entry.value == field.value { return (index, false) }
+                if nameMatch == nil { nameMatch = index }
+            }
+            position -= 1
         }
         return nameMatch.map { ($0, true) }
     }

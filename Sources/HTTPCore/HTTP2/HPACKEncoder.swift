@@ -47,11 +47,9 @@ public struct HPACKEncoder: Sendable {
     }
 
     private mutating func encode(_ field: HPACKHeaderField, into out: inout [UInt8]) {
-        let staticExact = HPACKStaticTable.index(of: field)
-        let dynamicMatch = dynamicTable.index(of: field)
-        let nameIndex = HPACKStaticTable.index(ofName: field.name) ?? dynamicMatch.map { HPACKStaticTable.count + $0.index }
-
-        if field.neverIndexed || Self.neverIndexedNames.contains(field.name) {
+        let (staticExact, staticName) = HPACKStaticTable.lookup(field)
+        if field.neverIndexed || Self.isNeverIndexed(field.name) {
+            let nameIndex = staticName ?? dynamicTable.index(of: field).map { HPACKStaticTable.count + $0.index }
             literal(field, nameIndex: nameIndex, prefixBits: 4, flags: 0x10, into: &out)
             return
         }
@@ -59,16 +57,26 @@ public struct HPACKEncoder: Sendable {
             HPACKInteger.encode(index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
             return
         }
+        let dynamicMatch = dynamicTable.index(of: field)
         if let match = dynamicMatch, !match.nameOnly {
             HPACKInteger.encode(HPACKStaticTable.count + match.index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
             return
         }
+        let nameIndex = staticName ?? dynamicMatch.map { HPACKStaticTable.count + $0.index }
         if field.size > dynamicTable.maxSize * 3 / 4 {
             literal(field, nameIndex: nameIndex, prefixBits: 4, flags: 0x00, into: &out)
             return
         }
         literal(field, nameIndex: nameIndex, prefixBits: 6, flags: 0x40, into: &out)
         dynamicTable.add(field)
+    }
+
+    private static let authorization = Array("authorization".utf8)
+    private static let cookie = Array("cookie".utf8)
+
+    /// `authorization` or `cookie` (the names in `neverIndexedNames`), compared without hashing.
+    static func isNeverIndexed(_ name: [UInt8]) -> Bool {
+        (name.count == 13 && name == authorization) || (name.count == 6 && name == cookie)
     }
 
     private func literal(_ field: HPACKHeaderField, nameIndex: Int?, prefixBits: Int, flags: UInt8, into out: inout [UInt8]) {

@@ -1,7 +1,7 @@
 /// The Huffman coding of HPACK string literals (RFC 7541 §5.2, code table in Appendix B).
 ///
 /// Encoding writes each octet's code, most significant bit first, and fills the last octet with the high bits
-/// of EOS (all ones). Decoding walks a binary tree bit by bit. Three things make a Huffman string invalid (§5.2):
+/// of EOS (all ones). Decoding walks the code tree four bits at a time, through a table made from it. Three things make a Huffman string invalid (§5.2):
 /// padding longer than 7 bits, padding that is not all ones (not "the most significant bits of EOS"), and
 /// an EOS symbol inside the string.
 public enum HPACKHuffman {
@@ -41,29 +41,26 @@ public enum HPACKHuffman {
     public static func decode(_ bytes: ArraySlice<UInt8>) throws(HTTP2Error) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 8 / 5)
-        let tree = HuffmanTree.shared
-        var node = 0
-        // The bits read since the last whole symbol, and whether all were ones: at the end they are the padding.
-        var bitsSinceSymbol = 0
-        var allOnes = true
-        for byte in bytes {
-            for shift in stride(from: 7, through: 0, by: -1) {
-                let bit = Int(byte >> UInt8(shift)) & 1
-                node = tree.children[node * 2 + bit]
-                bitsSinceSymbol += 1
-                if bit == 0 { allOnes = false }
-                let symbol = tree.symbols[node]
-                if symbol >= 0 {
-                    if symbol == 256 { throw .compression("a Huffman string contains the EOS symbol") }
-                    out.append(UInt8(symbol))
-                    node = 0
-                    bitsSinceSymbol = 0
-                    allOnes = true
-                }
+        let table = HuffmanDecodeTable.shared
+        // Four bits at a time through a table made from the code tree (nghttp2's approach): a state is a node
+        // of the tree, and a nibble moves it and emits at most one octet (no code is shorter than 5 bits).
+        var state = 0
+        func advance(_ nibble: UInt8) throws(HTTP2Error) {
+            let step = table.steps[state << 4 | Int(nibble)]
+            if step.symbol >= 0 {
+                if step.symbol == 256 { throw .compression("a Huffman string contains the EOS symbol") }
+                out.append(UInt8(step.symbol))
             }
+            state = Int(step.next)
         }
-        if bitsSinceSymbol > 7 { throw .compression("a Huffman string ends with \(bitsSinceSymbol) bits of padding (at most 7)") }
-        if !allOnes { throw .compression("a Huffman string's padding is not all ones (the start of EOS)") }
+        for byte in bytes {
+            try advance(byte >> 4)
+            try advance(byte & 0x0F)
+        }
+        // What is left after the last octet is padding: at most 7 bits, all ones (a prefix of EOS).
+        let end = table.states[state]
+        if end.depth > 7 { throw .compression("a Huffman string ends with \(end.depth) bits of padding (at most 7)") }
+        if !end.allOnes { throw .compression("a Huffman string's padding is not all ones (the start of EOS)") }
         return out
     }
 
@@ -94,6 +91,51 @@ private struct HuffmanTree: Sendable {
                 node = children[node * 2 + bit]
             }
             symbols[node] = symbol
+        }
+    }
+}
+
+/// The decoder's table: each inner node of the tree is a state; for each state and each 4-bit input, the state
+/// reached and the octet completed on the way (or -1; 256 is EOS). Built once from `HuffmanTree`.
+private struct HuffmanDecodeTable: Sendable {
+    struct Step: Sendable { var next: UInt16; var symbol: Int16 }
+    /// An inner node: how many bits below the root it is, and whether the path there is all ones.
+    struct State: Sendable { var depth: Int; var allOnes: Bool }
+
+    var steps: [Step] = []
+    var states: [State] = []
+
+    static let shared = HuffmanDecodeTable()
+
+    private init() {
+        let tree = HuffmanTree.shared
+        // Number the inner nodes (the root first) and note their depth and whether they lie on the ones path.
+        var stateOf = [Int](repeating: -1, count: tree.symbols.count)
+        var pending = [(node: 0, depth: 0, allOnes: true)]
+        while let (node, depth, allOnes) = pending.popLast() {
+            guard tree.symbols[node] < 0 else { continue }
+            stateOf[node] = states.count
+            states.append(State(depth: depth, allOnes: allOnes))
+            pending.append((tree.children[node * 2], depth + 1, false))
+            pending.append((tree.children[node * 2 + 1], depth + 1, allOnes))
+        }
+        var nodeOf = [Int](repeating: 0, count: states.count)
+        for (node, state) in stateOf.enumerated() where state >= 0 { nodeOf[state] = node }
+        steps = [Step](repeating: Step(next: 0, symbol: -1), count: states.count * 16)
+        for state in 0..<states.count {
+            for nibble in 0..<16 {
+                var node = nodeOf[state]
+                var symbol = -1
+                for shift in stride(from: 3, through: 0, by: -1) {
+                    node = tree.children[node * 2 + (nibble >> shift) & 1]
+                    if tree.symbols[node] >= 0 {
+                        symbol = tree.symbols[node]
+                        node = 0
+                        if symbol == 256 { break } // EOS: an error whatever follows
+                    }
+                }
+                steps[state << 4 | nibble] = Step(next: UInt16(stateOf[node]), symbol: Int16(symbol))
+            }
         }
     }
 }

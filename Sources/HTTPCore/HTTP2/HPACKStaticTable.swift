@@ -75,30 +75,33 @@ enum HPACKStaticTable {
 
     /// The lowest index whose name and value both match, for an indexed representation (§6.1).
     static func index(of field: HPACKHeaderField) -> Int? {
-        exactIndex[Key(name: field.name, value: field.value)]
+        guard let candidates = byName[Octets(field.name)] else { return nil }
+        return candidates.first { $0.value == field.value }?.index
+    }
+
+    /// Both lookups at once, for the encoder: the exact match and the lowest index with the name.
+    static func lookup(_ field: HPACKHeaderField) -> (exact: Int?, name: Int?) {
+        guard let candidates = byName[Octets(field.name)] else { return (nil, nil) }
+        return (candidates.first { $0.value == field.value }?.index, candidates.first?.index)
     }
 
     /// The lowest index with this name, for a literal with an indexed name (§6.2).
     static func index(ofName name: [UInt8]) -> Int? {
-        nameIndex[name]
+        byName[Octets(name)]?.first?.index
     }
 
-    private struct Key: Hashable {
-        var name: [UInt8]
-        var value: [UInt8]
+    /// Octets as a dictionary key, hashed in one call: `[UInt8]`'s own hashing feeds the hasher one element
+    /// at a time, which is most of the cost of a lookup done for every field of every response.
+    private struct Octets: Hashable {
+        let bytes: [UInt8]
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
     }
 
-    private static let exactIndex: [Key: Int] = {
-        var map: [Key: Int] = [:]
-        for (i, field) in fields.enumerated() where map[Key(name: field.name, value: field.value)] == nil {
-            map[Key(name: field.name, value: field.value)] = i + 1
-        }
-        return map
-    }()
-
-    private static let nameIndex: [[UInt8]: Int] = {
-        var map: [[UInt8]: Int] = [:]
-        for (i, field) in fields.enumerated() where map[field.name] == nil { map[field.name] = i + 1 }
+    /// Every name with its (value, index) pairs, lowest index first.
+    private static let byName: [Octets: [(value: [UInt8], index: Int)]] = {
+        var map: [Octets: [(value: [UInt8], index: Int)]] = [:]
+        for (i, field) in fields.enumerated() { map[Octets(field.name), default: []].append((field.value, i + 1)) }
         return map
     }()
 }

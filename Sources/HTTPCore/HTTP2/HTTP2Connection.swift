@@ -116,8 +116,8 @@ public struct HTTP2Connection: Sendable {
     static let framesWithoutRequestAllowance = 10_000
     /// Octets of DATA made per `nextAction` turn at most, so one big body does not fill the driver's output.
     static let dataBatch = 64 * 1024
-    /// Streams we reset: frames still in flight for them are ignored, not errors (§5.4.2, §6.4).
-    /// Never pruned: a long connection keeps one number per reset stream.
+    /// Streams we reset: frames still in flight for them are ignored, not errors (§5.4.2, §6.4), "for some
+    /// time": the most recent `rememberedStreams` are kept, so a long connection does not grow without bound.
     private var resetStreams: Set<UInt32> = []
     /// Streams the client reset: any frame but PRIORITY on them is a stream error STREAM_CLOSED (§5.1, "closed").
     private var closedByPeer: Set<UInt32> = []
@@ -372,12 +372,28 @@ public struct HTTP2Connection: Sendable {
         }
         // The client cancelled: the response, or what is left of it, is dropped.
         removeStream(streamID)
-        closedByPeer.insert(streamID)
+        Self.remember(streamID, in: &closedByPeer)
         streamsResetByPeer += 1
         if streamsResetByPeer > Self.resetAllowance && streamsResetByPeer * 2 > streamsOpened {
             throw .connection(.enhanceYourCalm, "\(streamsResetByPeer) of \(streamsOpened) streams reset by the client (rapid reset, CVE-2023-44487)")
         }
     }
+
+    /// How many closed streams each set remembers; older ones are forgotten (a late frame on one is then a
+    /// stream error STREAM_CLOSED, which §5.4.2 allows once the reset is old).
+    public static let rememberedStreams = 1_000
+
+    /// Adds `streamID` to a set of closed streams; past `rememberedStreams`, the oldest half are dropped
+    /// (IDs only grow, so the oldest are the smallest).
+    private static func remember(_ streamID: UInt32, in set: inout Set<UInt32>) {
+        set.insert(streamID)
+        guard set.count > Self.rememberedStreams else { return }
+        let cutoff = set.sorted()[set.count - Self.rememberedStreams / 2]
+        set = set.filter { $0 >= cutoff }
+    }
+
+    /// The sizes of the remembered sets, for tests.
+    public var rememberedCounts: (reset: Int, closedByPeer: Int) { (resetStreams.count, closedByPeer.count) }
 
     /// A stream not held is idle when the client has not opened it yet: above every ID it used, or even (the
     /// server's IDs, and this server never pushes). Otherwise it is closed (§5.1.1).
@@ -410,7 +426,7 @@ public struct HTTP2Connection: Sendable {
         framesWithoutRequest = 0
         if goingAway { return } // §6.8: streams after our GOAWAY are ignored
         guard streams.count < configuration.maxConcurrentStreams else {
-            resetStreams.insert(streamID)
+            Self.remember(streamID, in: &resetStreams)
             outbox.append(.write(rstStream(streamID, .refusedStream)))
             return
         }
@@ -497,11 +513,27 @@ public struct HTTP2Connection: Sendable {
     /// Connection-specific fields have no place in HTTP/2 (§8.2.2): the connection is the frames.
     static let connectionSpecificFields: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
 
+    /// Whether a (lowercase) name is one of `connectionSpecificFields`, compared on octets by length.
+    static func isConnectionSpecific(_ name: [UInt8]) -> Bool {
+        switch name.count {
+        case 7: return name == droppedUpgrade
+        case 10: return name == droppedConnection || name == droppedKeepAlive
+        case 16: return name == droppedProxyConnection
+        case 17: return name == droppedTransferEncoding
+        default: return false
+        }
+    }
+
     /// The request a header block describes, checked as §8.3.1 and §8.2 require; a malformed one is a stream
     /// error of type PROTOCOL_ERROR (§8.1.1).
     static func request(from fields: [HPACKHeaderField], streamID: UInt32) throws(HTTP2Error) -> (HTTPRequest, Int?) {
         func malformed(_ reason: String) -> HTTP2Error { .stream(streamID, .protocolError, reason) }
-        var pseudo: [String: String] = [:]
+        // The four request pseudo-headers (§8.3.1), each at most once.
+        var method: String?, scheme: String?, authority: String?, path: String?
+        func set(_ slot: inout String?, _ name: String, _ value: String) throws(HTTP2Error) {
+            guard slot == nil else { throw malformed("\(name) twice (§8.3.1)") }
+            slot = value
+        }
         var headers = HTTPHeaders()
         var cookies: [String] = []
         var regularSeen = false
@@ -516,17 +548,19 @@ public struct HTTP2Connection: Sendable {
             if field.value.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) {
                 throw malformed("the value of \(name) contains NUL, CR or LF (§8.2.1)")
             }
-            if name.hasPrefix(":") {
+            if field.name[0] == UInt8(ascii: ":") {
                 guard !regularSeen else { throw malformed("the pseudo-header \(name) after a regular field (§8.3)") }
-                guard [":method", ":scheme", ":authority", ":path"].contains(name) else {
-                    throw malformed("\(name) is not a request pseudo-header (§8.3.1)")
+                switch name {
+                case ":method": try set(&method, name, value)
+                case ":scheme": try set(&scheme, name, value)
+                case ":authority": try set(&authority, name, value)
+                case ":path": try set(&path, name, value)
+                default: throw malformed("\(name) is not a request pseudo-header (§8.3.1)")
                 }
-                guard pseudo[name] == nil else { throw malformed("\(name) twice (§8.3.1)") }
-                pseudo[name] = value
                 continue
             }
             regularSeen = true
-            if connectionSpecificFields.contains(name) {
+            if isConnectionSpecific(field.name) {
                 throw malformed("the connection-specific field \(name) (§8.2.2)")
             }
             if name == "te" && value != "trailers" { throw malformed("te: \(value); only \"trailers\" is allowed (§8.2.2)") }
@@ -535,21 +569,21 @@ public struct HTTP2Connection: Sendable {
         }
         // §8.2.3: cookie crumbs are joined back into one field for an HTTP/1.1 application.
         if !cookies.isEmpty { headers.add("cookie", cookies.joined(separator: "; ")) }
-        guard let method = pseudo[":method"] else { throw malformed("no :method (§8.3.1)") }
+        guard let method else { throw malformed("no :method (§8.3.1)") }
         let target: String
         if method == "CONNECT" {
             // §8.5: CONNECT names only the authority.
-            guard pseudo[":scheme"] == nil, pseudo[":path"] == nil, let authority = pseudo[":authority"] else {
+            guard scheme == nil, path == nil, let authority else {
                 throw malformed("CONNECT needs :authority and no :scheme or :path (§8.5)")
             }
             target = authority
         } else {
-            guard pseudo[":scheme"] != nil else { throw malformed("no :scheme (§8.3.1)") }
-            guard let path = pseudo[":path"], !path.isEmpty else { throw malformed("no :path, or an empty one (§8.3.1)") }
+            guard scheme != nil else { throw malformed("no :scheme (§8.3.1)") }
+            guard let path, !path.isEmpty else { throw malformed("no :path, or an empty one (§8.3.1)") }
             target = path
         }
         // §8.3.1: :authority stands for Host; an HTTP/1.1 application finds it under Host.
-        if let authority = pseudo[":authority"] { headers.set("host", authority) }
+        if let authority { headers.set("host", authority) }
         var expectedLength: Int?
         if let length = headers["content-length"] {
             guard let value = Int(length), value >= 0 else { throw malformed("content-length: \(length) is not a number") }
@@ -567,7 +601,12 @@ public struct HTTP2Connection: Sendable {
     ///
     /// - Parameter date: an IMF-fixdate for a `date` field, if the response has none.
     public mutating func respond(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) -> [Action] {
-        guard phase != .closed, var stream = streams[streamID], !stream.responded else { return [] }
+        // Taken out of the table while it changes (its arrays then change in place), put back below.
+        guard phase != .closed, var stream = streams.removeValue(forKey: streamID) else { return [] }
+        guard !stream.responded else {
+            streams[streamID] = stream
+            return []
+        }
         stream.responded = true
         var response = response
         var body: [HTTP2BodySegment]
@@ -580,13 +619,16 @@ public struct HTTP2Connection: Sendable {
         let length = body.reduce(0) { $0 + $1.count }
         if !response.sendsBody(answering: stream.request.method) { body = [] }
 
-        var fields = [HPACKHeaderField(":status", String(response.status.code))]
+        var fields = [HPACKHeaderField(name: Self.statusName, value: Array(String(response.status.code).utf8))]
+        var responseDate: String?
         for field in response.headers {
-            let name = field.name.lowercased()
-            if Self.connectionSpecificFields.contains(name) || name == "content-length" || name == "date" { continue }
-            fields.append(HPACKHeaderField(name, field.value))
+            guard let name = Self.http2FieldName(field.name) else {
+                if ASCII.caseInsensitiveEquals(field.name, "Date") { responseDate = field.value }
+                continue
+            }
+            fields.append(HPACKHeaderField(name: name, value: Array(field.value.utf8)))
         }
-        if let date = response.headers["Date"] ?? date { fields.append(HPACKHeaderField("date", date)) }
+        if let date = responseDate ?? date { fields.append(HPACKHeaderField("date", date)) }
         if response.status.allowsBody { fields.append(HPACKHeaderField("content-length", String(length))) }
 
         let endStream = body.isEmpty
@@ -605,6 +647,37 @@ public struct HTTP2Connection: Sendable {
         }
         return [.write(out)]
     }
+
+    private static let statusName = Array(":status".utf8)
+
+    /// A response field's name as HTTP/2 sends it, lowercased in one pass (§8.2.1: upper case is malformed);
+    /// nil for the fields HTTP/2 does not carry or `respond` writes itself: the connection-specific ones
+    /// (§8.2.2), content-length and date. Compared on octets by length: this runs for every response field.
+    static func http2FieldName(_ name: String) -> [UInt8]? {
+        var lowered = Array(name.utf8) // one copy, then lowered in place
+        lowered.withUnsafeMutableBufferPointer { bytes in
+            for index in bytes.indices where bytes[index] &- 0x41 < 26 { bytes[index] |= 0x20 } // A-Z → a-z
+        }
+        let dropped: Bool
+        switch lowered.count {
+        case 4: dropped = lowered == droppedDate
+        case 7: dropped = lowered == droppedUpgrade
+        case 10: dropped = lowered == droppedConnection || lowered == droppedKeepAlive
+        case 14: dropped = lowered == droppedContentLength
+        case 16: dropped = lowered == droppedProxyConnection
+        case 17: dropped = lowered == droppedTransferEncoding
+        default: dropped = false
+        }
+        return dropped ? nil : lowered
+    }
+
+    private static let droppedDate = Array("date".utf8)
+    private static let droppedUpgrade = Array("upgrade".utf8)
+    private static let droppedConnection = Array("connection".utf8)
+    private static let droppedKeepAlive = Array("keep-alive".utf8)
+    private static let droppedContentLength = Array("content-length".utf8)
+    private static let droppedProxyConnection = Array("proxy-connection".utf8)
+    private static let droppedTransferEncoding = Array("transfer-encoding".utf8)
 
     /// The pieces of a body, nil for a stream (its length is unknown and the machine cannot pull it).
     private static func segments(of body: ResponseBody) -> [HTTP2BodySegment]? {
@@ -650,10 +723,12 @@ public struct HTTP2Connection: Sendable {
         var waiting: [UInt32] = []
         var queue = sendQueue[...]
         while made < Self.dataBatch, connectionSendWindow > 0, let id = queue.popFirst() {
-            guard var stream = streams[id], stream.pendingCount > 0 else { continue }
+            // Taken out of the table while it changes, so its arrays are not shared and change in place.
+            guard var stream = streams.removeValue(forKey: id) else { continue }
             let size = min(stream.pendingCount, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
             guard size > 0 else {
-                waiting.append(id) // its own window is shut: the others go on (a slow reader blocks only its stream)
+                streams[id] = stream
+                if stream.pendingCount > 0 { waiting.append(id) } // its own window is shut: the others go on (a slow reader blocks only its stream)
                 continue
             }
             stream.sendWindow -= size
@@ -697,7 +772,7 @@ public struct HTTP2Connection: Sendable {
     private mutating func endLocal(_ streamID: UInt32, into out: inout [UInt8]) {
         guard let stream = streams[streamID] else { return }
         if stream.state == .open {
-            resetStreams.insert(streamID)
+            Self.remember(streamID, in: &resetStreams)
             out += rstStream(streamID, .noError)
         }
         removeStream(streamID)
@@ -716,7 +791,7 @@ public struct HTTP2Connection: Sendable {
         switch error.scope {
         case .stream(let id):
             removeStream(id)
-            resetStreams.insert(id)
+            Self.remember(id, in: &resetStreams)
             outbox.append(.write(rstStream(id, error.code)))
         case .connection:
             outbox.append(.write(goAway(error.code, debug: error.reason)))

@@ -9,7 +9,7 @@ import Stages
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Load a server and print requests/s and latency percentiles; or compare the stages.",
+        abstract: "Load a server and print requests/s and latency percentiles; or compare the stages, or draw scripts/bench's results.",
         discussion: """
         A teaching tool, not a replacement for wrk: one thread, epoll, nonblocking connects.
 
@@ -23,6 +23,15 @@ struct BenchCommand: ParsableCommand {
           httpkit bench --compare static,fork,threads,eventloop
           # ... while 5 slowloris clients trickle one byte every 100 ms
           httpkit bench --compare static,eventloop --slow 5
+          # draw the last scripts/bench run (httpkit against nginx, h2o and nghttpd) as bars
+          httpkit bench --compare docs/benchmarks.json
+          httpkit bench --compare docs/benchmarks.json --workload h2-
+
+        --compare with stages starts each stage itself and loads it with this generator. The comparison with
+        nginx, h2o and nghttpd needs those servers, wrk and h2load, interleaved rounds and their CPU time
+        from /proc: scripts/bench does that and writes docs/benchmarks.json, and --compare FILE.json draws
+        it: per workload, one line per server with req/s and server CPU µs per request as bars (each
+        scaled to the workload's largest), p50/p99 latency, and for httpkit the ratios to the best peer.
 
         The wrk equivalent of a duration run (wrk always keeps connections alive):
           wrk -t1 -c50 -d5s http://127.0.0.1:8080/
@@ -45,8 +54,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Reuse connections (keep-alive) or open one per request.")
     var keepAlive = false
 
-    @Option(help: ArgumentHelp("Comma-separated stages to start and compare, e.g. static,fork,threads,eventloop.", valueName: "stages"))
+    @Option(help: ArgumentHelp("Comma-separated stages to start and compare, e.g. static,fork,threads,eventloop; or a JSON file written by scripts/bench (docs/benchmarks.json) to draw as bars.", valueName: "stages|file.json"))
     var compare: String?
+
+    @Option(help: ArgumentHelp("With --compare FILE.json: only the workloads whose id or label contains this text (e.g. h1-, h2-, c100, pipelined).", valueName: "text"))
+    var workload: String?
 
     @Option(help: ArgumentHelp("The path to request in --compare mode.", valueName: "path"))
     var path = "/hello.txt"
@@ -68,10 +80,21 @@ struct BenchCommand: ParsableCommand {
         guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds") }
         if compare == nil && url == nil { throw ValidationError("give a URL to load, or --compare STAGES (see the examples in --help)") }
         if compare != nil && url != nil { throw ValidationError("give either a URL or --compare, not both") }
+        if workload != nil && !(compare.map(Self.isResultsFile) ?? false) { throw ValidationError("--workload goes with --compare FILE.json") }
+    }
+
+    /// --compare's value names a results file rather than stages: a .json name or a path.
+    static func isResultsFile(_ value: String) -> Bool {
+        value.hasSuffix(".json") || value.contains("/")
     }
 
     func run() throws {
         StopSignal.install()
+        if let compare, Self.isResultsFile(compare) {
+            let lines = try BenchResults.load(compare).render(only: workload)
+            print(lines.joined(separator: "\n"))
+            return
+        }
         if let compare {
             try runComparison(compare)
             return
@@ -138,6 +161,15 @@ struct BenchCommand: ParsableCommand {
             if StopSignal.isRequested { break }
         }
         Table.print(rows: rows)
+        if rows.count > 1 {
+            print("")
+            print(BarChart.render(
+                heading: "GET \(path), \(describe(settings))",
+                metrics: [BarChart.Metric(title: "req/s (more is better)", format: { $0.formatted(0) }),
+                          BarChart.Metric(title: "p99 ms (less is better)", format: { $0.formatted(2) })],
+                rows: rows.map { BarChart.Row(label: $0.label, values: [$0.result.requestsPerSecond, $0.result.percentile(0.99)]) }
+            ).joined(separator: "\n"))
+        }
         for row in rows where row.result.errorCount > 0 {
             print("\(row.label):")
             printErrors(row.result)

@@ -35,13 +35,14 @@ extension ReplSession {
     }
 
     /// The TLS handshake on a fresh TCP connection, and what it agreed on; nil (after saying why) when it failed.
-    func startTLS(_ socket: Socket) -> TLSClientTransport? {
+    /// With `offerHTTP2`, ALPN offers `h2` first (`:h2` after `:tls`).
+    func startTLS(_ socket: Socket, offerHTTP2: Bool = false) -> TLSClientTransport? {
         do {
             // The handshake blocks: give it the response timeout. Afterwards reads wait at most half a
             // second, so that a read that found only part of a record (or a session ticket) returns to
             // the REPL's own deadline instead of blocking past it.
             try socket.setReceiveTimeout(seconds: settings.timeout)
-            let transport = try TLSClientTransport(socket, host: settings.serverName, caFile: settings.caFile)
+            let transport = try TLSClientTransport(socket, host: settings.serverName, caFile: settings.caFile, offerHTTP2: offerHTTP2)
             try socket.setReceiveTimeout(seconds: min(settings.timeout, 0.5))
             output.line("== connected to \(address) with TLS (connection #\(connectionNumber + 1)); dumps show the HTTP inside the encrypted records")
             transport.summary.lines().forEach(output.line)

@@ -24,7 +24,7 @@ final class ReplSession {
     }
 
     static let commands = [":help", ":connect", ":close", ":raw", ":body", ":pipeline", ":slow", ":dump", ":ascii",
-                           ":timeout", ":save", ":status", ":quit", ":ws", ":ping", ":frame", ":tls"]
+                           ":timeout", ":save", ":status", ":quit", ":ws", ":ping", ":frame", ":tls", ":h2", ":goaway"]
 
     var settings: Settings
     private let input: LineSource
@@ -35,6 +35,8 @@ final class ReplSession {
     var requestsOnConnection = 0
     /// Set after `:ws PATH` got its 101: typed lines become frames (ReplSession+WebSocket.swift).
     var webSocket: ReplWebSocket?
+    /// Set after `:h2`: requests go out as frames on new streams of one connection (ReplSession+HTTP2.swift).
+    var http2: ReplHTTP2?
     private var raw = false
     private var rawPending: [UInt8] = []
     private var attachedBody: [UInt8]?
@@ -57,7 +59,7 @@ final class ReplSession {
     func run() {
         output.line("httpkit repl: requests go to \(address)\(settings.tls ? " over TLS" : ""). Type a request, get /path, or :help. Ctrl-D leaves.")
         while !quitting {
-            let prompt = typedLines != nil ? "...> " : webSocket != nil ? "ws> " : raw ? "raw> " : "httpkit> "
+            let prompt = typedLines != nil ? "...> " : webSocket != nil ? "ws> " : http2 != nil ? "h2> " : raw ? "raw> " : "httpkit> "
             switch input.readLine(prompt: prompt) {
             case .end:
                 if typedLines != nil { output.line("-- the request being typed was abandoned (end of input)") }
@@ -123,7 +125,7 @@ final class ReplSession {
     func command(_ line: String) {
         let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
         let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-        if webSocketCommand(parts[0], argument) || tlsCommand(parts[0], argument) { return }
+        if http2Command(parts[0], argument) || webSocketCommand(parts[0], argument) || tlsCommand(parts[0], argument) { return }
         switch parts[0] {
         case ":help", ":h", ":?":
             help()
@@ -246,6 +248,10 @@ final class ReplSession {
             "  :status                      the connection and settings",
             "  :tls [HOST:PORT] | off       connect with TLS (httpkit router --tls-self-signed): :tls 127.0.0.1:8443",
             "                               shows the handshake and certificate; dumps show the HTTP inside",
+            "HTTP/2 (RFC 9113):",
+            "  :h2 [on|off]                 a new connection in HTTP/2 (prior knowledge; after :tls, ALPN h2): preface,",
+            "                               SETTINGS, then each request on a new stream; every frame dumped both ways",
+            "  :ping [TEXT] / :goaway       in HTTP/2 mode, a PING (8 octets) or a GOAWAY NO_ERROR",
             "WebSocket (RFC 6455):",
             "  :ws PATH                     opening handshake on this connection, then WebSocket mode: :ws /ws",
             "  TEXT                         in WebSocket mode, a typed line goes out as a masked text frame",
@@ -262,6 +268,7 @@ final class ReplSession {
     // MARK: - Sending
 
     func send(_ bytes: [UInt8], method: String) {
+        if http2 != nil { return sendHTTP2Request(bytes) } // ReplSession+HTTP2.swift
         if pipelineSize > 0 {
             pipelineBatch.append((bytes, method))
             if pipelineBatch.count < pipelineSize {
@@ -281,6 +288,7 @@ final class ReplSession {
     /// (a request the server must refuse counts too: it will answer 400).
     func sendRaw(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
+        if http2 != nil { return sendHTTP2Raw(bytes) } // frames, not requests
         rawPending += bytes
         var parser = RequestParser()
         parser.append(rawPending)
@@ -460,6 +468,10 @@ final class ReplSession {
         if webSocket != nil {
             webSocket = nil
             output.line("-- WebSocket mode ended: lines are HTTP requests again")
+        }
+        if http2 != nil {
+            http2 = nil
+            output.line("-- HTTP/2 mode ended: requests go out as HTTP/1.1 again")
         }
     }
 }

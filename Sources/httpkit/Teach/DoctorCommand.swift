@@ -12,7 +12,7 @@ struct DoctorCommand: ParsableCommand {
         discussion: "Examples:\n  httpkit doctor\n  httpkit doctor --port 9000"
     )
 
-    @Option(help: "The port the stages will use.")
+    @Option(parsing: .unconditional, help: "The port the stages will use (0 to 65535).", transform: PortArgument.parse)
     var port: UInt16 = 8080
 
     func run() throws {
@@ -40,7 +40,7 @@ struct DoctorCommand: ParsableCommand {
         }
 
         // The site and the lessons.
-        if let site = BundledSite.locate(), let root = try? DocumentRoot(site) {
+        if let site = BundledSite.locate(), let root = try? DocumentRoot(site, fileSystem: SystemFileSystem()) {
             report(true, "the bundled site is readable: \(root.path)")
         } else {
             report(false, "the bundled www/ folder was not found", fix: "run httpkit from the repository, or pass --root DIR to the stages")
@@ -94,6 +94,18 @@ struct DoctorCommand: ParsableCommand {
 /// Who listens on a port: /proc/net/tcp{,6} gives the socket's inode, /proc/PID/fd finds its process.
 enum PortOwner {
     static func describe(port: UInt16) -> String? {
+        guard let owner = find(port: port) else { return nil }
+        guard let pid = owner else { return "a process this user cannot see" }
+        let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?
+            .replacingOccurrences(of: "\0", with: " ").trimmingCharacters(in: .whitespaces) ?? "?"
+        return "pid \(pid) (\(command))"
+    }
+
+    /// The pid of the process listening on `port`, when this user can see it.
+    static func pid(port: UInt16) -> Int32? { find(port: port) ?? nil }
+
+    /// nil: nothing listens; .some(nil): something does, in a process this user cannot see.
+    private static func find(port: UInt16) -> Int32?? {
         let hexPort = String(format: "%04X", port)
         var inodes: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
@@ -105,15 +117,13 @@ enum PortOwner {
             }
         }
         guard !inodes.isEmpty else { return nil }
-        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(pid) != nil {
             for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
                 guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
                       link.hasPrefix("socket:["), inodes.contains(String(link.dropFirst(8).dropLast())) else { continue }
-                let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?
-                    .replacingOccurrences(of: "\0", with: " ").trimmingCharacters(in: .whitespaces) ?? "?"
-                return "pid \(pid) (\(command))"
+                return .some(Int32(pid))
             }
         }
-        return "a process this user cannot see"
+        return .some(nil)
     }
 }

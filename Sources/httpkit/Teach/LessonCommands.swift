@@ -71,7 +71,7 @@ struct LessonsCommand: ParsableCommand {
 /// The milestones with ✔ done, → next, · to do, and the extra lessons in between.
 enum PathView {
     static func render(color: Bool) -> String {
-        let done = LearnerProgress.done()
+        let levels = LearnerProgress.levels()
         let next = LearnerProgress.next()
         var lines: [String] = []
         for file in LessonLibrary.files() {
@@ -79,14 +79,21 @@ enum PathView {
             let stage = StageName.allCases.first { ($0.info.lesson as NSString).lastPathComponent == name }
             let mark: String
             if let stage {
-                mark = done.contains(stage) ? paint("✔", "32", color) : stage == next ? paint("→", "1;33", color) : "·"
+                switch levels[stage] {
+                case .built: mark = paint("✔", "32", color)
+                case .explored: mark = paint("○", "36", color)
+                case nil: mark = stage == next ? paint("→", "1;33", color) : "·"
+                }
             } else {
                 mark = " "
             }
-            let suffix = stage == next ? "   ← next" : stage == nil ? "   (a side lesson)" : ""
+            let level = stage.flatMap { levels[$0] }.map { "   (\($0.rawValue))" } ?? ""
+            let suffix = stage == next ? "   ← next" : stage == nil ? "   (a side lesson)" : level
             lines.append("  \(mark) \(name.padding(to: 24)) \(LessonLibrary.title(file))\(suffix)")
         }
-        lines.append("\(done.count) of \(StageName.allCases.count) stages done. Read one with: httpkit lesson NUMBER|NAME")
+        let built = levels.values.filter { $0 == .built }.count
+        lines.append("\(levels.count) of \(StageName.allCases.count) stages done: \(built) built (✔ your server passed), "
+                     + "\(levels.count - built) explored (○ httpkit's passed). Read one with: httpkit lesson NUMBER|NAME")
         return lines.joined(separator: "\n")
     }
 
@@ -141,8 +148,10 @@ enum NextSteps {
             "  3. poke it             httpkit repl 127.0.0.1:8080      (or: curl -v http://127.0.0.1:8080/)",
             "  4. check it            httpkit check --stage \(stage.rawValue)",
             "     your own server:    httpkit check --stage \(stage.rawValue) --exec 'python3 myserver.py {port}'",
+            "     stuck?              httpkit hint \(stage.rawValue) --exec 'python3 myserver.py {port}'",
             "",
-            "httpkit learn --check runs step 4 and moves you on when it passes.",
+            "httpkit learn --check runs step 4 and moves you on when it passes (add --exec to check your own server:",
+            "the stage is then built, not only explored).",
         ]
         if let hint = hints[stage] { lines += ["", "Hint: " + hint] }
         return lines.joined(separator: "\n")
@@ -165,7 +174,7 @@ struct LearnCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "learn",
         abstract: "Start here: your place on the path, the next lesson, the commands to run.",
-        discussion: "Examples:\n  httpkit\n  httpkit learn --check                 check the current stage against httpkit's own server\n  httpkit learn --check --target 127.0.0.1:9000   ... against yours"
+        discussion: "Examples:\n  httpkit\n  httpkit learn --check                 check the current stage against httpkit's own server\n  httpkit learn --check --target 127.0.0.1:9000   ... against yours\n  httpkit learn --check --exec 'python3 server.py {port}'   ... started for you"
     )
 
     @Flag(help: "Run the current stage's check and move on when it passes.")
@@ -174,12 +183,20 @@ struct LearnCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --check: your server, HOST:PORT.", valueName: "host:port"))
     var target: String?
 
+    @Option(name: .customLong("exec"), help: ArgumentHelp("With --check: a command that starts your server; {port} is replaced by a free port.", valueName: "command"))
+    var command: String?
+
+    func validate() throws {
+        if (target != nil || command != nil) && !check { throw ValidationError("--target and --exec go with --check") }
+        if target != nil && command != nil { throw ValidationError("--target and --exec exclude each other: give one") }
+    }
+
     func run() throws {
         let color = ColorChoice.auto.enabled(for: 1)
         let next = LearnerProgress.next()
         if check, let stage = next {
-            let command = try CheckCommand.parse(["--stage", stage.rawValue] + (target.map { ["--target", $0] } ?? []))
-            try command.run()
+            let arguments = ["--stage", stage.rawValue] + (target.map { ["--target", $0] } ?? []) + (command.map { ["--exec", $0] } ?? [])
+            try CheckCommand.parse(arguments).run()
             print("")
             print(NextSteps.text(for: LearnerProgress.next()))
             return

@@ -21,7 +21,9 @@ struct WebSocketCheckClient {
     /// Connects and upgrades; the error says what was wrong with the server's answer.
     static func open(_ target: CheckTarget, path: String = "/ws") throws -> WebSocketCheckClient {
         let client = try CheckClient.connect(target)
-        try client.send(handshakeRequest(path))
+        guard client.send(handshakeRequest(path)) else {
+            throw CheckProblem("the server stopped reading the handshake (\(client.reception.sendError ?? "write failed"))")
+        }
         var head: [UInt8] = []
         let end = Array("\r\n\r\n".utf8)
         while head.suffix(4) != end[...] && head.count < 16 * 1024 {
@@ -41,7 +43,9 @@ struct WebSocketCheckClient {
     }
 
     func send(_ opcode: WebSocketOpcode, _ payload: [UInt8], masked: Bool = true) throws {
-        try client.send(WebSocketFrame(opcode: opcode, maskingKey: masked ? [0x12, 0x34, 0x56, 0x78] : nil, payload: payload).encoded())
+        guard client.send(WebSocketFrame(opcode: opcode, maskingKey: masked ? [0x12, 0x34, 0x56, 0x78] : nil, payload: payload).encoded()) else {
+            throw CheckProblem("sending a frame failed (\(client.reception.sendError ?? "write failed")): the server closed the connection")
+        }
     }
 
     /// The next frame from the server, or nil if it closed or went quiet for 3 s.
@@ -62,7 +66,7 @@ struct CheckProblem: Error, CustomStringConvertible {
 
 extension CheckCatalog {
     static func reproduceWebSocket(_ target: CheckTarget) -> String {
-        "python3 -m websockets ws://\(target.host):\(target.port)/ws"
+        "python3 -m websockets ws://\(target.host):\(target.shownPort ?? target.port)/ws"
     }
 
     /// Runs `body` against a fresh WebSocket connection to /ws; any thrown problem is a failure.
@@ -72,17 +76,17 @@ extension CheckCatalog {
         do {
             socket = try WebSocketCheckClient.open(target)
         } catch {
-            return .fail(expected: "101 Switching Protocols with the right Sec-WebSocket-Accept", got: [], note: "\(error)",
-                         reproduce: replLine(target, WebSocketCheckClient.handshakeRequest("/ws")))
+            return .fail(expected: "101 Switching Protocols with the right Sec-WebSocket-Accept", got: Reception(failure: error), note: nil,
+                         reproduce: Reproduce.raw(target, WebSocketCheckClient.handshakeRequest("/ws")))
         }
         defer { socket.client.close() }
         do {
             if let problem = try body(&socket) {
-                return .fail(expected: expected, got: socket.raw, note: problem, reproduce: reproduceWebSocket(target))
+                return .fail(expected: expected, got: Reception(bytes: socket.raw), note: problem, reproduce: reproduceWebSocket(target))
             }
             return .pass
         } catch {
-            return .fail(expected: expected, got: socket.raw, note: "\(error)", reproduce: reproduceWebSocket(target))
+            return .fail(expected: expected, got: Reception(bytes: socket.raw), note: "\(error)", reproduce: reproduceWebSocket(target))
         }
     }
 
@@ -92,9 +96,9 @@ extension CheckCatalog {
         },
         Check(stage: .websocket, name: "refuses a handshake with Sec-WebSocket-Version 8 with 426 and the version it speaks") { target in
             let request = WebSocketCheckClient.handshakeRequest("/ws").replacing("Version: 13", with: "Version: 8")
-            let (response, raw, problem) = exchange(target, request)
+            let (response, raw) = exchange(target, request)
             guard response?.status == 426, response?.headers["Sec-WebSocket-Version"] == "13" else {
-                return .fail(expected: "426 with Sec-WebSocket-Version: 13", got: raw, note: problem, reproduce: replLine(target, request))
+                return .fail(expected: "426 with Sec-WebSocket-Version: 13", got: raw, note: nil, reproduce: Reproduce.raw(target, request))
             }
             return .pass
         },

@@ -2,10 +2,11 @@ import HTTPCore
 
 extension WireDumpRenderer {
     /// The line under each message (`== response: 192 bytes; body: …`), then its body as text. WebSocket
-    /// frames have their own summary (WireDumpRenderer+WebSocket.swift), and so do TLS records (+TLS.swift).
+    /// frames have their own summary (WireDumpRenderer+WebSocket.swift), and so do TLS records (+TLS.swift) and HTTP/2 frames (+HTTP2.swift).
     func summary(_ message: WireMessage) -> [String] {
         if let frames = message.webSocket { return webSocketSummary(message, frames) }
         if let tls = message.tls { return tlsSummary(message, tls) }
+        if let http2 = message.http2 { return http2Summary(message, http2) }
         var lines: [String] = []
         var text = "== \(message.kind.rawValue): \(WireAnalysis.bytesText(message.length))"
         if let body = message.body {

@@ -54,7 +54,7 @@ struct WireDumpRenderer: Sendable {
         for element in message.elements {
             switch options.density {
             case .full: lines += fullRows(element, bytes, base: message.start)
-            case .compact: lines.append(compactLine(element, bytes, hex: message.kind == .tls))
+            case .compact: lines.append(compactLine(element, bytes, hex: message.kind == .tls || message.kind == .http2))
             }
         }
         lines += summary(message)
@@ -105,7 +105,7 @@ struct WireDumpRenderer: Sendable {
     }
 
     /// One line: the element's text (or `<N bytes …>` for body bytes), then its notes from column 40.
-    /// Binary protocols (`hex`: TLS records) show their first 8 bytes in hex instead of as text.
+    /// Binary protocols (`hex`: TLS records, HTTP/2 frames) show their first 8 bytes in hex instead of as text.
     private func compactLine(_ element: WireElement, _ bytes: [UInt8], hex: Bool = false) -> String {
         let shown: String
         if element.isBody {

@@ -1,0 +1,61 @@
+import Testing
+import HTTPCore
+@testable import Stages
+
+@Suite("gzip: each version of a static file is compressed once")
+struct GzipCacheTests {
+    @Test("a key is compressed once; later lookups are hits")
+    func once() {
+        let cache = GzipCache()
+        var made = 0
+        for _ in 0..<3 {
+            let bytes = cache.compressed("k") { made += 1; return [1, 2, 3] }
+            #expect(bytes == [1, 2, 3])
+        }
+        #expect(made == 1)
+        #expect(cache.statistics.hits == 2 && cache.statistics.misses == 1)
+    }
+
+    @Test("the budget holds: the oldest entries go first, and one entry over a quarter of it is not kept")
+    func budget() {
+        let cache = GzipCache(budget: 100)
+        _ = cache.compressed("a") { Array(repeating: 0, count: 20) }
+        _ = cache.compressed("b") { Array(repeating: 0, count: 20) }
+        _ = cache.compressed("c") { Array(repeating: 0, count: 20) }
+        _ = cache.compressed("d") { Array(repeating: 0, count: 20) }
+        _ = cache.compressed("e") { Array(repeating: 0, count: 25) }
+        #expect(cache.statistics.bytes <= 100 && cache.statistics.entries == 4, "a went to make room for e")
+        _ = cache.compressed("huge") { Array(repeating: 0, count: 60) }
+        #expect(cache.statistics.entries == 4, "not kept: it would flush the others")
+    }
+
+    @Test("the middleware: a strong ETag is a version; a new ETag, a weak one or none is compressed again")
+    func middleware() throws {
+        let cache = GzipCache()
+        let gzip = Middlewares.gzip(cache: cache)
+        let text = Array(String(repeating: "hello, gzip ", count: 100).utf8)
+        func answer(etag: String?) -> HTTPResponse {
+            var request = HTTPRequest(method: .get, target: "/page.txt")
+            request.headers.add("Accept-Encoding", "gzip")
+            return gzip(RoutedRequest(request)) { _ in
+                var response = HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: .bytes(text))
+                if let etag { response.headers.add("ETag", etag) }
+                return response
+            }
+        }
+        let first = answer(etag: "\"v1\"")
+        let second = answer(etag: "\"v1\"")
+        #expect(first.headers["Content-Encoding"] == "gzip" && first.body == second.body)
+        #expect(cache.statistics.hits == 1 && cache.statistics.misses == 1)
+        _ = answer(etag: "\"v2\"")
+        _ = answer(etag: "W/\"v2\"")
+        _ = answer(etag: nil)
+        #expect(cache.statistics.hits == 1 && cache.statistics.misses == 2, "only v2 was looked up")
+        #expect(try Gzip.decompress(Array(bodyBytes(first))) == text)
+    }
+
+    private func bodyBytes(_ response: HTTPResponse) -> [UInt8] {
+        if case .bytes(let bytes) = response.body { return bytes }
+        return []
+    }
+}
