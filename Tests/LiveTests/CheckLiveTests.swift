@@ -141,7 +141,7 @@ struct CheckLiveTests {
         #expect(result.stdout.contains("Next: stage 3 · static"))
         result = try httpkit(["lessons"])
         #expect(result.stdout.contains("✔ 02-hello.md"), "your own server passing is building: \(result.stdout)")
-        #expect(result.stdout.contains("2 of 10 stages done: 1 built"))
+        #expect(result.stdout.contains("2 of 11 stages done: 1 built"))
         #expect(try httpkit(["lessons", "--reset"]).stdout.contains("Progress reset"))
         #expect(try httpkit(["next"]).stdout.hasPrefix("Next: stage 1 · echo"))
     }
