@@ -34,6 +34,13 @@ struct ProxyTests {
         #expect(String(decoding: forwarded.head, as: UTF8.self).hasPrefix("GET / HTTP/1.1\r\n")) // 1.1 upstream
     }
 
+    @Test func anHTTP10RequestWithoutHostGetsOneForTheHTTP11Hop() throws {
+        let bare = ProxyRequest(try Self.parse("GET /a HTTP/1.0\r\n\r\n"), clientAddress: nil)
+        #expect(String(decoding: bare.head, as: UTF8.self).hasPrefix("GET /a HTTP/1.1\r\nHost: \r\n"))
+        let absolute = ProxyRequest(try Self.parse("GET http://shop:8081/a HTTP/1.0\r\n\r\n"), clientAddress: nil)
+        #expect(absolute.headers["Host"] == "shop:8081" && absolute.target == "/a")
+    }
+
     @Test func bodyFramingIsTheProxysOwn() throws {
         var parser = RequestParser()
         parser.streamsBodies = true

@@ -30,6 +30,11 @@ public struct ProxyRequest: Sendable, Hashable {
         var headers = HopByHop.removing(from: request.headers)
         headers.remove("Content-Length")
         headers.remove("Expect")
+        if !headers.contains("Host") {
+            // An HTTP/1.0 client may leave Host out; the upstream hears HTTP/1.1, which requires it (RFC 9112
+            // §3.2): the authority of an absolute-form target, or else an empty value, as that section says.
+            headers.add("Host", Self.authority(of: request.target) ?? "")
+        }
         if let clientAddress {
             // §7.6.1 says nothing of X-Forwarded-For; it is the de facto list of the hops a request came
             // through, the client first. A client's own value is kept and extended, as nginx does.
@@ -52,6 +57,13 @@ public struct ProxyRequest: Sendable, Hashable {
         } else {
             bodyLength = request.headers["Content-Length"].flatMap { Int($0) } ?? request.body.count
         }
+    }
+
+    /// `host:port` of an absolute-form target (`http://host:port/path`), or nil for origin-form.
+    static func authority(of target: String) -> String? {
+        guard let schemeEnd = target.firstRange(of: "://") else { return nil }
+        let rest = target[schemeEnd.upperBound...]
+        return String(rest.prefix { $0 != "/" && $0 != "?" })
     }
 
     /// Whether a body follows the head (a Content-Length above 0, or chunked).
