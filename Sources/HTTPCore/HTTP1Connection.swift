@@ -236,6 +236,27 @@ public struct HTTP1Connection: Sendable {
         return actions
     }
 
+    /// The head of a response whose body the driver relays itself as it arrives (a reverse proxy passing
+    /// on an upstream's body, framed by `framing`). The machine decides whether the connection stays open,
+    /// as `respond` does; `ending` (`.close` or `.lingeringClose`) applies once the driver has sent the whole
+    /// body and called `relayedBodyEnded()`. Until then no next request is handed out (responses in order).
+    public mutating func respondRelayed(_ response: HTTPResponse, framing: BodyFraming, to request: HTTPRequest,
+                                        date: String) -> (head: [UInt8], ending: Action?) {
+        let bodyUnread = streamingHead != nil
+        streamingHead = nil
+        waitingForResponse = true
+        requestsAnswered += 1
+        let keepAlive = !bodyUnread && keepsAlive(after: request, framing: framing)
+        let head = serializer.head(for: response, requestMethod: request.method, version: request.version,
+                                   keepAlive: keepAlive, framing: framing, date: date)
+        guard !keepAlive else { return (head, nil) }
+        closing = true
+        return (head, bodyUnread ? .lingeringClose : .close)
+    }
+
+    /// The relayed body of the last `respondRelayed` has been sent: the next request may be handed out.
+    public mutating func relayedBodyEnded() { waitingForResponse = false }
+
     /// Whether the connection stays open after answering `request` (RFC 9112 §9.3).
     private func keepsAlive(after request: HTTPRequest?, framing: BodyFraming) -> Bool {
         guard let request, !refusal, policy.keepAlive, !draining, !peerClosed else { return false }

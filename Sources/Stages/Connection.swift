@@ -54,6 +54,10 @@ final class Connection {
     var pingSent = false
     /// Queued in the loop's flush list (output given to it from another connection's event).
     var flushScheduled = false
+    /// When the request being answered arrived (the wake-up that brought its head), for /metrics.
+    var requestStartedAt: Double?
+    /// The proxy stage: the exchange with an upstream that is answering this connection's request.
+    var proxied: ProxyExchange?
 
     init(transport: any Transport, protocol machine: HTTP1Connection, acceptedAt now: Double) {
         self.transport = transport

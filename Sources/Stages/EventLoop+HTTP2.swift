@@ -57,6 +57,10 @@ extension EventLoop {
             var response = Self.streamRead(handler(request))
             // Opened now, so a file that cannot be opened is a 403 before the HEADERS go.
             let files = writer.openFiles(of: &response, answering: request.method)
+            if let metrics {
+                metrics.add(LoopMetrics.Slot.http2Streams)
+                metrics.record(request.method, status: response.status.code, seconds: Processes.monotonicSeconds() - metricsNow)
+            }
             guard let actions = connection.http2?.respond(response, to: streamID, date: writer.currentDate()) else { return }
             if !files.isEmpty { connection.http2Files[streamID] = files }
             for action in actions { perform(action, on: connection) }

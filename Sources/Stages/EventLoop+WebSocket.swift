@@ -33,6 +33,7 @@ extension EventLoop {
     func perform(_ action: WebSocketConnection.Action, on connection: Connection) {
         switch action {
         case .message(let message):
+            metrics?.add(LoopMetrics.Slot.webSocketIn)
             if let peer = connection.webSocketPeer { connection.webSocketEndpoint?.received(message, from: peer) }
         case .write(let bytes):
             connection.output.append(bytes)

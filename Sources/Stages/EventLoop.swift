@@ -48,6 +48,10 @@ public final class EventLoop {
         /// After SIGTERM or SIGINT: seconds that requests in flight (an upload, a slow download) get to
         /// finish before the loop closes them and returns.
         public var drainTimeout = 5.0
+        /// Counters for `GET /metrics` (nil: none kept); each loop registers its own.
+        public var metrics: MetricsRegistry?
+        /// The proxy stage: requests go to these upstreams instead of the handler (EventLoop+Proxy.swift).
+        public var proxy: ProxyConfiguration?
 
         public init() {}
 
@@ -85,6 +89,12 @@ public final class EventLoop {
     /// member): written after the current event, so one connection's event never runs inside another's.
     var flushQueue: [Connection] = []
     var nextPeerID = 0
+    /// This loop's counters (nil when metrics are off), and the time of the current wake-up, which a
+    /// request's duration is measured from (no extra clock read per request).
+    let metrics: LoopMetrics?
+    var metricsNow = 0.0
+    /// The proxy stage's upstreams, pools and exchanges (nil on every other stage).
+    let proxy: ProxyState?
 
     public init(listener: Socket, poller: any Poller, options: Options, wake: FileDescriptor? = nil,
                 bodyConsumers: BodyConsumerFactory? = nil, webSockets: [String: any WebSocketEndpoint] = [:],
@@ -98,6 +108,9 @@ public final class EventLoop {
         self.handler = handler
         policy = HTTP1Connection.Policy(keepAlive: options.keepAlive, maxRequests: options.maxRequestsPerConnection,
                                         streamsBodies: bodyConsumers != nil, limits: options.limits)
+        let metrics = options.metrics?.register()
+        self.metrics = metrics
+        proxy = options.proxy.map { ProxyState($0, metrics: metrics) }
     }
 
     // MARK: - The loop
@@ -114,9 +127,12 @@ public final class EventLoop {
             if let until = drainingUntil, connections.isEmpty || Processes.monotonicSeconds() >= until { break }
             try poller.wait(timeoutMilliseconds: 100, into: &events)
             let now = Processes.monotonicSeconds()
+            metricsNow = now
             for event in events {
                 if event.fd == listener.fd {
                     acceptPending(now: now)
+                } else if let upstream = proxy?.upstreams[event.fd] {
+                    handleUpstream(upstream, event, now: now)
                 } else if let connection = connections[event.fd] {
                     if event.writable && !connection.output.isEmpty { flush(connection, now: now) }
                     if event.writable && connection.output.isEmpty && connection.tls?.readWantsWrite == true {
@@ -139,6 +155,7 @@ public final class EventLoop {
             }
         }
         for connection in Array(connections.values) { close(connection) }
+        proxy?.closeAll(poller)
         if drainingUntil == nil { listener.close() }
     }
 
@@ -207,6 +224,7 @@ public final class EventLoop {
             if options.recordsRemoteAddress || options.tls != nil { connection.remoteAddress = try? client.remoteAddress().host }
             rearm(connection, now: now)
             connections[client.fd] = connection
+            metrics?.add(LoopMetrics.Slot.connectionsOpened)
         }
     }
 
@@ -247,6 +265,7 @@ public final class EventLoop {
             close(connection)
             return
         }
+        if let metrics, case .done(let count) = result { metrics.add(LoopMetrics.Slot.bytesIn, count) }
         switch result {
         case .wouldBlock:
             // TLS may need to *send* before it can read more (WANT_WRITE): wait for writability instead.
@@ -270,6 +289,7 @@ public final class EventLoop {
                 connection.http1?.receive(bytes)
                 connection.webSocket?.receive(bytes)
                 connection.http2?.receive(bytes)
+                if let exchange = connection.proxied { received(bytes, from: exchange) }
             }
         }
         process(connection, now: now)
@@ -300,6 +320,11 @@ public final class EventLoop {
     }
 
     func perform(_ action: HTTP1Connection.Action, on connection: Connection) {
+        switch action {
+        case .request, .head: connection.requestStartedAt = metricsNow // for the duration in /metrics
+        default: break
+        }
+        if proxy != nil, forward(action, on: connection) { return }
         switch action {
         case .request(var request):
             request.remoteAddress = connection.remoteAddress
@@ -343,8 +368,13 @@ public final class EventLoop {
         }
     }
 
-    private func answer(_ response: HTTPResponse, to request: HTTPRequest?, on connection: Connection) {
+    func answer(_ response: HTTPResponse, to request: HTTPRequest?, on connection: Connection) {
         guard connection.http1 != nil else { return }
+        if let metrics {
+            let started = connection.requestStartedAt ?? metricsNow
+            metrics.record(request?.method, status: response.status.code, seconds: Processes.monotonicSeconds() - started)
+            connection.requestStartedAt = nil
+        }
         let ending = writer.queue(response, to: request, on: &connection.http1!, into: &connection.output)
         switch ending {
         case .switchProtocols(let leftover)?:
@@ -362,12 +392,19 @@ public final class EventLoop {
 
     func flush(_ connection: Connection, now: Double) {
         let done: Bool
+        let filesQueued = connection.output.fileBytes
         do {
             done = try connection.output.flush(to: connection.transport)
         } catch {
             close(connection) // EPIPE, ECONNRESET: the client left mid-response
             return
         }
+        if let metrics {
+            // In-memory bytes as written, plus file bytes sendfile sent (under TLS, files go out as bytes).
+            let fromFiles = connection.tls == nil ? filesQueued - connection.output.fileBytes : 0
+            metrics.add(LoopMetrics.Slot.bytesOut, connection.output.takeSentBytes() + fromFiles)
+        }
+        if connection.proxied != nil { clientDrained(connection, now: now) } // room again for the upstream's bytes
         rearm(connection, now: now)
         guard done else {
             setInterest(connection, .write) // the send buffer is full: wait until the client reads
@@ -414,7 +451,9 @@ public final class EventLoop {
         }
     }
 
-    private func setInterest(_ connection: Connection, _ interest: Interest) {
+    func setInterest(_ connection: Connection, _ interest: Interest) {
+        // The proxy: a client whose request waits for its upstream is not read (pipelined bytes wait in the kernel).
+        let interest = interest == .read && connection.proxied?.holdsClientReads == true ? [] : interest
         guard !connection.closed, connection.interest != interest else { return }
         do {
             try poller.modify(connection.fd, interest)
@@ -459,6 +498,7 @@ public final class EventLoop {
 
     /// Closes connections past their deadline. A client in the middle of a request gets 408 first.
     private func closeExpired(now: Double) {
+        if proxy != nil { expireUpstreams(now: now) } // the proxy's upstream connections keep time the same way
         for connection in Array(connections.values) where now >= connection.deadline {
             if connection.webSocket?.state == .open, !connection.pingSent, connection.output.isEmpty,
                !connection.lingering, let ping = connection.webSocket?.ping(Array("are you there?".utf8)) {
@@ -490,6 +530,7 @@ public final class EventLoop {
     }
 
     func close(_ connection: Connection, webSocketCode: UInt16 = 1006, reason: String = "the connection closed") {
+        if !connection.closed { willClose(connection) }
         guard !connection.closed else { return }
         connection.closed = true
         notifyClosed(connection, code: webSocketCode, reason: reason)
@@ -498,6 +539,14 @@ public final class EventLoop {
         poller.forgetBeforeClose(connection.fd)
         connections[connection.fd] = nil
         connection.transport.close()
+    }
+}
+
+extension EventLoop {
+    /// What the metrics and the proxy note when a client connection closes (once, before it does).
+    func willClose(_ connection: Connection) {
+        metrics?.add(LoopMetrics.Slot.connectionsClosed)
+        if connection.proxied != nil { abandonExchange(of: connection) }
     }
 }
 

@@ -28,6 +28,14 @@ struct OutputQueue {
 
     var isEmpty: Bool { segments.isEmpty }
 
+    /// In-memory bytes written since the last `takeSentBytes()` (for /metrics; file bytes are the loop's to count).
+    private var sentBytes = 0
+
+    mutating func takeSentBytes() -> Int {
+        defer { sentBytes = 0 }
+        return sentBytes
+    }
+
     mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         bufferedBytes += bytes.count
@@ -67,6 +75,7 @@ struct OutputQueue {
                 if count == 0 { throw SystemError("write", errno: EPIPE) }
                 firstOffset += count
                 bufferedBytes -= count
+                sentBytes += count
                 if firstOffset == bytes.count {
                     segments.removeFirst()
                     firstOffset = 0

@@ -92,6 +92,10 @@ public struct RouterStage: Sendable {
             options.onTick = { log.flushIfStale() }
             options.onRefusal = { response, address in log.record(nil, response, remoteAddress: address) }
         }
+        // GET /metrics (--metrics): every loop counts for itself; the route sums them when asked.
+        let registry = configuration.metricsPath.map { _ in MetricsRegistry() }
+        options.metrics = registry
+        let extraRoutes = MetricsRegistry.route(registry, at: configuration.metricsPath, before: extraRoutes)
         adjust(&options)
         let loopOptions = options, poller = configuration.poller
         defer { log?.flush() }

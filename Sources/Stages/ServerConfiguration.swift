@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     public var webSocketPingInterval = 30.0
     /// Path prefixes the router's Basic auth guards (uploads under them included).
     public var protectedPaths = ["/admin"]
+    /// Where the event-loop stages (router, websocket, http2, proxy) answer with their Prometheus
+    /// metrics; nil: no metrics at all (and no counting).
+    public var metricsPath: String? = "/metrics"
 
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, root: DocumentRoot? = nil,
                 limits: RequestLimits = RequestLimits(), headerTimeout: Double = 10,

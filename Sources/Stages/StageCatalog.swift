@@ -1,6 +1,6 @@
 /// The milestones in the order a learner builds them.
 public enum StageName: String, Sendable, CaseIterable {
-    case echo, hello, `static`, fork, threads, eventloop, keepalive, router, websocket, http2
+    case echo, hello, `static`, fork, threads, eventloop, keepalive, router, websocket, http2, proxy
 
     public struct Info: Sendable {
         public let milestone: Int
@@ -32,6 +32,8 @@ public enum StageName: String, Sendable, CaseIterable {
                               lesson: "lessons/09-websocket.md", servesFiles: true)
         case .http2: Info(milestone: 10, teaches: "HTTP/2: frames, HPACK, streams and flow control on one connection",
                           lesson: "lessons/12-http2.md", servesFiles: true)
+        case .proxy: Info(milestone: 11, teaches: "a reverse proxy: two hops, a connection pool, hop-by-hop headers, metrics",
+                          lesson: "lessons/13-proxy.md", servesFiles: false)
         }
     }
 }

@@ -30,7 +30,7 @@ struct HTTPKit: ParsableCommand {
         subcommands: [
             LearnCommand.self, LessonsCommand.self, LessonCommand.self, NextCommand.self, CheckCommand.self, SpecCommand.self, NewCommand.self, HintCommand.self, DoctorCommand.self,
             Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
-            ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self, KeepAliveCommand.self, RouterCommand.self, WebSocketCommand.self, HTTP2Command.self,
+            ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self, KeepAliveCommand.self, RouterCommand.self, WebSocketCommand.self, HTTP2Command.self, ProxyCommand.self,
             BenchCommand.self, DumpCommand.self, ReplCommand.self, StagesCommand.self, VersionCommand.self,
         ],
         defaultSubcommand: LearnCommand.self

@@ -26,10 +26,12 @@ struct Serve: ParsableCommand {
     @OptionGroup(title: "router stage") var router: RouterOptions
     @OptionGroup(title: "websocket stage") var webSocket: WebSocketOptions
     @OptionGroup(title: "TLS (keepalive, router and websocket stages)") var tls: TLSOptions
+    @OptionGroup(title: "proxy stage") var proxy: ProxyOptions
+    @OptionGroup(title: "router, websocket, http2 and proxy stages") var metrics: MetricsOptions
 
     func run() throws {
         try StageRunner.run(stage, server, threads: threads, poller: eventLoop, keepAlive: keepAlive, router: router,
-                            webSocket: webSocket, tls: tls)
+                            webSocket: webSocket, tls: tls, proxy: proxy, metrics: metrics)
     }
 }
 
@@ -205,7 +207,8 @@ struct RouterCommand: ParsableCommand {
     @OptionGroup var keepAlive: KeepAliveOptions
     @OptionGroup var router: RouterOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
-    func run() throws { try StageRunner.run(.router, server, poller: eventLoop, keepAlive: keepAlive, router: router, tls: tls) }
+    @OptionGroup var metrics: MetricsOptions
+    func run() throws { try StageRunner.run(.router, server, poller: eventLoop, keepAlive: keepAlive, router: router, tls: tls, metrics: metrics) }
 }
 
 struct WebSocketCommand: ParsableCommand {
@@ -229,8 +232,9 @@ struct WebSocketCommand: ParsableCommand {
     @OptionGroup var router: RouterOptions
     @OptionGroup var webSocket: WebSocketOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
+    @OptionGroup var metrics: MetricsOptions
     func run() throws {
-        try StageRunner.run(.websocket, server, poller: eventLoop, keepAlive: keepAlive, router: router, webSocket: webSocket, tls: tls)
+        try StageRunner.run(.websocket, server, poller: eventLoop, keepAlive: keepAlive, router: router, webSocket: webSocket, tls: tls, metrics: metrics)
     }
 }
 
@@ -254,7 +258,8 @@ struct HTTP2Command: ParsableCommand {
     @OptionGroup var keepAlive: KeepAliveOptions
     @OptionGroup var router: RouterOptions
     @OptionGroup(title: "TLS") var tls: TLSOptions
-    func run() throws { try StageRunner.run(.http2, server, poller: eventLoop, keepAlive: keepAlive, router: router, tls: tls) }
+    @OptionGroup var metrics: MetricsOptions
+    func run() throws { try StageRunner.run(.http2, server, poller: eventLoop, keepAlive: keepAlive, router: router, tls: tls, metrics: metrics) }
 }
 
 struct ForkCommand: ParsableCommand {
@@ -293,8 +298,13 @@ struct EventLoopCommand: ParsableCommand {
 enum StageRunner {
     static func run(_ stage: StageName, _ options: ServerOptions, threads: ThreadOptions? = nil,
                     poller: PollerOptions? = nil, keepAlive: KeepAliveOptions? = nil, router: RouterOptions? = nil,
-                    webSocket: WebSocketOptions? = nil, tls: TLSOptions? = nil) throws {
+                    webSocket: WebSocketOptions? = nil, tls: TLSOptions? = nil, proxy: ProxyOptions? = nil,
+                    metrics: MetricsOptions? = nil) throws {
         var configuration = try options.configuration(for: stage)
+        if let metrics { configuration.metricsPath = metrics.path }
+        if stage == .proxy && (proxy?.upstreams.isEmpty ?? true) {
+            throw CLIError(message: "the proxy stage needs at least one --upstream HOST:PORT (start one with: httpkit router --port 8081)")
+        }
         if let threads { configuration.maxThreads = threads.maxThreads }
         if let poller { configuration.poller = poller.poller }
         if let keepAlive {
@@ -345,6 +355,7 @@ enum StageRunner {
             case .router: try RouterStage(configuration, root: configuration.root!).run()
             case .websocket: try WebSocketStage(configuration, root: configuration.root!).run()
             case .http2: try HTTP2Stage(configuration, root: configuration.root!).run()
+            case .proxy: try ProxyStage(configuration, proxy: proxy!.configuration).run()
             }
         } catch {
             throw explain(error, options)

@@ -12,7 +12,7 @@ struct CheckLiveTests {
     }
 
     @Test("httpkit check passes against each of httpkit's own stages", .timeLimit(.minutes(3)),
-          arguments: ["echo", "hello", "static", "fork", "threads", "eventloop", "keepalive", "router"])
+          arguments: ["echo", "hello", "static", "fork", "threads", "eventloop", "keepalive", "router", "proxy"])
     func ownStagesPass(_ stage: String) throws {
         let result = try httpkit(["check", "--stage", stage] + (stage == "router" ? ["--all"] : []))
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -141,7 +141,7 @@ struct CheckLiveTests {
     @Test func progressLessonsNextAndLearn() throws {
         var result = try httpkit(["lessons"])
         #expect(result.stdout.contains("→ 01-echo.md"))
-        #expect(result.stdout.contains("0 of 10 stages done"))
+        #expect(result.stdout.contains("0 of 11 stages done"))
         let echo = try httpkit(["check", "--stage", "echo"])
         #expect(echo.status == 0, "\(echo.stdout)\(echo.stderr)")
         result = try httpkit(["lessons"])
@@ -159,7 +159,7 @@ struct CheckLiveTests {
         #expect(result.stdout.contains("Next: stage 3 · static"))
         result = try httpkit(["lessons"])
         #expect(result.stdout.contains("✔ 02-hello.md"), "your own server passing is building: \(result.stdout)")
-        #expect(result.stdout.contains("2 of 10 stages done: 1 built"))
+        #expect(result.stdout.contains("2 of 11 stages done: 1 built"))
         #expect(try httpkit(["lessons", "--reset"]).stdout.contains("Progress reset"))
         #expect(try httpkit(["next"]).stdout.hasPrefix("Next: stage 1 · echo"))
     }

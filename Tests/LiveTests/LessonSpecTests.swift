@@ -6,11 +6,12 @@ import Testing
 /// `scripts/sync-lesson-specs` writes the section again.
 @Suite("lesson specs match httpkit spec")
 struct LessonSpecTests {
-    /// The stages whose lesson has the section (http2's HTTP/1.1 checks are the router's).
+    /// The stages whose lesson has the section.
     static let lessons = [
         ("echo", "01-echo.md"), ("hello", "02-hello.md"), ("static", "03-static.md"), ("fork", "04-fork.md"),
         ("threads", "05-threads.md"), ("eventloop", "06-eventloop.md"), ("keepalive", "07b-keepalive-measured.md"),
-        ("router", "08b-router-uploads-and-auth.md"), ("websocket", "09-websocket.md"),
+        ("router", "08b-router-uploads-and-auth.md"), ("websocket", "09-websocket.md"), ("http2", "12-http2.md"),
+        ("proxy", "13-proxy.md"),
     ]
 
     /// The output under `$ httpkit spec STAGE` in the lesson's "## Build it yourself" section, or nil.

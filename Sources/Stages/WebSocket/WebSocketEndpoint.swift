@@ -33,6 +33,7 @@ public final class WebSocketPeer {
     public func send(_ message: WebSocketConnection.Message) {
         guard isOpen, let bytes = connection.webSocket?.send(message) else { return }
         connection.output.append(bytes)
+        loop?.metrics?.add(LoopMetrics.Slot.webSocketOut)
         loop?.scheduleFlush(connection)
     }
 

@@ -291,6 +291,8 @@ final class CheckedServer {
     var startCommand: String?
     /// The server process when check started it (stopped by `stop`).
     let process: ServerProcess?
+    /// Servers it needs behind it (the proxy stage's upstream), stopped after it.
+    private var upstreams: [ServerProcess] = []
 
     private init(target: CheckTarget, description: String, process: ServerProcess?) {
         self.target = target
@@ -309,6 +311,7 @@ final class CheckedServer {
 
     /// httpkit's own stage on a free port.
     static func own(_ stage: StageName, root: String? = nil) throws -> CheckedServer {
+        if stage == .proxy { return try ownProxy() }
         let server = try StageServer(stage: stage, root: root)
         let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: server.port, pid: server.server.pid),
                                     description: "httpkit's own \(stage.rawValue) stage (127.0.0.1:\(server.port))",
@@ -358,6 +361,30 @@ final class CheckedServer {
 
     func stop() {
         process?.stop(timeout: 3)
+        for upstream in upstreams { upstream.stop(timeout: 3) }
+    }
+
+    /// httpkit's proxy stage in front of httpkit's router (the checks expect the router's routes behind it).
+    static func ownProxy() throws -> CheckedServer {
+        let executable = BundledSite.executablePath() ?? CommandLine.arguments[0]
+        do {
+            let router = try ServerProcess(executable: executable, arguments: ["router", "--port", "0", "--access-log", "off"],
+                                           timeout: 15, name: "router stage (the upstream)")
+            do {
+                let proxy = try ServerProcess(executable: executable, arguments: ["proxy", "--port", "0", "--upstream", "127.0.0.1:\(router.port)"],
+                                              timeout: 15, name: "proxy stage")
+                let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: proxy.port, pid: proxy.pid),
+                                            description: "httpkit's own proxy stage (127.0.0.1:\(proxy.port)) in front of its router (127.0.0.1:\(router.port))",
+                                            process: proxy)
+                checked.upstreams = [router]
+                return checked
+            } catch {
+                router.stop()
+                throw error
+            }
+        } catch let failure as ServerProcess.Failure {
+            throw CLIError(message: "the proxy stage did not start: \(failure): \(failure.output)")
+        }
     }
 }
 

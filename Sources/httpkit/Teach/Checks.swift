@@ -107,6 +107,7 @@ enum CheckCatalog {
         case .router: return router + caching(.router)
         case .websocket: return webSocket
         case .http2: return http2 + router // HTTP2Checks.swift; over HTTP/1.1 it answers exactly like the router
+        case .proxy: return proxy // ProxyChecks.swift
         }
     }
 

@@ -1,0 +1,41 @@
+/// The header fields that describe one connection, not the message (RFC 9110 §7.6.1): a proxy is the end
+/// of the client's connection and the start of its own to the upstream, so these fields stop at it.
+///
+/// - `Connection`, and every field it names (`Connection: close, X-Trace` makes `X-Trace` hop-by-hop too);
+/// - `Keep-Alive`, `Proxy-Connection` (a non-standard alias old clients still send), `TE`, `Trailer`,
+///   `Upgrade` (§7.8: a protocol switch is between neighbours), `Proxy-Authenticate`/`Proxy-Authorization`
+///   (meant for this proxy);
+/// - `Transfer-Encoding`: each hop frames the body its own way (RFC 9112 §6.1), so the proxy decodes
+///   chunked on one side and re-frames on the other. Its twin `Content-Length` is re-written by the
+///   serializer from the framing the proxy chose, never copied blindly.
+///
+/// Why it matters: a client that sends `Connection: close` to a proxy means "close *our* connection",
+/// not the proxy's pooled connection to the upstream; forwarding it would cost a TCP handshake per request.
+public enum HopByHop {
+    /// The fields that are always hop-by-hop, lower-cased.
+    public static let standard: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+        "proxy-authenticate", "proxy-authorization",
+    ]
+
+    /// The names of the hop-by-hop fields in `headers`: the standard ones and those `Connection` lists.
+    public static func names(in headers: HTTPHeaders) -> Set<String> {
+        var names = standard
+        for token in headers.listElements("Connection") { names.insert(token.lowercased()) }
+        for token in headers.listElements("Proxy-Connection") { names.insert(token.lowercased()) }
+        return names
+    }
+
+    /// Whether `request` asks to switch its connection to WebSocket (RFC 6455 §4.1): a proxy that tunnels
+    /// it keeps `Upgrade: websocket` and `Connection: Upgrade` for the next hop, the one exception to the rule.
+    public static func asksForWebSocket(_ request: HTTPRequest) -> Bool {
+        request.method == .get && request.headers.contains("Upgrade", token: "websocket")
+            && request.headers.contains("Connection", token: "upgrade")
+    }
+
+    /// `headers` without any hop-by-hop field.
+    public static func removing(from headers: HTTPHeaders) -> HTTPHeaders {
+        let names = names(in: headers)
+        return HTTPHeaders(headers.fields.filter { !names.contains($0.name.lowercased()) })
+    }
+}

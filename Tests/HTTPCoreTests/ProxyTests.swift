@@ -1,0 +1,164 @@
+import Testing
+import HTTPCore
+
+/// The proxy's rewriting rules and its response reader, on bytes alone.
+@Suite("proxy: request rewriting, hop-by-hop fields, the upstream's response read as it streams")
+struct ProxyTests {
+    static func parse(_ raw: String) throws -> HTTPRequest {
+        var parser = RequestParser()
+        parser.append(Array(raw.utf8))
+        return try #require(try parser.next())
+    }
+
+    @Test func hopByHopFieldsAndTheFieldsConnectionNamesAreRemoved() throws {
+        let request = try Self.parse("GET /a?b=1 HTTP/1.1\r\nHost: shop\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nUpgrade: h2c\r\nProxy-Connection: keep-alive\r\nProxy-Authorization: Basic eA==\r\nAccept: */*\r\n\r\n")
+        let forwarded = ProxyRequest(request, clientAddress: "10.0.0.7")
+        #expect(String(decoding: forwarded.head, as: UTF8.self) == """
+            GET /a?b=1 HTTP/1.1\r
+            Host: shop\r
+            Accept: */*\r
+            X-Forwarded-For: 10.0.0.7\r
+            X-Forwarded-Proto: http\r
+            Via: 1.1 httpkit\r
+            \r
+
+            """)
+    }
+
+    @Test func forwardedForAndViaExtendWhatEarlierHopsSaid() throws {
+        let request = try Self.parse("GET / HTTP/1.0\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\nVia: 1.1 edge\r\n\r\n")
+        let forwarded = ProxyRequest(request, clientAddress: "10.0.0.7", scheme: "https")
+        #expect(forwarded.headers["X-Forwarded-For"] == "1.2.3.4, 10.0.0.7")
+        #expect(forwarded.headers["Via"] == "1.1 edge, 1.0 httpkit")
+        #expect(forwarded.headers["X-Forwarded-Proto"] == "https")
+        #expect(String(decoding: forwarded.head, as: UTF8.self).hasPrefix("GET / HTTP/1.1\r\n")) // 1.1 upstream
+    }
+
+    @Test func anHTTP10RequestWithoutHostGetsOneForTheHTTP11Hop() throws {
+        let bare = ProxyRequest(try Self.parse("GET /a HTTP/1.0\r\n\r\n"), clientAddress: nil)
+        #expect(String(decoding: bare.head, as: UTF8.self).hasPrefix("GET /a HTTP/1.1\r\nHost: \r\n"))
+        let absolute = ProxyRequest(try Self.parse("GET http://shop:8081/a HTTP/1.0\r\n\r\n"), clientAddress: nil)
+        #expect(absolute.headers["Host"] == "shop:8081" && absolute.target == "/a")
+    }
+
+    @Test func bodyFramingIsTheProxysOwn() throws {
+        var parser = RequestParser()
+        parser.streamsBodies = true
+        parser.append(Array("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n".utf8))
+        guard case .head(let chunked)? = try parser.nextEvent() else { Issue.record("no head"); return }
+        let viaChunks = ProxyRequest(chunked, clientAddress: nil)
+        #expect(viaChunks.bodyLength == nil)
+        let head = String(decoding: viaChunks.head, as: UTF8.self)
+        #expect(head.contains("Transfer-Encoding: chunked\r\n") && !head.contains("Expect"))
+        #expect(viaChunks.frame(Array("hi".utf8)) == Array("2\r\nhi\r\n".utf8))
+        #expect(viaChunks.bodyEnd == Array("0\r\n\r\n".utf8))
+
+        let sized = ProxyRequest(try Self.parse("PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"), clientAddress: nil)
+        #expect(sized.bodyLength == 2 && sized.frame(Array("hi".utf8)) == Array("hi".utf8) && sized.bodyEnd.isEmpty)
+        #expect(String(decoding: sized.head, as: UTF8.self).hasSuffix("Content-Length: 2\r\n\r\n"))
+        let emptyPost = ProxyRequest(try Self.parse("POST /f HTTP/1.1\r\nHost: x\r\n\r\n"), clientAddress: nil)
+        #expect(String(decoding: emptyPost.head, as: UTF8.self).hasSuffix("Content-Length: 0\r\n\r\n"))
+        #expect(!emptyPost.hasBody && !emptyPost.isIdempotent)
+    }
+
+    @Test func aWebSocketUpgradeKeepsItsUpgradeFieldsForTheNextHop() throws {
+        let request = try Self.parse("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        #expect(HopByHop.asksForWebSocket(request))
+        let forwarded = ProxyRequest(request, clientAddress: nil)
+        #expect(forwarded.headers["Connection"] == "Upgrade" && forwarded.headers["Upgrade"] == "websocket")
+        #expect(forwarded.headers["Sec-WebSocket-Key"] == "dGhlIHNhbXBsZSBub25jZQ==")
+        let h2c = try Self.parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n")
+        #expect(!HopByHop.asksForWebSocket(h2c))
+        #expect(ProxyRequest(h2c, clientAddress: nil).headers.fields.map(\.name) == ["Host", "X-Forwarded-Proto", "Via"])
+        let switching = ProxyResponse.clientHeaders(["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="],
+                                                    version: .http1_1, switchingToWebSocket: true)
+        #expect(switching.fields.map(\.name) == ["Sec-WebSocket-Accept", "Connection", "Upgrade", "Via"])
+    }
+
+    @Test func absoluteFormBecomesOriginForm() throws {
+        let forwarded = ProxyRequest(try Self.parse("GET http://shop/a/b?c=d HTTP/1.1\r\nHost: shop\r\n\r\n"), clientAddress: nil)
+        #expect(forwarded.target == "/a/b?c=d")
+    }
+
+    @Test func responseHeadersLoseHopByHopFieldsAndGainVia() {
+        let upstream: HTTPHeaders = ["Content-Type": "text/plain", "Connection": "close, X-Internal", "X-Internal": "1",
+                                     "Keep-Alive": "timeout=5", "Transfer-Encoding": "chunked", "Content-Length": "5"]
+        let headers = ProxyResponse.clientHeaders(upstream, version: .http1_1)
+        #expect(headers.fields.map(\.name) == ["Content-Type", "Via"])
+        #expect(headers["Via"] == "1.1 httpkit")
+    }
+
+    // MARK: - The upstream's response, streamed
+
+    /// Feeds `pieces` one after the other and writes down every event.
+    static func read(_ pieces: [String], method: HTTPMethod = .get, end: Bool = false) -> [String] {
+        var reader = UpstreamResponseReader(requestMethod: method)
+        var log: [String] = []
+        func drain() {
+            do {
+                while let event = try reader.next() {
+                    switch event {
+                    case .head(let status, _, let headers): log.append("head \(status.code) \(headers.count)")
+                    case .body(let bytes): log.append("body \(String(decoding: bytes, as: UTF8.self))")
+                    case .end(let reusable): log.append("end \(reusable ? "reusable" : "close")")
+                    }
+                }
+            } catch {
+                log.append("error \(error.reason)")
+            }
+        }
+        for piece in pieces {
+            reader.receive(Array(piece.utf8))
+            drain()
+        }
+        if end {
+            reader.receiveEnd()
+            drain()
+        }
+        return log
+    }
+
+    @Test func contentLengthBodyArrivesInPiecesAndTheConnectionIsReusable() {
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe", "llo"]) == ["head 200 1", "body he", "body llo", "end reusable"])
+    }
+
+    @Test func chunkedBodyIsDecodedAcrossAnySplit() {
+        let raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+        let whole = Self.read([raw])
+        #expect(whole == ["head 200 1", "body abcde", "end reusable"])
+        let bytewise = Self.read(raw.map(String.init))
+        #expect(bytewise.first == "head 200 1" && bytewise.last == "end reusable")
+        #expect(bytewise.filter { $0.hasPrefix("body") }.map { $0.dropFirst(5) }.joined() == "abcde")
+    }
+
+    @Test func interimResponsesAreSkipped() {
+        #expect(Self.read(["HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"]) == ["head 204 0", "end reusable"])
+    }
+
+    @Test func headResponsesAnd304HaveNoBody() {
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"], method: .head) == ["head 200 1", "end reusable"])
+        #expect(Self.read(["HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"]) == ["head 304 1", "end reusable"])
+    }
+
+    @Test func aBodyUntilCloseEndsAtTheCloseAndIsNotReusable() {
+        #expect(Self.read(["HTTP/1.0 200 OK\r\n\r\nab", "cd"], end: true) == ["head 200 0", "body ab", "body cd", "end close"])
+    }
+
+    @Test func connectionCloseAndBothLengthsMakeTheConnectionUnusable() {
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"]).last == "end close")
+        // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3), and the connection is not trusted again.
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"]) == ["head 200 2", "body x", "end close"])
+    }
+
+    @Test func brokenResponsesAreErrorsThatSayWhy() {
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"], end: true).last == "error the upstream closed with 3 bytes of the body still to come")
+        #expect(Self.read([], end: true) == ["error the upstream closed the connection without a response"])
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"]).last?.hasPrefix("error the upstream sent an invalid Content-Length") == true)
+        #expect(Self.read(["HTTX/1.1 200 OK\r\n\r\n"]).last?.hasPrefix("error the upstream sent a malformed status line") == true)
+        #expect(Self.read(["HTTP/1.1 200 OK\nContent-Length: 0\n\n"]).last?.hasPrefix("error bare LF") == true)
+    }
+
+    @Test func bytesBeyondTheFramedEndMakeTheConnectionUnusable() {
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy"]).last == "end close")
+    }
+}
