@@ -114,9 +114,17 @@ public struct HTTP1Connection: Sendable {
 
     // MARK: - Input
 
-    /// Adds bytes that arrived from the peer.
-    public mutating func receive(_ bytes: UnsafeRawBufferPointer) { parser.append(bytes) }
-    public mutating func receive<Bytes: Sequence<UInt8>>(_ bytes: Bytes) { parser.append(bytes) }
+    /// Adds bytes that arrived from the peer. Once the connection is closing (its last response is queued),
+    /// nothing more will be read from them: they are dropped, so a client that keeps sending (the rest of an
+    /// upload answered early) costs no memory while the answer leaves.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard !closing else { return }
+        parser.append(bytes)
+    }
+    public mutating func receive<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+        guard !closing else { return }
+        parser.append(bytes)
+    }
 
     /// The peer shut down its sending side (read returned 0): what it sent completely is still answered,
     /// then the connection closes.

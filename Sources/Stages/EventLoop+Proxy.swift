@@ -25,7 +25,7 @@ extension EventLoop {
             request.remoteAddress = client.remoteAddress
             let forwarded = ProxyRequest(request, clientAddress: client.remoteAddress, scheme: client.tls == nil ? "http" : "https")
             let exchange = ProxyExchange(request: request, forwarded: forwarded, client: client)
-            if proxy.cache != nil, CachePolicy.appliesTo(request), answerFromCache(exchange) { return true }
+            if proxy.cache != nil, CachePolicy.appliesTo(exchange.cacheRequest), answerFromCache(exchange) { return true }
             client.proxied = exchange
             send(exchange, now: metricsNow)
             return true
@@ -211,9 +211,14 @@ extension EventLoop {
                     startTunnel(exchange, upstream: upstream, version: version, headers: headers, now: now)
                     return
                 }
-                if exchange.revalidating != nil, status.code == 304,
-                   let refreshed = proxy.cache?.refresh(exchange.request, with: headers, now: Double(HTTPDate.currentSeconds())) {
-                    exchange.revalidating = refreshed
+                if let stale = exchange.revalidating, status.code == 304 {
+                    // The 304's fields update the shared copy (RFC 9111 §4.3.4) as a client would see them: without
+                    // this hop's fields, and never one user's cookie. If the copy was evicted meanwhile, the stale
+                    // copy still answers this client (it sent no condition of its own).
+                    var update = ProxyResponse.clientHeaders(headers, version: version)
+                    update.remove("Set-Cookie")
+                    update.remove("Via")
+                    exchange.revalidating = proxy.cache?.refresh(exchange.cacheRequest, with: update, now: Double(HTTPDate.currentSeconds())) ?? stale
                     metrics?.add(LoopMetrics.Slot.cacheRevalidated)
                     continue // the client gets the stored copy when this response ends
                 }
@@ -255,7 +260,7 @@ extension EventLoop {
             framing = exchange.request.version == .http1_1 ? .chunked : .untilClose
         }
         let response = HTTPResponse(status: status, headers: ProxyResponse.clientHeaders(headers, version: version))
-        if let cache = proxy?.cache, CachePolicy.appliesTo(exchange.request),
+        if let cache = proxy?.cache, CachePolicy.appliesTo(exchange.cacheRequest),
            CachePolicy.freshnessLifetime(status: status.code, headers: response.headers) != nil,
            !upstreamFraming.isLonger(than: cache.maxEntryBytes) {
             exchange.recording = (status, response.headers, [])
@@ -281,7 +286,7 @@ extension EventLoop {
             return
         }
         if let recording = exchange.recording {
-            proxy?.cache?.store(exchange.request, status: recording.status, headers: recording.headers, body: recording.body,
+            proxy?.cache?.store(exchange.cacheRequest, status: recording.status, headers: recording.headers, body: recording.body,
                                 now: Double(HTTPDate.currentSeconds()))
         }
         if exchange.clientChunked { client.output.append(ChunkedEncoder.lastChunk) }
@@ -406,7 +411,7 @@ extension EventLoop {
     private func answerFromCache(_ exchange: ProxyExchange) -> Bool {
         guard let proxy, proxy.cache != nil else { return false }
         let now = Double(HTTPDate.currentSeconds())
-        switch proxy.cache!.lookup(exchange.request, now: now) {
+        switch proxy.cache!.lookup(exchange.cacheRequest, now: now) {
         case .fresh(let stored):
             metrics?.add(LoopMetrics.Slot.cacheHits)
             answer(stored.response(at: now), to: exchange.request, on: exchange.client)
@@ -442,15 +447,16 @@ extension EventLoop {
         guard let proxy else { return }
         let exchange = upstream.exchange
         let server = upstream.server
-        // A pooled connection that the upstream had closed meanwhile is no sign of ill health.
-        let stale = upstream.reused && !upstream.reader.receivedAnything
+        // A pooled connection that the upstream had closed meanwhile is no sign of ill health; a timeout is.
+        let stale = status != .gatewayTimeout && upstream.reused && !upstream.reader.receivedAnything
         closeUpstream(upstream)
         guard let exchange, exchange.upstream === upstream else { return }
         upstream.exchange = nil
         exchange.upstream = nil
         server.active -= 1
         if !stale { proxy.recordFailure(server, now: now) }
-        if exchange.mayRetry || (stale && exchange.attempts < 2 && !exchange.forwarded.hasBody && !exchange.relaying) {
+        // Only idempotent requests are sent twice (RFC 9110 §9.2.2): a POST may have been acted on already.
+        if exchange.mayRetry {
             server.metrics?.retries.wrappingAdd(1, ordering: .relaxed)
             send(exchange, now: now, avoiding: stale ? nil : server)
             return

@@ -277,6 +277,10 @@ public final class EventLoop {
                 return
             }
             connection.http1?.receiveEnd()
+            if let exchange = connection.proxied {
+                exchange.clientEnded = true // its answer still goes out; the socket is not read again meanwhile
+                setInterest(connection, .read)
+            }
         case .done(let count):
             connection.pingSent = false // any bytes prove the peer alive
             readBuffer.withUnsafeBytes { buffer in
@@ -476,6 +480,12 @@ public final class EventLoop {
         guard !connection.lingering else { return }
         if !connection.output.isEmpty {
             connection.deadline = now + options.writeTimeout
+            return
+        }
+        if connection.proxied != nil {
+            // Its request is with an upstream, whose own timers answer it (504) in time: never cut it shorter
+            // than `send` allowed, and keep extending it while the answer flows.
+            connection.deadline = max(connection.deadline, now + options.idleTimeout)
             return
         }
         if let state = connection.webSocket?.state {

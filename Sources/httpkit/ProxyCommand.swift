@@ -42,8 +42,16 @@ struct ProxyOptions: ParsableArguments {
     /// `10m` → 10 485 760.
     static func bytes(_ text: String) -> Int? {
         let units: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
-        if let last = text.lowercased().last, let unit = units[last] { return Int(text.dropLast()).map { $0 * unit } }
-        return Int(text).flatMap { $0 >= 0 ? $0 : nil }
+        var digits = Substring(text)
+        var unit = 1
+        if let last = text.lowercased().last, let multiplier = units[last] {
+            digits = digits.dropLast()
+            unit = multiplier
+        }
+        // Digits only (no sign), and a product that fits: `-1m` and `9999999999g` are refused, not a trap.
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), let value = Int(digits) else { return nil }
+        let (product, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : product
     }
 
     var configuration: ProxyConfiguration {

@@ -25,6 +25,14 @@ struct ProxyTests {
             """)
     }
 
+    @Test("Connection may not name Host or Content-Length: they are not the connection's (cache poisoning)")
+    func connectionCannotStripHost() {
+        let headers: HTTPHeaders = ["Host": "victim.example", "Connection": "Host, Content-Length, X-Trace", "X-Trace": "1"]
+        let kept = HopByHop.removing(from: headers)
+        #expect(kept["Host"] == "victim.example")
+        #expect(kept["X-Trace"] == nil && kept["Connection"] == nil)
+    }
+
     @Test func forwardedForAndViaExtendWhatEarlierHopsSaid() throws {
         let request = try Self.parse("GET / HTTP/1.0\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\nVia: 1.1 edge\r\n\r\n")
         let forwarded = ProxyRequest(request, clientAddress: "10.0.0.7", scheme: "https")

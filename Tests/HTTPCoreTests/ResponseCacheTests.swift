@@ -58,6 +58,26 @@ struct ResponseCacheTests {
         guard case .fresh = cache.lookup(Self.get("/a"), now: 130) else { Issue.record("not refreshed"); return }
     }
 
+    @Test("Age and max-age are delta-seconds: a sign, a fraction, nan or 1e30 is ignored, never a crash (§1.2.2)")
+    func hostileAgesAndLifetimes() {
+        for text in ["-1e30", "nan", "inf", "+5", "1.5", "", " ", "0x10", "1e3"] {
+            #expect(CachePolicy.deltaSeconds(text) == nil, "\(text)")
+        }
+        #expect(CachePolicy.deltaSeconds("42") == 42)
+        #expect(CachePolicy.deltaSeconds("99999999999999999999999") == 2_147_483_648, "past 2^31: 2^31")
+        #expect(CachePolicy.freshnessLifetime(status: 200, headers: ["Cache-Control": "max-age=-5"]) == nil)
+        var cache = ResponseCache(capacityBytes: 1 << 20)
+        for age in ["-1e30", "nan", "inf", "99999999999999999999999"] {
+            cache.store(Self.get("/\(age)"), status: .ok, headers: ["Cache-Control": "max-age=60", "Age": age], body: [1], now: 100)
+            if case .fresh(let stored) = cache.lookup(Self.get("/\(age)"), now: 101) {
+                #expect(stored.response(at: 101).headers["Age"].flatMap { Int($0) } != nil, "a finite Age for \(age)")
+            }
+        }
+        // A qualified private or no-cache is the safe plain directive for a shared cache.
+        #expect(CachePolicy.freshnessLifetime(status: 200, headers: ["Cache-Control": "private=\"Set-Cookie\", max-age=60"]) == nil)
+        #expect(CachePolicy.freshnessLifetime(status: 200, headers: ["Cache-Control": "no-cache=\"Set-Cookie\", max-age=60"]) == 0)
+    }
+
     @Test func variantsAreKeyedByTheFieldsVaryNames() {
         var cache = ResponseCache(capacityBytes: 1 << 20)
         let gzip = Self.get("/p", ["Accept-Encoding": "gzip"]), plain = Self.get("/p")

@@ -25,11 +25,13 @@ public enum CachePolicy {
     /// - no explicit freshness at all: not stored (no heuristic freshness here, §4.2.2 allows but does not require it).
     public static func freshnessLifetime(status: Int, headers: HTTPHeaders) -> Double? {
         guard [200, 203, 301, 404, 410].contains(status) else { return nil }
-        if headers.contains("Cache-Control", token: "no-store") || headers.contains("Cache-Control", token: "private") { return nil }
+        // `private="Set-Cookie"` and `no-cache="…"` (qualified, §5.2.2.4, §5.2.2.7) count as the plain directive:
+        // the safe reading for a shared cache.
+        if hasDirective("no-store", in: headers) || hasDirective("private", in: headers) { return nil }
         if headers.contains("Vary", token: "*") || headers.contains("Set-Cookie") { return nil }
-        if headers.contains("Cache-Control", token: "no-cache") { return 0 }
-        if let shared = directive("s-maxage", in: headers) { return Double(shared) }
-        if let maxAge = directive("max-age", in: headers) { return Double(maxAge) }
+        if hasDirective("no-cache", in: headers) { return 0 }
+        if let shared = directive("s-maxage", in: headers) { return shared }
+        if let maxAge = directive("max-age", in: headers) { return maxAge }
         if let expires = headers["Expires"] {
             // An invalid Expires (such as 0) means "already expired" (§5.3).
             guard let expiry = HTTPDate.parse(expires) else { return 0 }
@@ -39,14 +41,36 @@ public enum CachePolicy {
         return nil
     }
 
-    /// The integer value of `name=N` in Cache-Control, or nil.
-    static func directive(_ name: String, in headers: HTTPHeaders) -> Int? {
+    /// The value of `name=N` in Cache-Control as delta-seconds, or nil (absent, or not digits).
+    static func directive(_ name: String, in headers: HTTPHeaders) -> Double? {
         for element in headers.listElements("Cache-Control") {
             let parts = element.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, ASCII.caseInsensitiveEquals(String(parts[0]).trimmingASCIIWhitespace(), name) else { continue }
-            return Int(parts[1].trimmingASCIIWhitespace().trimmingCharacters(in: "\""))
+            return deltaSeconds(parts[1].trimmingASCIIWhitespace().trimmingCharacters(in: "\""))
         }
         return nil
+    }
+
+    /// Whether Cache-Control has the directive `name`, bare or with an argument (`private="Set-Cookie"`).
+    static func hasDirective(_ name: String, in headers: HTTPHeaders) -> Bool {
+        headers.listElements("Cache-Control").contains { element in
+            let directiveName = element.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            return ASCII.caseInsensitiveEquals(directiveName.trimmingASCIIWhitespace(), name)
+        }
+    }
+
+    /// delta-seconds (RFC 9111 §1.2.2): digits only; a value past 2^31 counts as 2^31. Anything else (a sign,
+    /// a fraction, `nan`, `1e30`) is invalid: nil. Parsed by hand so an upstream's `Age: -1e30` cannot reach
+    /// a conversion that traps.
+    public static func deltaSeconds<Text: StringProtocol>(_ text: Text) -> Double? {
+        let digits = text.utf8.drop { $0 == 0x20 || $0 == 0x09 }.prefix { $0 != 0x20 && $0 != 0x09 }
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        var value = 0.0
+        for digit in digits {
+            value = value * 10 + Double(digit - 0x30)
+            if value >= 2_147_483_648 { return 2_147_483_648 }
+        }
+        return value
     }
 
     /// The primary key (§2): the method is always GET here, so the target and the Host it was asked of.

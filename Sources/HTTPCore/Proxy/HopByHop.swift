@@ -18,12 +18,17 @@ public enum HopByHop {
         "proxy-authenticate", "proxy-authorization",
     ]
 
+    /// Fields a `Connection` list may not make hop-by-hop: the target's authority and the framing, which the
+    /// proxy handles itself. `Connection: Host` would otherwise send the upstream an empty Host, and the
+    /// answer for its default site would be cached under the client's.
+    public static let neverHopByHop: Set<String> = ["host", "content-length"]
+
     /// The names of the hop-by-hop fields in `headers`: the standard ones and those `Connection` lists.
     public static func names(in headers: HTTPHeaders) -> Set<String> {
         var names = standard
         for token in headers.listElements("Connection") { names.insert(token.lowercased()) }
         for token in headers.listElements("Proxy-Connection") { names.insert(token.lowercased()) }
-        return names
+        return names.subtracting(neverHopByHop)
     }
 
     /// Whether `request` asks to switch its connection to WebSocket (RFC 6455 §4.1): a proxy that tunnels

@@ -16,7 +16,7 @@ public struct CachedResponse: Sendable, Hashable {
         self.headers = headers
         self.body = body
         self.storedAt = storedAt
-        self.initialAge = headers["Age"].flatMap { Double($0) } ?? 0
+        self.initialAge = headers["Age"].flatMap { CachePolicy.deltaSeconds($0) } ?? 0
         self.lifetime = lifetime
         self.variantKey = variantKey
     }
@@ -28,7 +28,7 @@ public struct CachedResponse: Sendable, Hashable {
     /// The response to send from the store, with `Age` set (§5.1).
     public func response(at now: Double) -> HTTPResponse {
         var headers = self.headers
-        headers.set("Age", String(Int(age(at: now))))
+        headers.set("Age", String(Int(min(age(at: now), 2_147_483_648)))) // both terms are finite and ≥ 0
         return HTTPResponse(status: status, headers: headers, body: .bytes(body))
     }
 
@@ -104,7 +104,7 @@ public struct ResponseCache: Sendable {
             stored.headers.set(field.name, field.value)
         }
         stored.storedAt = now
-        stored.initialAge = notModified["Age"].flatMap { Double($0) } ?? 0
+        stored.initialAge = notModified["Age"].flatMap { CachePolicy.deltaSeconds($0) } ?? 0
         stored.lifetime = CachePolicy.freshnessLifetime(status: stored.status.code, headers: stored.headers) ?? 0
         let key = CachePolicy.key(for: request)
         remove(key, variantKey: stored.variantKey)

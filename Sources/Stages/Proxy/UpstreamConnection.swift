@@ -61,11 +61,23 @@ final class ProxyExchange {
     /// After a `101 Switching Protocols` to WebSocket: the two connections are one byte tunnel.
     var tunnelling = false
     /// Whether the client's connection may be read: not while its complete request waits for the upstream.
-    var holdsClientReads: Bool { requestComplete && !tunnelling }
+    var holdsClientReads: Bool { (requestComplete || clientEnded) && !tunnelling }
+    /// The client shut down its sending side while this exchange was in flight: at EOF its socket stays
+    /// readable for ever, so it must not be watched for reading (a level-triggered poller would spin).
+    var clientEnded = false
     /// The cache's part: a stale copy being revalidated (a 304 answers the client from it), and the body
     /// of a storable response recorded as it streams by (dropped once over the cache's entry limit).
     var revalidating: CachedResponse?
     var recording: (status: HTTPStatus, headers: HTTPHeaders, body: [UInt8])?
+
+    /// The request as the upstream sees it, for the cache: its key and its Vary variant must be made of the
+    /// fields that reached the upstream, or a client could strip one (`Connection: Accept-Language`) and have
+    /// the answer to the stripped request stored under its own variant.
+    var cacheRequest: HTTPRequest {
+        var seen = request
+        seen.headers = HopByHop.removing(from: request.headers)
+        return seen
+    }
 
     init(request: HTTPRequest, forwarded: ProxyRequest, client: Connection) {
         self.request = request
