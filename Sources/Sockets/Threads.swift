@@ -90,3 +90,30 @@ public enum ProcessStatus {
         return nil
     }
 }
+
+/// A value shared by threads, behind a POSIX mutex. (Not `Synchronization.Mutex`: on Linux it waits with raw
+/// futex calls that ThreadSanitizer cannot see, so every access through it is reported as a race; a
+/// pthread mutex is the lock the sanitizer understands, and the one the `threads` lesson explains.)
+/// The mutex lives on the heap: a Swift stored property has no stable address to lock.
+public final class Locked<Value>: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var value: Value
+
+    public init(_ value: Value) {
+        self.value = value
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    /// Runs `body` with the value, holding the lock.
+    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
+    }
+}

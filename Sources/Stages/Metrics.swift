@@ -73,7 +73,7 @@ public final class UpstreamMetrics: Sendable {
 
 /// Every loop's counters in one server process, and their sum in the Prometheus text format.
 public final class MetricsRegistry: Sendable {
-    private let loops = Mutex<[LoopMetrics]>([])
+    private let loops = Locked<[LoopMetrics]>([])
     let upstreams: [String]
 
     public init(upstreams: [String] = []) {

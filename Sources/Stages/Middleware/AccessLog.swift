@@ -1,6 +1,5 @@
 import HTTPCore
 import Sockets
-import Synchronization
 
 /// Where access-log lines go: stdout or a file, buffered and written in batches (a write per request
 /// would cost a system call each), flushed at least every 100 ms and when the server stops.
@@ -12,7 +11,7 @@ public final class AccessLog: Sendable {
     }
 
     private let file: FileDescriptor
-    private let pending = Mutex(Pending())
+    private let pending = Locked(Pending())
     /// Writes each line at once (a terminal watching the log), instead of batching.
     private let immediate: Bool
 

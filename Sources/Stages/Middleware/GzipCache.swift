@@ -1,4 +1,4 @@
-import Synchronization
+import Sockets
 
 /// Static files compressed once, not on every hit (the idea of nginx's `gzip_static`, kept in memory).
 ///
@@ -17,7 +17,7 @@ public final class GzipCache: Sendable {
         var misses = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// The most compressed bytes held at once.
     public let budget: Int
 
