@@ -233,8 +233,15 @@ final class CheckUpstream: @unchecked Sendable {
             out += ChunkedEncoder.lastChunk
             return (out, keepOpen)
         case ("POST", "api", 2) where segments[1] == "echo":
-            fields.append(("Content-Type", "application/json"))
-            body = request.body
+            do {
+                try JSONValidator.validate(request.body)
+                fields.append(("Content-Type", "application/json"))
+                body = request.body
+            } catch {
+                status = "400 Bad Request"
+                fields.append(("Content-Type", "text/plain; charset=utf-8"))
+                body = Array("400 Bad Request: \(error)\n".utf8)
+            }
         case ("GET", "headers", 1):
             // The head as it arrived, and hop-by-hop fields of this upstream's own that must stop at the proxy.
             fields.append(("Content-Type", "text/plain"))
