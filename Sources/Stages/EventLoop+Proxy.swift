@@ -75,8 +75,15 @@ extension EventLoop {
             do {
                 upstream = try connect(to: server, proxy: proxy, now: now)
             } catch {
+                // Refused before connect() returned (rare: a nonblocking connect usually says EINPROGRESS and
+                // the poller reports the refusal): the same failure, so the same retry on another upstream.
                 server.active -= 1
                 proxy.recordFailure(server, now: now)
+                if exchange.mayRetry {
+                    server.metrics?.retries.wrappingAdd(1, ordering: .relaxed)
+                    send(exchange, now: now, avoiding: server)
+                    return
+                }
                 respondWithError(exchange, .badGateway, "could not connect to the upstream \(server.address) (\(error))", now: now)
                 return
             }

@@ -31,7 +31,7 @@ struct HTTPKit: ParsableCommand {
             LearnCommand.self, LessonsCommand.self, LessonCommand.self, NextCommand.self, CheckCommand.self, SpecCommand.self, NewCommand.self, HintCommand.self, DoctorCommand.self,
             Serve.self, EchoCommand.self, HelloCommand.self, StaticCommand.self,
             ForkCommand.self, ThreadsCommand.self, EventLoopCommand.self, KeepAliveCommand.self, RouterCommand.self, WebSocketCommand.self, HTTP2Command.self, ProxyCommand.self,
-            BenchCommand.self, DumpCommand.self, ReplCommand.self, StagesCommand.self, VersionCommand.self,
+            BenchCommand.self, DumpCommand.self, ReplCommand.self, StagesCommand.self, VersionCommand.self, CheckUpstreamsCommand.self,
         ],
         defaultSubcommand: LearnCommand.self
     )

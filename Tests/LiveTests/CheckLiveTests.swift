@@ -18,6 +18,78 @@ struct CheckLiveTests {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(!result.stdout.contains("FAIL"))
         #expect(result.stdout.contains(" checks passed"))
+        if stage == "proxy" {
+            // In front of the check's own upstreams, every proxy check runs: none is skipped.
+            #expect(!result.stdout.contains("- skip"), "\(result.stdout)")
+            #expect(result.stdout.contains("behind it, the check's own upstreams: a 127.0.0.1:"), "\(result.stdout)")
+        }
+    }
+
+    static let naiveProxy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/naive_proxy.py").path
+
+    /// A proxy that forwards without removing hop-by-hop fields, to one upstream, with no cache: its
+    /// forwarding passes, and the first check to fail is the hop-by-hop one, naming the field that leaked.
+    @Test(.timeLimit(.minutes(1))) func aNaiveProxyFailsOnHopByHopFieldsFirst() throws {
+        let result = try httpkit(["check", "--stage", "proxy", "--exec", "\(Self.python) \(Self.naiveProxy) {port} {upstreams}"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("✔ pass [proxy]") && $0.hasSuffix("forwards a request and passes the upstream's answer back, with Via") },
+                "\(result.stdout)")
+        let failure = try #require(lines.firstIndex { $0.contains("✘ FAIL") }, "\(result.stdout)")
+        #expect(lines[failure].hasSuffix("removes the request's hop-by-hop fields and adds Via and X-Forwarded-For (RFC 9110 §7.6.1)"), "\(result.stdout)")
+        let details = lines[(failure + 1)...].prefix { !$0.hasPrefix("  ✘") && !$0.hasPrefix("  ✔") }.joined(separator: "\n")
+        #expect(details.contains("Connection, X-Hop, Keep-Alive, TE and Proxy-Connection reached upstream a"), "\(details)")
+        #expect(details.contains("A correct proxy removes Connection, the fields it names"), "\(details)")
+        // The start line brings up the same upstreams on fixed ports, with the proxy in front of them.
+        #expect(details.contains("start it:  httpkit check-upstreams 8081 8082 & \(Self.python) \(Self.naiveProxy) 9000 127.0.0.1:8081,127.0.0.1:8082"),
+                "\(details)")
+        // The naive proxy's other shortcomings fail the checks that look for them.
+        for name in ["removes the hop-by-hop fields of the upstream's answer", "spreads the requests over both upstreams",
+                     "answers a repeated GET from its cache while the answer is fresh (max-age=60), with Age"] {
+            #expect(lines.contains { $0.contains("✘ FAIL [proxy]") && $0.hasSuffix(name) }, "\(name): \(result.stdout)")
+        }
+        #expect(result.stdout.contains("X-Backend-Hop"), "\(result.stdout)")
+        #expect(result.stdout.contains("none to b"), "\(result.stdout)")
+        let recorded = (try? String(contentsOfFile: progress.path + "/progress", encoding: .utf8)) ?? ""
+        #expect(!recorded.contains("proxy"), "a failed check does not mark the stage done")
+    }
+
+    /// The same fixture with --correct, a page of Python: the checks ask nothing that only httpkit's proxy does.
+    @Test(.timeLimit(.minutes(1))) func aSmallCorrectProxyPassesEveryCheck() throws {
+        let result = try httpkit(["check", "--stage", "proxy", "--exec", "\(Self.python) \(Self.naiveProxy) --correct {port} {upstreams}"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(!result.stdout.contains("FAIL") && !result.stdout.contains("- skip"), "\(result.stdout)")
+        #expect(result.stdout.contains("12 of 12 checks passed"), "\(result.stdout)")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func hintForANaiveProxy() throws {
+        let result = try httpkit(["hint", "proxy", "--exec", "\(Self.python) \(Self.naiveProxy) {port} {upstreams}"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("The first 1 of 12 checks of proxy pass. The next to make pass:\n  removes the request's hop-by-hop fields"),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("X-Hop"), "\(result.stdout)")
+        #expect(result.stdout.contains("hint:     Connection lists the fields meant for this connection only"), "\(result.stdout)")
+    }
+
+    /// Against a proxy check did not start (--target), in front of httpkit's router: the checks of one
+    /// hop pass on the router's answers, and those that read the upstreams' side say why they skip.
+    @Test(.timeLimit(.minutes(1))) func aProxyInFrontOfTheRouterByTarget() throws {
+        let router = try ServerProcess(["router", "--access-log", "off"])
+        defer { router.stop() }
+        let proxy = try ServerProcess(["proxy", "--upstream", "127.0.0.1:\(router.port)"])
+        defer { proxy.stop() }
+        let result = try httpkit(["check", "--stage", "proxy", "--target", "127.0.0.1:\(proxy.port)"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("✔ pass [proxy]      refuses Content-Length with Transfer-Encoding"), "\(result.stdout)")
+        #expect(result.stdout.contains("- skip [proxy]      spreads the requests over both upstreams: needs the check's own upstreams"), "\(result.stdout)")
+        #expect(result.stdout.contains("12 of 12 checks passed"), "\(result.stdout)")
+    }
+
+    @Test("{upstreams} is for the proxy stage") func upstreamsPlaceholderOnlyForTheProxy() throws {
+        let result = try httpkit(["check", "--stage", "hello", "--exec", "python3 x.py {port} {upstreams}"], timeout: 20)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("{upstreams} is for --stage proxy"), "\(result.stderr)")
     }
 
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/learner_server.py").path

@@ -144,6 +144,24 @@ struct ProxyLiveTests {
         #expect(Self.sample(metrics, "httpkit_proxy_upstream_failures_total{upstream=\"127.0.0.1:\(silent.port)\"}") == 1)
     }
 
+    /// A GET whose upstream refuses the connection is sent to the other one; a POST is not sent twice.
+    @Test(.timeLimit(.minutes(1))) func aRefusedGetGoesToTheOtherUpstream() throws {
+        let gone = try Self.upstream("echo", "gone")
+        let deadPort = gone.port
+        gone.stop(signal: SIGKILL)
+        let live = try Self.upstream("echo", "live")
+        defer { live.stop(signal: SIGKILL) }
+        // --max-fails 100 keeps the dead one in the turn, so every request meets it first.
+        let proxy = try ServerProcess(["proxy", "--upstream", "127.0.0.1:\(deadPort)", "--upstream", "127.0.0.1:\(live.port)", "--max-fails", "100"])
+        defer { proxy.stop() }
+        for _ in 0..<4 {
+            let response = try Self.request(proxy.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(response.status == 200 && response.header("X-Upstream") == "live", "\(response.status) \(response.text)")
+        }
+        let posts = try (0..<2).map { _ in try Self.request(proxy.port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi").status }
+        #expect(posts.sorted() == [200, 502], "\(posts)")
+    }
+
     /// Requests the parser finds ambiguous never reach the upstream (the parser fixtures' smuggling cases).
     @Test(.timeLimit(.minutes(1))) func ambiguousRequestsAreRefusedBeforeForwarding() throws {
         let echo = try Self.upstream("echo", "a")

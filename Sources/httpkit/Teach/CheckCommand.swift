@@ -23,6 +23,10 @@ struct CheckCommand: ParsableCommand {
                                                               {port} becomes a free port; {root}, a copy of
                                                               www/ with a large file for fork, threads
                                                               and eventloop
+          httpkit check --stage proxy --exec 'python3 proxy.py {port} {upstreams}'
+                                                              {upstreams} becomes the check's own two
+                                                              upstream servers, 127.0.0.1:PORT,127.0.0.1:PORT,
+                                                              which record what arrives (httpkit spec proxy)
           httpkit check --stage hello --step 2 --exec 'python3 server.py {port}'
                                                               steps 1 and 2 of httpkit spec hello
           httpkit check --stage hello --watch --exec 'python3 server.py {port}'
@@ -41,7 +45,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A server that is already running, HOST:PORT (https://HOST:PORT: over TLS).", valueName: "host:port"))
     var target: String?
 
-    @Option(name: .customLong("exec"), help: ArgumentHelp("A command that starts your server; {port} is replaced by a free port.", valueName: "command"))
+    @Option(name: .customLong("exec"), help: ArgumentHelp("A command that starts your server; {port} is replaced by a free port (and for the proxy stage, {upstreams} by the check's own upstream servers, HOST:PORT,HOST:PORT).", valueName: "command"))
     var command: String?
 
     @Flag(help: "Also run the checks of the earlier milestones (from hello: echo is not HTTP).")
@@ -61,6 +65,9 @@ struct CheckCommand: ParsableCommand {
 
     func validate() throws {
         if target != nil && command != nil { throw ValidationError("--target and --exec exclude each other: give one") }
+        if command?.contains("{upstreams}") == true && stage != .proxy {
+            throw ValidationError("{upstreams} is for --stage proxy: it becomes the upstream servers the proxy stands in front of")
+        }
         if (stage == nil) == (course == nil) { throw ValidationError("give --stage NAME (\(StageName.allCases.map(\.rawValue).joined(separator: ", "))) or --course codecrafters, not both") }
         if course != nil && (all || step != nil) { throw ValidationError("--all and --step are for stages, not --course") }
         if let step, let stage {
@@ -90,15 +97,8 @@ struct CheckCommand: ParsableCommand {
         // The concurrency checks want a large file: on a copy of www/ made for the run, never in www/ itself.
         let site = [.fork, .threads, .eventloop].contains(stage) && (command?.contains("{root}") ?? (target == nil)) ? try CheckSite() : nil
         defer { site?.remove() }
-        let server: CheckedServer
-        if let target {
-            let (address, tls) = Self.parseTarget(target)!
-            server = try CheckedServer.running(host: address.host, port: address.port, tls: tls)
-        } else if let command {
-            server = try CheckedServer.started(command: site.map { command.replacing("{root}", with: $0.path) } ?? command)
-        } else {
-            server = try CheckedServer.own(stage, root: site?.path)
-        }
+        let line = site.flatMap { site in command?.replacing("{root}", with: site.path) } ?? command
+        let server = try Self.server(stage, target: target, command: line, root: site?.path)
         server.target.largeFile = site.map { _ in CheckSite.largePath }
         defer { server.stop() }
         // Echo speaks raw TCP, not HTTP: an HTTP stage's --all starts at hello.
@@ -108,6 +108,9 @@ struct CheckCommand: ParsableCommand {
         let report = CheckReport(color: color.enabled(for: 1), startCommand: server.startCommand)
         let scope = all ? " and the stages before it" : step.map { " step\($0 == 1 ? "" : "s 1 to") \($0) of \(Spec.steps(CheckCatalog.checks(for: stage)).count)" } ?? ""
         print("httpkit check: \(stage.rawValue)\(scope) against \(server.description)")
+        if let upstreams = server.target.upstreams {
+            print("behind it, the check's own upstreams: \(upstreams.named) (they record what arrives)")
+        }
         if server.target.tls { try Self.describeTLS(server.target) }
         var failed = 0
         for check in checks {
@@ -128,7 +131,7 @@ struct CheckCommand: ParsableCommand {
             LearnerProgress.markDone(stages, as: server.isOwnStage ? .explored : .built)
             if server.isOwnStage {
                 print("Stage \(stage.info.milestone) explored (httpkit's own server passed). To mark it built, check yours: "
-                      + "httpkit check --stage \(stage.rawValue) --exec 'python3 server.py {port}'")
+                      + "httpkit check --stage \(stage.rawValue) --exec 'python3 server.py \(stage.execArguments)'")
             }
             if let next = StageName.allCases.first(where: { $0.info.milestone == stage.info.milestone + 1 }) {
                 print("Stage \(stage.info.milestone) is done. Next: httpkit lesson \(next.rawValue)")
@@ -137,6 +140,27 @@ struct CheckCommand: ParsableCommand {
             }
         }
         return failed == 0
+    }
+
+    /// The server the checks of `stage` run against: one already running (`target`), the learner's (`command`,
+    /// its placeholders filled in), or httpkit's own stage. For the proxy stage, the check's own upstreams
+    /// are started first when the proxy is to stand in front of them (`{upstreams}`, or httpkit's own proxy);
+    /// they stop with the server.
+    static func server(_ stage: StageName, target: String?, command: String?, root: String? = nil) throws -> CheckedServer {
+        if let target {
+            let (address, tls) = parseTarget(target)!
+            return try CheckedServer.running(host: address.host, port: address.port, tls: tls)
+        }
+        let upstreams = stage == .proxy && (command?.contains("{upstreams}") ?? true) ? try CheckUpstreams() : nil
+        do {
+            let server = try command.map { try CheckedServer.started(command: $0, upstreams: upstreams) }
+                ?? CheckedServer.own(stage, root: root, upstreams: upstreams)
+            server.target.upstreams = upstreams
+            return server
+        } catch {
+            upstreams?.stop()
+            throw error
+        }
     }
 
     /// A course's checks: against the learner's program (`{dir}` becomes a folder made for the run, `{port}`
@@ -291,8 +315,8 @@ final class CheckedServer {
     var startCommand: String?
     /// The server process when check started it (stopped by `stop`).
     let process: ServerProcess?
-    /// Servers it needs behind it (the proxy stage's upstream), stopped after it.
-    private var upstreams: [ServerProcess] = []
+    /// The check's own upstream servers behind a proxy, stopped after it.
+    private var checkUpstreams: CheckUpstreams?
 
     private init(target: CheckTarget, description: String, process: ServerProcess?) {
         self.target = target
@@ -310,8 +334,8 @@ final class CheckedServer {
     }
 
     /// httpkit's own stage on a free port.
-    static func own(_ stage: StageName, root: String? = nil) throws -> CheckedServer {
-        if stage == .proxy { return try ownProxy() }
+    static func own(_ stage: StageName, root: String? = nil, upstreams: CheckUpstreams? = nil) throws -> CheckedServer {
+        if stage == .proxy, let upstreams { return try ownProxy(upstreams) }
         let server = try StageServer(stage: stage, root: root)
         let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: server.port, pid: server.server.pid),
                                     description: "httpkit's own \(stage.rawValue) stage (127.0.0.1:\(server.port))",
@@ -319,16 +343,19 @@ final class CheckedServer {
         return checked
     }
 
-    /// The learner's server, started from a shell command and waited for with retries.
-    static func started(command: String, port fixedPort: UInt16 = 8080, description: String? = nil) throws -> CheckedServer {
+    /// The learner's server, started from a shell command and waited for with retries. With `upstreams`,
+    /// `{upstreams}` in the command becomes their addresses (the reproduce lines' start command names
+    /// `httpkit check-upstreams` on 8081 and 8082 instead).
+    static func started(command: String, port fixedPort: UInt16 = 8080, description: String? = nil,
+                        upstreams: CheckUpstreams? = nil) throws -> CheckedServer {
         let reproducePort = "9000"
         var port = fixedPort
-        var line = command
+        var line = upstreams.map { command.replacing("{upstreams}", with: $0.list) } ?? command
         if command.contains("{port}") {
             let probe = try Socket.listen(host: "127.0.0.1", port: 0)
             port = try probe.localAddress().port
             probe.close()
-            line = command.replacing("{port}", with: String(port))
+            line = line.replacing("{port}", with: String(port))
         }
         // exec: the pid we hold is the server's, so stopping it stops the server.
         do {
@@ -339,6 +366,11 @@ final class CheckedServer {
                                                            pid: process.pid),
                                         description: "\(description ?? "`\(line)`") (127.0.0.1:\(port))", process: process)
             checked.startCommand = command.replacing("{port}", with: reproducePort)
+            if upstreams != nil {
+                checked.startCommand = "httpkit check-upstreams 8081 8082 & "
+                    + checked.startCommand!.replacing("{upstreams}", with: "127.0.0.1:8081,127.0.0.1:8082")
+            }
+            checked.checkUpstreams = upstreams
             return checked
         } catch {
             let tail = error.output.split(separator: "\n").suffix(3).joined(separator: " | ")
@@ -361,29 +393,24 @@ final class CheckedServer {
 
     func stop() {
         process?.stop(timeout: 3)
-        for upstream in upstreams { upstream.stop(timeout: 3) }
+        checkUpstreams?.stop()
     }
 
-    /// httpkit's proxy stage in front of httpkit's router (the checks expect the router's routes behind it).
-    static func ownProxy() throws -> CheckedServer {
+    /// httpkit's proxy stage in front of the check's own two upstreams, with a cache (the cache checks).
+    static func ownProxy(_ upstreams: CheckUpstreams) throws -> CheckedServer {
         let executable = BundledSite.executablePath() ?? CommandLine.arguments[0]
         do {
-            let router = try ServerProcess(executable: executable, arguments: ["router", "--port", "0", "--access-log", "off"],
-                                           timeout: 15, name: "router stage (the upstream)")
-            do {
-                let proxy = try ServerProcess(executable: executable, arguments: ["proxy", "--port", "0", "--upstream", "127.0.0.1:\(router.port)"],
-                                              timeout: 15, name: "proxy stage")
-                let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: proxy.port, pid: proxy.pid),
-                                            description: "httpkit's own proxy stage (127.0.0.1:\(proxy.port)) in front of its router (127.0.0.1:\(router.port))",
-                                            process: proxy)
-                checked.upstreams = [router]
-                return checked
-            } catch {
-                router.stop()
-                throw error
-            }
-        } catch let failure as ServerProcess.Failure {
-            throw CLIError(message: "the proxy stage did not start: \(failure): \(failure.output)")
+            let proxy = try ServerProcess(executable: executable,
+                                          arguments: ["proxy", "--port", "0", "--cache-size", "1m"]
+                                            + upstreams.servers.flatMap { ["--upstream", $0.address] },
+                                          timeout: 15, name: "proxy stage")
+            let checked = CheckedServer(target: CheckTarget(host: "127.0.0.1", port: proxy.port, pid: proxy.pid),
+                                        description: "httpkit's own proxy stage (127.0.0.1:\(proxy.port))", process: proxy)
+            checked.checkUpstreams = upstreams
+            return checked
+        } catch {
+            // The only failure here is ServerProcess's (typed throws): what the stage printed says why.
+            throw CLIError(message: "the proxy stage did not start: \(error): \(error.output)")
         }
     }
 }

@@ -21,6 +21,9 @@ struct CheckTarget: Sendable {
     var directory: String?
     /// The path of a large file the server serves, when check made the site (`{root}`, or httpkit's own stage).
     var largeFile: String?
+    /// The proxy checks' own upstream servers, when the proxy under test stands in front of them
+    /// (`{upstreams}` in --exec, or httpkit's own proxy): the checks read what arrived at them.
+    var upstreams: CheckUpstreams?
     var base: String { "\(tls ? "https" : "http")://\(host):\(shownPort ?? port)" }
     /// `HOST PORT` as nc takes them, for reproduce commands.
     var ncAddress: String { "\(host) \(shownPort ?? port)" }

@@ -24,7 +24,7 @@ struct HintCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Your server, already running: HOST:PORT.", valueName: "host:port"))
     var target: String?
 
-    @Option(name: .customLong("exec"), help: ArgumentHelp("A command that starts your server; {port} is replaced by a free port.", valueName: "command"))
+    @Option(name: .customLong("exec"), help: ArgumentHelp("A command that starts your server; {port} is replaced by a free port ({upstreams}: see httpkit check --help).", valueName: "command"))
     var command: String?
 
     func validate() throws {
@@ -53,17 +53,11 @@ struct HintCommand: ParsableCommand {
                 }
             }
             print("")
-            print("Against your server, the hint is for the first check it fails: httpkit hint \(stage.rawValue) --exec 'python3 server.py {port}'")
+            print("Against your server, the hint is for the first check it fails: httpkit hint \(stage.rawValue) --exec 'python3 server.py \(stage.execArguments)'")
             return
         }
         StopSignal.install()
-        let server: CheckedServer
-        if let target {
-            let (address, tls) = CheckCommand.parseTarget(target)!
-            server = try CheckedServer.running(host: address.host, port: address.port, tls: tls)
-        } else {
-            server = try CheckedServer.started(command: command!)
-        }
+        let server = try CheckCommand.server(stage, target: target, command: command)
         defer { server.stop() }
         for (index, check) in checks.enumerated() {
             if StopSignal.isRequested { return }

@@ -34,6 +34,11 @@ struct SpecCommand: ParsableCommand {
     }
 }
 
+extension StageName {
+    /// What a learner's server takes in the --exec examples: its port, and for a proxy its upstreams.
+    var execArguments: String { self == .proxy ? "{port} {upstreams}" : "{port}" }
+}
+
 /// The spec of a stage, as text: made only from `CheckCatalog`.
 enum Spec {
     /// A stage's build steps: consecutive checks with the same step title, in check order.
@@ -74,12 +79,21 @@ enum Spec {
         var lines = [
             "Stage \(stage.info.milestone) · \(stage.rawValue): \(stage.info.teaches).",
             "Build it in \(steps.count) step\(steps.count == 1 ? "" : "s"); after each, check your server up to that step:",
-            "  httpkit check --stage \(stage.rawValue) --step 1 --exec 'python3 server.py {port}'",
+            "  httpkit check --stage \(stage.rawValue) --step 1 --exec 'python3 server.py \(stage.execArguments)'",
             "Each check opens a new connection (unless it says otherwise) and sends these bytes, written as printf",
             "writes them (\\r\\n is CR LF): printf 'BYTES' | nc -q1 127.0.0.1 9000 sends one by hand.",
         ]
         if stage.info.servesFiles {
             lines.append("The server serves httpkit's www/ folder (httpkit doctor says where it is).")
+        }
+        if stage == .proxy {
+            lines += [
+                "{upstreams} becomes the check's own two upstream servers, a and b (127.0.0.1:PORT_A,127.0.0.1:PORT_B):",
+                "your proxy forwards to them, and they record what arrives, so the checks see both hops. Each answer",
+                "says who made it (X-Upstream: a); GET /headers answers with the head that arrived. To see it by hand,",
+                "httpkit check-upstreams runs them on 8081 and 8082 and prints each request. With --target (a proxy you",
+                "started, in front of httpkit router), the checks that read the upstreams' side are skipped.",
+            ]
         }
         lines += stepLines(steps)
         return lines.joined(separator: "\n")
