@@ -291,6 +291,8 @@ struct CommandLineLiveTests {
         (["hello", "--port", "99999"], "--port"),
         (["hello", "--header-timeout", "0"], "--header-timeout"),
         (["nosuchcommand"], "nosuchcommand"),
+        (["proxy", "--upstream", "127.0.0.1:1", "--cache-size", "9999999999g"], "--cache-size 9999999999g"),
+        (["proxy", "--upstream", "127.0.0.1:1", "--cache-size", "10x"], "--cache-size 10x"),
     ])
     func badInput(_ arguments: [String], _ mentions: String) throws {
         let result = try httpkit(arguments)

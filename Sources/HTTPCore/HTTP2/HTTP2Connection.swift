@@ -510,10 +510,9 @@ public struct HTTP2Connection: Sendable {
         if !stream.responded { outbox.append(.request(streamID: streamID, stream.request)) }
     }
 
-    /// Connection-specific fields have no place in HTTP/2 (§8.2.2): the connection is the frames.
-    static let connectionSpecificFields: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
-
-    /// Whether a (lowercase) name is one of `connectionSpecificFields`, compared on octets by length.
+    /// Whether a (lowercase) name is a connection-specific field — connection, keep-alive, proxy-connection,
+    /// transfer-encoding, upgrade — which has no place in HTTP/2 (§8.2.2: the connection is the frames).
+    /// Compared on octets by length.
     static func isConnectionSpecific(_ name: [UInt8]) -> Bool {
         switch name.count {
         case 7: return name == droppedUpgrade
@@ -658,16 +657,7 @@ public struct HTTP2Connection: Sendable {
         lowered.withUnsafeMutableBufferPointer { bytes in
             for index in bytes.indices where bytes[index] &- 0x41 < 26 { bytes[index] |= 0x20 } // A-Z → a-z
         }
-        let dropped: Bool
-        switch lowered.count {
-        case 4: dropped = lowered == droppedDate
-        case 7: dropped = lowered == droppedUpgrade
-        case 10: dropped = lowered == droppedConnection || lowered == droppedKeepAlive
-        case 14: dropped = lowered == droppedContentLength
-        case 16: dropped = lowered == droppedProxyConnection
-        case 17: dropped = lowered == droppedTransferEncoding
-        default: dropped = false
-        }
+        let dropped = isConnectionSpecific(lowered) || lowered == droppedDate || lowered == droppedContentLength
         return dropped ? nil : lowered
     }
 

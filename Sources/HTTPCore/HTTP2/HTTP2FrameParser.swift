@@ -8,27 +8,21 @@ public struct HTTP2FrameParser: Sendable {
     /// This end's SETTINGS_MAX_FRAME_SIZE: a longer payload is a FRAME_SIZE_ERROR (§4.2), found from the header
     /// alone, before the payload is buffered.
     public var maxFrameSize: Int
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var input = ReceiveBuffer()
 
     public init(maxFrameSize: Int = 16_384) {
         self.maxFrameSize = maxFrameSize
     }
 
-    public mutating func append<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
-        if start > 0 && (start == buffer.count || start > 64 * 1024) {
-            buffer.removeSubrange(0..<start)
-            start = 0
-        }
-        buffer.append(contentsOf: bytes)
-    }
+    public mutating func append<Bytes: Sequence<UInt8>>(_ bytes: Bytes) { input.append(bytes) }
 
     /// Bytes received but not yet part of a frame.
-    public var pendingBytes: Int { buffer.count - start }
+    public var pendingBytes: Int { input.count }
 
     /// The next whole frame, nil if more bytes are needed, or the error the frame is. After a stream error the
     /// frame has been consumed and parsing can go on; after a connection error the connection is over.
     public mutating func next() throws(HTTP2Error) -> HTTP2Frame? {
+        let buffer = input.bytes, start = input.start
         let available = buffer.count - start
         guard available >= HTTP2Frame.headerLength else { return nil }
         let length = Int(buffer[start]) << 16 | Int(buffer[start + 1]) << 8 | Int(buffer[start + 2])
@@ -44,7 +38,7 @@ public struct HTTP2FrameParser: Sendable {
         guard available >= HTTP2Frame.headerLength + length else { return nil }
         let payloadStart = start + HTTP2Frame.headerLength
         let body = buffer[payloadStart..<(payloadStart + length)]
-        start = payloadStart + length
+        input.consume(upTo: payloadStart + length)
         let payload = try Self.payload(type: type, flags: flags, streamID: streamID, body: body)
         return HTTP2Frame(streamID: streamID, payload: payload)
     }

@@ -141,26 +141,20 @@ public struct WebSocketFrameParser: Sendable {
     /// The largest payload accepted in one frame (1009 beyond it): a 64-bit length must not make the
     /// receiver reserve 2^63 bytes.
     public var maxPayload: Int
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var input = ReceiveBuffer()
 
     public init(maxPayload: Int) {
         self.maxPayload = maxPayload
     }
 
-    public mutating func append<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
-        if start > 0 && (start == buffer.count || start > 64 * 1024) {
-            buffer.removeSubrange(0..<start)
-            start = 0
-        }
-        buffer.append(contentsOf: bytes)
-    }
+    public mutating func append<Bytes: Sequence<UInt8>>(_ bytes: Bytes) { input.append(bytes) }
 
     /// Bytes received but not yet part of a frame.
-    public var pendingBytes: Int { buffer.count - start }
+    public var pendingBytes: Int { input.count }
 
     /// The next whole frame (unmasked), nil if more bytes are needed, or the error that ends the connection.
     public mutating func next() throws(WebSocketError) -> WebSocketFrame? {
+        let buffer = input.bytes, start = input.start
         let available = buffer.count - start
         guard available >= 2 else { return nil }
         let b0 = buffer[start], b1 = buffer[start + 1]
@@ -192,7 +186,7 @@ public struct WebSocketFrameParser: Sendable {
         let payloadStart = start + headerLength
         var payload = Array(buffer[payloadStart..<(payloadStart + length)])
         if let key { Self.unmask(&payload, key: key) }
-        start = payloadStart + length
+        input.consume(upTo: payloadStart + length)
         return WebSocketFrame(fin: b0 & 0x80 != 0, rsv1: b0 & 0x40 != 0, rsv2: b0 & 0x20 != 0, rsv3: b0 & 0x10 != 0,
                               opcode: WebSocketOpcode(rawValue: b0 & 0x0F), maskingKey: key, payload: payload)
     }
