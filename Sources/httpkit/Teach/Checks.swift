@@ -341,7 +341,11 @@ enum CheckCatalog {
                 return .pass
             },
             Check(stage: stage, name: "never serves files outside the root (../, %2e%2e)", step: "Stay inside the root",
-                  sends: [get("/../../../../etc/passwd"), get("/%2e%2e/%2e%2e/%2e%2e/etc/passwd"), get("/..%2f..%2f..%2fetc%2fpasswd")],
+                  // Ten levels up: enough to reach / from any document root a learner is likely to use
+                  // (a root four directories deep let a three-level climb end in a 404 and pass a broken server).
+                  sends: [get("/" + String(repeating: "../", count: 10) + "etc/passwd"),
+                          get("/" + String(repeating: "%2e%2e/", count: 10) + "etc/passwd"),
+                          get("/" + String(repeating: "..%2f", count: 10) + "etc%2fpasswd")],
                   how: "one connection each", expects: "400, 403 or 404 to each: never the file",
                   hint: "decode %XX first, then resolve the path (realpath) and check that it still starts with the root's real path") { target, sends in
                 for request in sends {
