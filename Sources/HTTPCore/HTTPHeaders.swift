@@ -44,7 +44,20 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// Whether the list header `name` holds `token` (case-insensitive), as in `Connection: close`.
     public func contains(_ name: String, token: String) -> Bool {
-        listElements(name).contains { ASCII.caseInsensitiveEquals($0, token) }
+        // Asked for every request (`Connection: close`?): compared in place, element by element, no copies.
+        for field in fields where ASCII.caseInsensitiveEquals(field.name, name) {
+            var element = field.value.utf8[...]
+            while !element.isEmpty {
+                let comma = element.firstIndex(of: ASCII.comma) ?? element.endIndex
+                var item = element[..<comma]
+                while let first = item.first, ASCII.isWhitespace(first) { item = item.dropFirst() }
+                while let last = item.last, ASCII.isWhitespace(last) { item = item.dropLast() }
+                if item.count == token.utf8.count,
+                   zip(item, token.utf8).allSatisfy({ ASCII.lowercased($0) == ASCII.lowercased($1) }) { return true }
+                element = comma == element.endIndex ? element[comma...] : element[element.index(after: comma)...]
+            }
+        }
+        return false
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }

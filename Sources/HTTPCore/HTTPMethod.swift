@@ -7,6 +7,14 @@ public struct HTTPMethod: RawRepresentable, Hashable, Sendable, ExpressibleByStr
     public init(_ rawValue: String) { self.rawValue = rawValue }
     public init(stringLiteral value: String) { self.rawValue = value }
 
+    /// The method named by `bytes` (a token the parser checked): the common ones share one constant string.
+    public init(bytes: some Collection<UInt8>) {
+        if bytes.elementsEqual("GET".utf8) { self = .get; return }
+        if bytes.elementsEqual("HEAD".utf8) { self = .head; return }
+        if bytes.elementsEqual("POST".utf8) { self = .post; return }
+        self.rawValue = String(decoding: bytes, as: UTF8.self)
+    }
+
     public static let get: HTTPMethod = "GET"
     public static let head: HTTPMethod = "HEAD"
     public static let post: HTTPMethod = "POST"

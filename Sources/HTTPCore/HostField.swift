@@ -12,6 +12,9 @@
 enum HostField {
     /// What is wrong with `value`, or nil if it is a valid Host.
     static func problem(_ value: some Collection<UInt8>) -> String? {
+        // Nearly every Host is a name or an IPv4 address with an optional port, letters, digits, '.', '-'
+        // and one ':' then digits: checked in one pass without a copy (this runs for every request).
+        if isPlainNameAndPort(value) { return nil }
         let bytes = Array(value)
         var hostEnd = bytes.startIndex
         if bytes.first == UInt8(ascii: "[") {
@@ -28,6 +31,25 @@ enum HostField {
         // port = *DIGIT (RFC 3986 §3.2.3): empty is allowed, letters and a second ':' are not.
         guard bytes[(hostEnd + 1)...].allSatisfy(ASCII.isDigit) else { return "the port is not a number" }
         return nil
+    }
+
+    /// `name[:digits]` where the name holds only letters, digits, `.` and `-` (all unreserved): valid.
+    private static func isPlainNameAndPort(_ value: some Collection<UInt8>) -> Bool {
+        var inPort = false
+        for byte in value {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): continue
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "."), UInt8(ascii: "-"):
+                if inPort { return false }
+            case ASCII.colon:
+                if inPort { return false }
+                inPort = true
+            default:
+                return false
+            }
+        }
+        return true
     }
 
     /// reg-name = *( unreserved / pct-encoded / sub-delims ) (RFC 3986 §3.2.2)
@@ -54,11 +76,21 @@ enum HostField {
 
     /// unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
     private static func isUnreserved(_ byte: UInt8) -> Bool {
-        ASCII.isDigit(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || Array("-._~".utf8).contains(byte)
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+        default: false
+        }
     }
 
     /// sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
-    private static func isSubDelim(_ byte: UInt8) -> Bool { Array("!$&'()*+,;=".utf8).contains(byte) }
+    private static func isSubDelim(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="): true
+        default: false
+        }
+    }
 
     /// IPv6address (RFC 3986 §3.2.2): eight groups of 1 to 4 hex digits separated by ':', one run of zero
     /// groups written "::" at most once, and the last two groups may be written as an IPv4 address.

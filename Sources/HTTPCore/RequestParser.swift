@@ -247,11 +247,14 @@ public struct RequestParser: Sendable {
 
     /// request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
     private mutating func parseRequestLine(_ line: ArraySlice<UInt8>) throws(RequestError) {
-        let parts = line.split(separator: ASCII.space, maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
+        // Two single spaces cut the line in three (found by index: no array of parts for every request).
+        guard let firstSpace = line.firstIndex(of: ASCII.space),
+              let secondSpace = line[(firstSpace + 1)...].firstIndex(of: ASCII.space),
+              firstSpace > line.startIndex, secondSpace > firstSpace + 1, secondSpace + 1 < line.endIndex else {
             throw .badRequest("request line must be 'METHOD TARGET HTTP/1.1' with single spaces, got \(RequestError.quote(line))")
         }
-        let methodBytes = parts[0], targetBytes = parts[1], versionBytes = parts[2]
+        let methodBytes = line[..<firstSpace], targetBytes = line[(firstSpace + 1)..<secondSpace]
+        let versionBytes = line[(secondSpace + 1)...]
         guard methodBytes.allSatisfy(ASCII.isTokenChar) else {
             throw .badRequest("method \(RequestError.quote(methodBytes)) is not a valid token")
         }
@@ -259,7 +262,7 @@ public struct RequestParser: Sendable {
             throw .badRequest("request target contains whitespace or a control character")
         }
         version = try Self.parseVersion(versionBytes)
-        method = HTTPMethod(String(decoding: methodBytes, as: UTF8.self))
+        method = HTTPMethod(bytes: methodBytes)
         target = String(decoding: targetBytes, as: UTF8.self)
         try checkTargetForm()
     }
@@ -267,12 +270,12 @@ public struct RequestParser: Sendable {
     /// HTTP-version = "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 are served, 1.2 to 1.9 are served as 1.1, other
     /// well-formed versions (2.0, 3.0, 0.9) get 505.
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(RequestError) -> HTTPVersion {
-        let text = Array(bytes)
-        guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), ASCII.isDigit(text[5]),
-              text[6] == UInt8(ascii: "."), ASCII.isDigit(text[7]) else {
+        let text = bytes.startIndex
+        guard bytes.count == 8, bytes[text..<(text + 5)].elementsEqual("HTTP/".utf8), ASCII.isDigit(bytes[text + 5]),
+              bytes[text + 6] == UInt8(ascii: "."), ASCII.isDigit(bytes[text + 7]) else {
             throw .badRequest("malformed HTTP version \(RequestError.quote(bytes)) (expected HTTP/1.1)")
         }
-        let version = HTTPVersion(major: Int(text[5] - 0x30), minor: Int(text[7] - 0x30))
+        let version = HTTPVersion(major: Int(bytes[text + 5] - 0x30), minor: Int(bytes[text + 7] - 0x30))
         // RFC 9112 §2.3: a higher minor version of the same major version can be understood as the highest
         // minor version the server supports; a server SHOULD respond with that version. So HTTP/1.2 (up to
         // HTTP/1.9) is an HTTP/1.1 request, with 1.1's rules (Host required, chunked allowed, keep-alive).
@@ -302,12 +305,21 @@ public struct RequestParser: Sendable {
     /// Decides how the body is framed (RFC 9112 §6.3) once the header section is complete.
     /// Returns the request if it has no body.
     private mutating func startBody() throws(RequestError) -> HTTPRequest? {
-        try checkHost()
-        let transferEncodings = headers.listElements("Transfer-Encoding")
-        let hasTransferEncoding = headers.contains("Transfer-Encoding")
-        let hasContentLength = headers.contains("Content-Length")
+        // One pass over the fields finds the three that decide the framing (most requests have none of the
+        // two framing fields, and then nothing else is looked at).
+        var host: String?, hostCount = 0, hasTransferEncoding = false, hasContentLength = false
+        for field in headers.fields {
+            switch field.name.utf8.count {
+            case 4 where ASCII.caseInsensitiveEquals(field.name, "Host"): host = host ?? field.value; hostCount += 1
+            case 14 where ASCII.caseInsensitiveEquals(field.name, "Content-Length"): hasContentLength = true
+            case 17 where ASCII.caseInsensitiveEquals(field.name, "Transfer-Encoding"): hasTransferEncoding = true
+            default: continue
+            }
+        }
+        try checkHost(host, count: hostCount)
 
         if hasTransferEncoding {
+            let transferEncodings = headers.listElements("Transfer-Encoding")
             if hasContentLength {
                 throw .badRequest("both Content-Length and Transfer-Encoding are present (a request smuggling risk)")
             }
@@ -369,12 +381,11 @@ public struct RequestParser: Sendable {
     /// HTTP/1.1 requests carry exactly one valid Host (RFC 9112 §3.2); HTTP/1.0 at most one. An invalid one
     /// gets 400 (RFC 9112 §3.2: "a server MUST respond with a 400 ... to any request message that ... contains
     /// more than one Host header field line or a Host header field with an invalid field value").
-    private func checkHost() throws(RequestError) {
-        let hosts = headers.values("Host")
-        if hosts.count > 1 { throw .badRequest("more than one Host header") }
-        if version == .http1_1 && hosts.isEmpty { throw .badRequest("missing Host header (required in HTTP/1.1)") }
+    private func checkHost(_ host: String?, count: Int) throws(RequestError) {
+        if count > 1 { throw .badRequest("more than one Host header") }
+        if version == .http1_1 && host == nil { throw .badRequest("missing Host header (required in HTTP/1.1)") }
         // Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3): see HostField.
-        if let host = hosts.first, let problem = HostField.problem(host.utf8) {
+        if let host, let problem = HostField.problem(host.utf8) {
             throw .badRequest("invalid Host header \(RequestError.quote(host)): \(problem)")
         }
     }

@@ -83,9 +83,21 @@ public struct ResponseSerializer: Sendable {
     }
 
     private func appendField(_ out: inout [UInt8], _ name: String, _ value: String) {
-        out.append(contentsOf: name.utf8)
-        out.append(contentsOf: ASCII.colonSpace)
-        out.append(contentsOf: value.utf8)
-        out.append(contentsOf: ASCII.crlf)
+        out.appendUTF8(name)
+        out.append(ASCII.colon)
+        out.append(ASCII.space)
+        out.appendUTF8(value)
+        out.append(ASCII.cr)
+        out.append(ASCII.lf)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends a string's UTF-8 bytes with one copy of its contiguous storage (a native String always has
+    /// one), instead of iterating the UTF8View byte by byte: the response head is built from a dozen strings.
+    @inlinable
+    public mutating func appendUTF8(_ text: String) {
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
     }
 }
