@@ -84,13 +84,34 @@ public struct Router: Sendable {
     }
 
     private var routes: [Route] = []
+    /// The first segment of every route's pattern ("" for `/`), or nil once a pattern starts with `:name`
+    /// or `*` (any path may match it). A path whose first segment is none of these cannot match a route:
+    /// it goes to the fallback without being split and without trying each pattern (most requests to the
+    /// router are for static files).
+    private var firstSegments: [String]? = []
     /// Answers requests no route matches (for example the static files); nil gives a plain 404.
     public var fallback: RouteHandler?
 
     public init() {}
 
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping RouteHandler) {
-        routes.append(Route(method: method, pattern: RoutePattern(pattern), handler: handler))
+        let compiled = RoutePattern(pattern)
+        routes.append(Route(method: method, pattern: compiled, handler: handler))
+        switch compiled.segments.first {
+        case nil: firstSegments?.append("")
+        case .literal(let text): firstSegments?.append(text)
+        case .parameter, .rest: firstSegments = nil
+        }
+    }
+
+    /// True when `path` certainly matches no route: it is already normal (so its first segment is the text up
+    /// to the next `/`, as it came) and that segment begins no pattern.
+    private func cannotMatch(_ path: String) -> Bool {
+        guard let firstSegments, URLPath.isNormal(path) else { return false }
+        let start = path.utf8.index(after: path.utf8.startIndex)
+        let end = path.utf8[start...].firstIndex(of: ASCII.slash) ?? path.utf8.endIndex
+        let first = String(path[start..<end]) // up to 15 bytes live inside the String: no allocation
+        return !firstSegments.contains(first)
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping RouteHandler) { add("GET", pattern, handler) }
@@ -98,7 +119,9 @@ public struct Router: Sendable {
 
 
     public func match(_ request: HTTPRequest) throws(RequestError) -> Match {
-        let segments = try URLPath.normalize(request.path).segments
+        let path = request.path
+        if cannotMatch(path) { return .notFound }
+        let segments = try URLPath.normalize(path).segments
         var allowed: [String] = []
         for route in routes {
             guard let parameters = route.pattern.match(segments) else { continue }

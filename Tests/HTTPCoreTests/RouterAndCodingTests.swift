@@ -56,6 +56,26 @@ struct RouterTests {
         #expect(body(router.handle(RoutedRequest(HTTPRequest(method: "GET", target: "/x", headers: ["Host": "x"])))) == "fallback")
     }
 
+    /// The shortcut to the fallback (a normal path whose first segment begins no pattern) must not change
+    /// an answer: paths that only normalise to a route, `/`, near-miss names, and a pattern that starts
+    /// with a parameter (which turns the shortcut off).
+    @Test func shortcutToTheFallbackChangesNoAnswer() {
+        var router = router()
+        router.fallback = { _ in .text(.ok, "fallback") }
+        func get(_ target: String, on router: Router) -> String {
+            body(router.handle(RoutedRequest(HTTPRequest(method: "GET", target: target, headers: ["Host": "x"]))))
+        }
+        #expect(get("/", on: router) == "home")
+        #expect(get("/x/../echo/hi", on: router) == "hi")
+        #expect(get("//echo/hi", on: router) == "hi")
+        #expect(get("/%65cho/hi", on: router) == "hi")
+        #expect(get("/echoes/hi", on: router) == "fallback")
+        #expect(get("/ech", on: router) == "fallback")
+        #expect(get("/index.html", on: router) == "fallback")
+        router.get("/:name") { .text(.ok, "name=\($0[parameter: "name"] ?? "")") }
+        #expect(get("/index.html", on: router) == "name=index.html")
+    }
+
     @Test func middlewareRunsOutermostFirst() {
         let order = Recorder()
         let first: Middleware = { request, next in order.add("first in"); let r = next(request); order.add("first out"); return r }

@@ -5,12 +5,15 @@ import HTTPCore
 /// refused before a byte of it touches the disk.
 public struct BasicAuth: Sendable {
     public let prefixes: [String]
+    /// Each prefix with a `/` after it, made once: a request is guarded when its path is a prefix or under one.
+    private let directories: [String]
     public let user: String
     private let expected: [UInt8]
     public let realm: String
 
     public init(protecting prefixes: [String], user: String, password: String, realm: String = "httpkit") {
         self.prefixes = prefixes
+        self.directories = prefixes.map { $0 + "/" }
         self.user = user
         self.expected = Array("\(user):\(password)".utf8)
         self.realm = realm
@@ -28,9 +31,10 @@ public struct BasicAuth: Sendable {
     public func decide(_ request: HTTPRequest) -> Decision {
         // Decide on the path the router will serve, not the raw one: `//admin`, `/%61dmin` and
         // `/x/../admin` all route to /admin. A path that does not normalise is the router's 400.
+        guard !prefixes.isEmpty else { return .open }
         let raw = request.path
         guard let path = URLPath.isNormal(raw) ? raw : try? URLPath.normalize(raw).path else { return .open }
-        guard prefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) else { return .open }
+        guard zip(prefixes, directories).contains(where: { path == $0 || path.hasPrefix($1) }) else { return .open }
         let header = request.headers["Authorization"]
         if let credentials = header.flatMap({ BasicCredentials(authorization: $0) }),
            Self.constantTimeEquals(credentials.pair, expected) {
