@@ -41,9 +41,25 @@ public enum ASCII {
 
     /// Compares two ASCII strings ignoring case, without allocating.
     public static func caseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8, y = b.utf8
-        guard x.count == y.count else { return false }
-        return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
+        guard a.utf8.count == b.utf8.count else { return false }
+        // Header names are compared many times per request: on the strings' contiguous bytes, not through
+        // two UTF8View iterators.
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for index in 0..<x.count where x[index] != y[index] && lowercased(x[index]) != lowercased(y[index]) {
+                    return false
+                }
+                return true
+            }
+        }
+    }
+
+    /// Whether `bytes` are exactly `literal` (a method name, "HTTP/"): a length check, then the bytes.
+    public static func equals(_ bytes: ArraySlice<UInt8>, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+        return bytes.withUnsafeBufferPointer { $0.elementsEqual(expected) }
     }
 
     private static let tokenTable: [Bool] = (0..<256).map { value in

@@ -8,10 +8,10 @@ public struct HTTPMethod: RawRepresentable, Hashable, Sendable, ExpressibleByStr
     public init(stringLiteral value: String) { self.rawValue = value }
 
     /// The method named by `bytes` (a token the parser checked): the common ones share one constant string.
-    public init(bytes: some Collection<UInt8>) {
-        if bytes.elementsEqual("GET".utf8) { self = .get; return }
-        if bytes.elementsEqual("HEAD".utf8) { self = .head; return }
-        if bytes.elementsEqual("POST".utf8) { self = .post; return }
+    public init(bytes: ArraySlice<UInt8>) {
+        if ASCII.equals(bytes, "GET") { self = .get; return }
+        if ASCII.equals(bytes, "HEAD") { self = .head; return }
+        if ASCII.equals(bytes, "POST") { self = .post; return }
         self.rawValue = String(decoding: bytes, as: UTF8.self)
     }
 

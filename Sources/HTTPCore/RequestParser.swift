@@ -271,7 +271,7 @@ public struct RequestParser: Sendable {
     /// well-formed versions (2.0, 3.0, 0.9) get 505.
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(RequestError) -> HTTPVersion {
         let text = bytes.startIndex
-        guard bytes.count == 8, bytes[text..<(text + 5)].elementsEqual("HTTP/".utf8), ASCII.isDigit(bytes[text + 5]),
+        guard bytes.count == 8, ASCII.equals(bytes[text..<(text + 5)], "HTTP/"), ASCII.isDigit(bytes[text + 5]),
               bytes[text + 6] == UInt8(ascii: "."), ASCII.isDigit(bytes[text + 7]) else {
             throw .badRequest("malformed HTTP version \(RequestError.quote(bytes)) (expected HTTP/1.1)")
         }

@@ -88,7 +88,7 @@ public struct Router: Sendable {
     /// or `*` (any path may match it). A path whose first segment is none of these cannot match a route:
     /// it goes to the fallback without being split and without trying each pattern (most requests to the
     /// router are for static files).
-    private var firstSegments: [String]? = []
+    private var firstSegments: [[UInt8]]? = []
     /// Answers requests no route matches (for example the static files); nil gives a plain 404.
     public var fallback: RouteHandler?
 
@@ -98,8 +98,8 @@ public struct Router: Sendable {
         let compiled = RoutePattern(pattern)
         routes.append(Route(method: method, pattern: compiled, handler: handler))
         switch compiled.segments.first {
-        case nil: firstSegments?.append("")
-        case .literal(let text): firstSegments?.append(text)
+        case nil: firstSegments?.append([])
+        case .literal(let text): firstSegments?.append(Array(text.utf8))
         case .parameter, .rest: firstSegments = nil
         }
     }
@@ -107,11 +107,14 @@ public struct Router: Sendable {
     /// True when `path` certainly matches no route: it is already normal (so its first segment is the text up
     /// to the next `/`, as it came) and that segment begins no pattern.
     private func cannotMatch(_ path: String) -> Bool {
-        guard let firstSegments, URLPath.isNormal(path) else { return false }
-        let start = path.utf8.index(after: path.utf8.startIndex)
-        let end = path.utf8[start...].firstIndex(of: ASCII.slash) ?? path.utf8.endIndex
-        let first = String(path[start..<end]) // up to 15 bytes live inside the String: no allocation
-        return !firstSegments.contains(first)
+        guard let firstSegments else { return false }
+        var path = path
+        return path.withUTF8 { bytes in
+            guard URLPath.isNormal(bytes) else { return false }
+            let rest = bytes[1...]
+            let first = UnsafeBufferPointer(rebasing: rest[..<(rest.firstIndex(of: ASCII.slash) ?? rest.endIndex)])
+            return !firstSegments.contains { $0.count == first.count && $0.elementsEqual(first) }
+        }
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping RouteHandler) { add("GET", pattern, handler) }

@@ -44,7 +44,12 @@ public enum URLPath {
     /// `/` and has no `%`, backslash, NUL, non-ASCII byte, empty, `.` or `..` segment. Checked without
     /// allocating, for the middleware that only needs the answer.
     public static func isNormal(_ rawPath: String) -> Bool {
-        let bytes = rawPath.utf8
+        var rawPath = rawPath
+        return rawPath.withUTF8(isNormal)
+    }
+
+    /// `isNormal` on the path's bytes.
+    public static func isNormal(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.first == ASCII.slash else { return false }
         var segmentLength = 0, dots = 0
         for byte in bytes.dropFirst() {
