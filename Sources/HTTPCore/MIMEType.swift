@@ -26,21 +26,31 @@ public enum MIMEType {
 
     /// Types that are compressed already, so gzip would only cost CPU.
     public static func isAlreadyCompressed(_ contentType: String) -> Bool {
-        // Compared on bytes, case-insensitively, without lowercasing copies: it runs for every response
-        // the gzip middleware sees.
-        var essence = Substring(contentType)
-        if let semicolon = essence.utf8.firstIndex(of: UInt8(ascii: ";")) { essence = essence[..<semicolon] }
-        let type = essence.utf8.drop(while: ASCII.isWhitespace)
-        func starts(with prefix: String) -> Bool {
-            type.count >= prefix.utf8.count && zip(type, prefix.utf8).allSatisfy { ASCII.lowercased($0) == $1 }
+        // Compared on the string's bytes, case-insensitively, without copies: it runs for every response the
+        // gzip middleware sees. The essence is the type/subtype before any `;` parameters, trimmed.
+        var contentType = contentType
+        return contentType.withUTF8 { bytes in
+            var start = 0, end = bytes.firstIndex(of: ASCII.semicolon) ?? bytes.count
+            while start < end, ASCII.isWhitespace(bytes[start]) { start += 1 }
+            while end > start, ASCII.isWhitespace(bytes[end - 1]) { end -= 1 }
+            let essence = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if startsIgnoringCase(essence, "image/") { return !equalsIgnoringCase(essence, "image/svg+xml") }
+            return startsIgnoringCase(essence, "video/") || startsIgnoringCase(essence, "audio/")
+                || equalsIgnoringCase(essence, "application/zip") || equalsIgnoringCase(essence, "application/gzip")
+                || equalsIgnoringCase(essence, "font/woff") || equalsIgnoringCase(essence, "font/woff2")
+                || equalsIgnoringCase(essence, "application/pdf")
         }
-        func isExactly(_ name: String) -> Bool {
-            var trimmed = type[...]
-            while let last = trimmed.last, ASCII.isWhitespace(last) { trimmed = trimmed.dropLast() }
-            return trimmed.count == name.utf8.count && starts(with: name)
-        }
-        return starts(with: "image/") && !isExactly("image/svg+xml")
-            || starts(with: "video/") || starts(with: "audio/")
-            || ["application/zip", "application/gzip", "font/woff", "font/woff2", "application/pdf"].contains(where: isExactly)
+    }
+
+    /// Whether `bytes` begin with `lowercasePrefix`, ignoring the case of `bytes`.
+    private static func startsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercasePrefix: StaticString) -> Bool {
+        let count = lowercasePrefix.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        for index in 0..<count where ASCII.lowercased(bytes[index]) != lowercasePrefix.utf8Start[index] { return false }
+        return true
+    }
+
+    private static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercaseName: StaticString) -> Bool {
+        bytes.count == lowercaseName.utf8CodeUnitCount && startsIgnoringCase(bytes, lowercaseName)
     }
 }

@@ -234,3 +234,17 @@ struct ResponseParserTests {
         #expect(try parse("HTTP/1.1 204 No Content\r\n\r\n").count == 1)
     }
 }
+
+@Suite("Types gzip leaves alone")
+struct AlreadyCompressedTests {
+    @Test(arguments: [
+        ("image/png", true), ("IMAGE/JPEG", true), (" image/webp ; q=1", true), ("image/svg+xml", false),
+        ("Image/SVG+XML; charset=utf-8", false), ("video/mp4", true), ("audio/ogg", true), ("application/zip", true),
+        ("application/gzip", true), ("font/woff", true), ("font/woff2", true), ("application/pdf", true),
+        ("application/zipx", false), ("text/html; charset=utf-8", false), ("application/json", false), ("", false),
+        ("image", false), ("font/woff3", false),
+    ])
+    func alreadyCompressed(_ contentType: String, _ expected: Bool) {
+        #expect(MIMEType.isAlreadyCompressed(contentType) == expected)
+    }
+}

@@ -17,10 +17,11 @@ extension Middlewares {
                             maxInMemory: Int = 1 << 20, cache: GzipCache = GzipCache()) -> Middleware {
         { routed, next in
             var response = next(routed)
-            guard response.status.allowsBody, response.headers["Content-Encoding"] == nil else { return response }
+            guard response.status.allowsBody else { return response }
             // The size first: it is the cheap test, and most small answers stop here.
             if let length = response.body.length, length < minimumSize,
                !prefixes.contains(where: { routed.request.target.hasPrefix($0) }) { return response }
+            guard response.headers["Content-Encoding"] == nil else { return response }
             guard !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "") else { return response }
             response.headers.add("Vary", "Accept-Encoding")
             // A range is a range of the file's bytes (the identity representation): a request with Range for a
