@@ -398,7 +398,7 @@ public final class EventLoop {
         let done: Bool
         let filesQueued = connection.output.fileBytes
         do {
-            done = try connection.output.flush(to: connection.transport)
+            done = try connection.output.flush(to: connection.transport, finFollows: connection.ending != nil)
         } catch {
             close(connection) // EPIPE, ECONNRESET: the client left mid-response
             return
@@ -493,7 +493,8 @@ public final class EventLoop {
             if state == .open && !connection.pingSent { connection.deadline = now + options.pingInterval }
             return
         }
-        let (phase, answered) = connection.http1.map { ($0.phase, $0.requestsAnswered) } ?? (.idle, 1)
+        // Read in place (a `map` over the optional would copy the whole machine, parser buffer included).
+        let phase = connection.http1?.phase ?? .idle, answered = connection.http1?.requestsAnswered ?? 1
         // A head arriving, or a new connection that has sent nothing yet, is on the header timer.
         let waitsForHead = phase == .readingHead || (phase == .idle && answered == 0 && connection.headStartedAt != nil)
         if waitsForHead {

@@ -8,6 +8,8 @@ import Testing
 final class RecordingTransport: Transport {
     let socket = Socket(fd: -1)
     var written: [UInt8] = []
+    /// The `more` flag (MSG_MORE) of each write, in order.
+    var moreFlags: [Bool] = []
     var sendFileCalls = 0
     let chunk: Int
 
@@ -18,6 +20,7 @@ final class RecordingTransport: Transport {
     func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
         let count = min(bytes.count, chunk)
         written += bytes[0..<count]
+        moreFlags.append(more)
         return .done(count)
     }
 
@@ -49,5 +52,18 @@ struct OutputQueueTests {
         #expect(transport.sendFileCalls >= 1)
         #expect(queue.isEmpty && queue.bufferedBytes == 0)
         // Read-and-write holds one 64 KB piece at a time, not the whole file.
+    }
+
+    /// The last bytes before a close go with MSG_MORE, so the kernel sends them with the FIN in one segment;
+    /// bytes after which the connection stays open must not (they would wait for more data).
+    @Test func theLastBytesBeforeAFinAskTheKernelToWait() throws {
+        for finFollows in [false, true] {
+            var queue = OutputQueue()
+            queue.append(Array(repeating: 0x41, count: 25))
+            let transport = RecordingTransport(chunk: 10)
+            #expect(try queue.flush(to: transport, finFollows: finFollows))
+            #expect(transport.written.count == 25)
+            #expect(transport.moreFlags == [finFollows, finFollows, finFollows])
+        }
     }
 }
