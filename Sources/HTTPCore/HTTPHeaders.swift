@@ -44,20 +44,32 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// Whether the list header `name` holds `token` (case-insensitive), as in `Connection: close`.
     public func contains(_ name: String, token: String) -> Bool {
-        // Asked for every request (`Connection: close`?): compared in place, element by element, no copies.
-        for field in fields where ASCII.caseInsensitiveEquals(field.name, name) {
-            var element = field.value.utf8[...]
-            while !element.isEmpty {
-                let comma = element.firstIndex(of: ASCII.comma) ?? element.endIndex
-                var item = element[..<comma]
-                while let first = item.first, ASCII.isWhitespace(first) { item = item.dropFirst() }
-                while let last = item.last, ASCII.isWhitespace(last) { item = item.dropLast() }
-                if item.count == token.utf8.count,
-                   zip(item, token.utf8).allSatisfy({ ASCII.lowercased($0) == ASCII.lowercased($1) }) { return true }
-                element = comma == element.endIndex ? element[comma...] : element[element.index(after: comma)...]
+        // Asked for every request (`Connection: close`?): compared in place on the value's bytes, element by
+        // element, no copies.
+        var token = token
+        return token.withUTF8 { wanted in
+            for field in fields where ASCII.caseInsensitiveEquals(field.name, name) {
+                var value = field.value
+                let found = value.withUTF8 { bytes in
+                    var start = 0
+                    while start <= bytes.count {
+                        var end = start
+                        while end < bytes.count && bytes[end] != ASCII.comma { end += 1 }
+                        var first = start, last = end
+                        while first < last && ASCII.isWhitespace(bytes[first]) { first += 1 }
+                        while last > first && ASCII.isWhitespace(bytes[last - 1]) { last -= 1 }
+                        if last - first == wanted.count,
+                           (0..<wanted.count).allSatisfy({ ASCII.lowercased(bytes[first + $0]) == ASCII.lowercased(wanted[$0]) }) {
+                            return true
+                        }
+                        start = end + 1
+                    }
+                    return false
+                }
+                if found { return true }
             }
+            return false
         }
-        return false
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }

@@ -248,3 +248,18 @@ struct AlreadyCompressedTests {
         #expect(MIMEType.isAlreadyCompressed(contentType) == expected)
     }
 }
+
+@Suite("Header list tokens")
+struct HeaderTokenTests {
+    @Test(arguments: [
+        (["close"], true), (["Close"], true), (["keep-alive, close"], true), (["  close  "], true),
+        ([",close,"], true), (["Upgrade", "close"], true), (["closed"], false), (["clo se"], false),
+        ([""], false), ([","], false), (["keep-alive"], false), ([], false), (["x,\tCLOSE\t,y"], true),
+    ])
+    func connectionClose(_ values: [String], _ expected: Bool) {
+        var headers = HTTPHeaders()
+        for value in values { headers.add("Connection", value) }
+        headers.add("X-Other", "close")
+        #expect(headers.contains("connection", token: "close") == expected)
+    }
+}
