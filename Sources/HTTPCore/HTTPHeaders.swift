@@ -46,11 +46,10 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     public func contains(_ name: String, token: String) -> Bool {
         // Asked for every request (`Connection: close`?): compared in place on the value's bytes, element by
         // element, no copies.
-        var token = token
-        return token.withUTF8 { wanted in
-            for field in fields where ASCII.caseInsensitiveEquals(field.name, name) {
-                var value = field.value
-                let found = value.withUTF8 { bytes in
+        for field in fields where ASCII.caseInsensitiveEquals(field.name, name) {
+            var value = field.value, token = token
+            let found = value.withUTF8 { bytes in
+                token.withUTF8 { wanted in
                     var start = 0
                     while start <= bytes.count {
                         var end = start
@@ -66,10 +65,10 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
                     }
                     return false
                 }
-                if found { return true }
             }
-            return false
+            if found { return true }
         }
+        return false
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
