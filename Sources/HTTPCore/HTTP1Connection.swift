@@ -190,6 +190,10 @@ public struct HTTP1Connection: Sendable {
 
     /// The actions that send `response` to `request` (nil: the answer to a `.rejected` error), in order.
     /// It decides whether the connection stays open and writes the framing headers to say so.
+    /// In-memory bodies up to this size are copied behind the head (one buffer); larger ones are handed
+    /// out as a write of their own.
+    static let bodyCopyLimit = 16 * 1024
+
     public mutating func respond(_ response: HTTPResponse, to request: HTTPRequest?, date: String) -> [Action] {
         // Answered on its head, before its body (RFC 9110 §10.1.1 allows a final status instead of 100
         // Continue): the body that may follow is never read, so the connection cannot be reused; what
@@ -211,6 +215,11 @@ public struct HTTP1Connection: Sendable {
             switch response.body {
             case .empty:
                 actions.append(.write(head))
+            case .bytes(let bytes) where bytes.count > Self.bodyCopyLimit:
+                // A large body (a cached file) is not copied behind the head: the driver sends both pieces in
+                // one gathered write (writev), so there is still one system call and no Nagle stall.
+                actions.append(.write(head))
+                actions.append(.write(bytes))
             case .bytes(let bytes):
                 head.append(contentsOf: bytes) // one write for head and body (no Nagle stall, one syscall)
                 actions.append(.write(head))

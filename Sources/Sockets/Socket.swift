@@ -148,6 +148,20 @@ public struct Socket: Sendable, Hashable {
         return try nonblockingSyscall("write") { send(fd, bytes.baseAddress, bytes.count, flags) }
     }
 
+    /// Writes some of `first` then `second` in one system call (sendmsg with two iovecs, as writev): a
+    /// response head and a body held elsewhere leave together without being copied into one buffer first.
+    public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool = false) throws(SystemError) -> IOResult<Int> {
+        var vectors = (iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
+                       iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count))
+        let flags = Int32(MSG_NOSIGNAL) | (more ? Int32(MSG_MORE) : 0)
+        return try withUnsafeMutableBytes(of: &vectors) { raw throws(SystemError) in
+            var message = msghdr()
+            message.msg_iov = raw.baseAddress?.assumingMemoryBound(to: iovec.self)
+            message.msg_iovlen = 2
+            return try nonblockingSyscall("sendmsg") { sendmsg(fd, &message, flags) }
+        }
+    }
+
     /// Writes every byte, looping over partial writes. For blocking sockets.
     public func writeAll(_ bytes: [UInt8]) throws(SystemError) {
         var sent = 0

@@ -12,12 +12,22 @@ public protocol Transport: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int>
     /// Writes some of `bytes` (a partial write is normal); `more` says more data follows at once.
     func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int>
+    /// Writes some of `first` and then of `second` (a head and a body) in one call where the transport can;
+    /// the count covers `first` before `second`.
+    func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int>
     /// Sends up to `count` bytes of `file` from `offset` without copying them through user space, or nil
     /// when this transport cannot (the caller then reads and writes).
     func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>?
     /// Says "no more bytes from us" (a FIN for TCP), keeping the reading side open.
     func shutdownWrite()
     func close()
+}
+
+extension Transport {
+    /// A transport without gathered writes writes the first piece; the caller sends the rest next.
+    public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        try write(first, more: true)
+    }
 }
 
 /// Plain TCP: every call is the socket's own, and files go out with sendfile.
@@ -32,6 +42,10 @@ public final class TCPTransport: Transport {
 
     public func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
         try socket.write(bytes, more: more)
+    }
+
+    public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        try socket.write(first, second, more: more)
     }
 
     public func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? {

@@ -36,10 +36,15 @@ struct OutputQueue {
         return sentBytes
     }
 
+    /// In-memory pieces up to this size are merged into one buffer (pipelined answers leave in one write);
+    /// a larger one (a cached file's body) keeps its own storage and leaves beside its head in one gathered
+    /// write, without being copied.
+    static let mergeLimit = 16 * 1024
+
     mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         bufferedBytes += bytes.count
-        if case .bytes(var last)? = segments.last {
+        if case .bytes(var last)? = segments.last, bytes.count <= Self.mergeLimit, last.count <= Self.mergeLimit {
             segments.removeLast()
             last.append(contentsOf: bytes)
             segments.append(.bytes(last))
@@ -66,22 +71,37 @@ struct OutputQueue {
         while let first = segments.first {
             switch first {
             case .bytes(let bytes):
-                var moreFollows = segments.count == 1 && finFollows
+                // Two pieces of bytes in a row (a head, then a body kept in its own storage) go in one call.
+                var next: [UInt8]?
+                if segments.count > 1, case .bytes(let following) = segments[1] { next = following }
+                var moreFollows = segments.count == (next == nil ? 1 : 2) && finFollows
                 if segments.count > 1, case .file = segments[1] { moreFollows = true }
+                if next != nil, segments.count > 2, case .file = segments[2] { moreFollows = true }
                 let result = try bytes.withUnsafeBytes { all in
                     Result { () throws(SystemError) in
-                        try transport.write(UnsafeRawBufferPointer(rebasing: all[firstOffset...]), more: moreFollows)
+                        let unsent = UnsafeRawBufferPointer(rebasing: all[firstOffset...])
+                        guard let next else { return try transport.write(unsent, more: moreFollows) }
+                        return try next.withUnsafeBytes { second in
+                            Result { () throws(SystemError) in try transport.write(unsent, second, more: moreFollows) }
+                        }.get()
                     }
                 }.get()
                 guard case .done(let count) = result else { return false }
                 // A transport that took nothing of a non-empty write would loop here for ever.
                 if count == 0 { throw SystemError("write", errno: EPIPE) }
-                firstOffset += count
                 bufferedBytes -= count
                 sentBytes += count
-                if firstOffset == bytes.count {
+                let firstRemaining = bytes.count - firstOffset
+                if count < firstRemaining {
+                    firstOffset += count
+                } else {
+                    // The first piece is gone; what the write took beyond it came from the second.
                     segments.removeFirst()
-                    firstOffset = 0
+                    firstOffset = count - firstRemaining
+                    if firstOffset > 0, case .bytes(let second)? = segments.first, firstOffset == second.count {
+                        segments.removeFirst()
+                        firstOffset = 0
+                    }
                 }
             case .stream(let stream, let chunked):
                 // Only now, with everything before it sent, is the next piece produced: backpressure.

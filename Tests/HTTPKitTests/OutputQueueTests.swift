@@ -24,6 +24,17 @@ final class RecordingTransport: Transport {
         return .done(count)
     }
 
+    /// Gathered writes (two pieces per call, like TCP's sendmsg), when `gathers` is set; `chunk` still caps a call.
+    var gathers = false
+    var gatheredCalls = 0
+
+    func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        guard gathers else { return try write(first, more: true) }
+        gatheredCalls += 1
+        let both = Array(first) + Array(second)
+        return try both.withUnsafeBytes { all in Result { () throws(SystemError) in try write(all, more: more) } }.get()
+    }
+
     func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? {
         sendFileCalls += 1
         return nil
@@ -65,5 +76,25 @@ struct OutputQueueTests {
             #expect(transport.written.count == 25)
             #expect(transport.moreFlags == [finFollows, finFollows, finFollows])
         }
+    }
+
+    /// A large body keeps its own storage (no copy behind its head) and leaves with the head in gathered
+    /// writes; every byte arrives once and in order, whatever size each write takes.
+    @Test(arguments: [7, 100, 20_000, 1 << 20])
+    func aHeadAndALargeBodyLeaveTogetherInOrder(chunk: Int) throws {
+        let head = Array("HTTP/1.1 200 OK\r\n\r\n".utf8)
+        let body = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let next = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi".utf8)
+        var queue = OutputQueue()
+        queue.append(head)
+        queue.append(body) // over mergeLimit: a segment of its own
+        queue.append(next)
+        queue.append(Array("!".utf8)) // small after small: merged with `next`
+        let transport = RecordingTransport(chunk: chunk)
+        transport.gathers = true
+        #expect(try queue.flush(to: transport))
+        #expect(transport.written == head + body + next + Array("!".utf8))
+        #expect(transport.gatheredCalls > 0)
+        #expect(queue.isEmpty && queue.bufferedBytes == 0)
     }
 }
