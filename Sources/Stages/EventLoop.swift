@@ -493,8 +493,7 @@ public final class EventLoop {
             if state == .open && !connection.pingSent { connection.deadline = now + options.pingInterval }
             return
         }
-        // Read in place (a `map` over the optional would copy the whole machine, parser buffer included).
-        let phase = connection.http1?.phase ?? .idle, answered = connection.http1?.requestsAnswered ?? 1
+        let (phase, answered) = connection.http1?.timerState() ?? (.idle, 1)
         // A head arriving, or a new connection that has sent nothing yet, is on the header timer.
         let waitsForHead = phase == .readingHead || (phase == .idle && answered == 0 && connection.headStartedAt != nil)
         if waitsForHead {
