@@ -47,17 +47,12 @@ public struct HPACKDynamicTable: Sendable, Hashable {
     }
 
     /// The newest dynamic index whose name and value both match, or whose name does.
-    public func index(of field: HPACKHeaderField) -> (index: Int, nameOnly: Bool)? {
+    public func index(name: Span<UInt8>, value: Span<UInt8>) -> (index: Int, nameOnly: Bool)? {
         var nameMatch: Int?
-        var position = entries.count - 1
-        while position >= 0 { // newest first, by index: no copy of the table per lookup
-            let entry = entries[position]
-            if entry.name == field.name {
-                let index = entries.count - position
-                if entry.value == field.value { return (index, false) }
-                if nameMatch == nil { nameMatch = index }
-            }
-            position -= 1
+        for position in entries.indices.reversed() where entries[position].name.elementsEqual(name) { // newest first
+            let index = entries.count - position
+            if entries[position].value.elementsEqual(value) { return (index, false) }
+            if nameMatch == nil { nameMatch = index }
         }
         return nameMatch.map { ($0, true) }
     }
