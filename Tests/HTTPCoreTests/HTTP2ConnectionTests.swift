@@ -205,6 +205,28 @@ struct HTTP2ConnectionTests {
         #expect(client.server.activeStreams == 0)
     }
 
+    @Test("RFC 7541 Appendix A: a :status the static table holds is its index, one octet; any other a literal")
+    func statusCodes() {
+        var client = Client()
+        client.connect()
+        let indexed = [200: 0x88, 204: 0x89, 206: 0x8A, 304: 0x8B, 400: 0x8C, 404: 0x8D, 500: 0x8E]
+        for (offset, code) in [200, 204, 206, 304, 400, 404, 500, 302, 418].enumerated() {
+            let stream = UInt32(2 * offset + 1)
+            client.send(client.get(stream))
+            let output = client.respond(HTTPResponse(status: HTTPStatus(code: code)), to: stream)
+            guard case .headers(let block, _, _, _, _) = output.frames[0].payload else {
+                Issue.record("no HEADERS for \(code)")
+                continue
+            }
+            #expect(client.fields(output.frames[0])[":status"] == String(code))
+            if let index = indexed[code] {
+                #expect(block.first == UInt8(index))
+            } else {
+                #expect(block.first == 0x48) // literal with incremental indexing, name :status (8)
+            }
+        }
+    }
+
     @Test("A POST body across DATA frames; each frame's octets given back with WINDOW_UPDATE")
     func postBody() {
         var client = Client()

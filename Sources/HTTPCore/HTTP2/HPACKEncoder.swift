@@ -83,6 +83,11 @@ public struct HPACKEncoder: Sendable {
         dynamicTable.add(HPACKHeaderField(name: [UInt8](copying: name), value: [UInt8](copying: value)))
     }
 
+    /// Appends a field by its index in the tables (§6.1), for a caller that knows it (`:status: 200` is 8).
+    public func encodeIndexed(_ index: Int, into out: inout [UInt8]) {
+        HPACKInteger.encode(index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
+    }
+
     private static let authorization = Array("authorization".utf8)
     private static let cookie = Array("cookie".utf8)
 

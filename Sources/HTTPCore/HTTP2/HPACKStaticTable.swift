@@ -73,6 +73,21 @@ enum HPACKStaticTable {
 
     static var count: Int { entries.count }
 
+    /// The index of `:status` with this code, for the seven the table holds (8...14): every response starts
+    /// with `:status`, and a 200 is then one octet found with no search.
+    static func index(ofStatus code: Int) -> Int? {
+        switch code {
+        case 200: return 8
+        case 204: return 9
+        case 206: return 10
+        case 304: return 11
+        case 400: return 12
+        case 404: return 13
+        case 500: return 14
+        default: return nil
+        }
+    }
+
     /// Both lookups at once, for the encoder: the lowest index whose name and value both match (for an indexed
     /// representation, §6.1), and the lowest index with the name (for a literal with an indexed name, §6.2).
     static func lookup(name: Span<UInt8>, value: Span<UInt8>) -> (exact: Int?, name: Int?) {

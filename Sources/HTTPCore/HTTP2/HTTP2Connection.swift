@@ -556,21 +556,20 @@ public struct HTTP2Connection: Sendable {
             if field.value.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) {
                 throw malformed("the value of \(field.nameString) contains NUL, CR or LF (§8.2.1)")
             }
-            let value = field.valueString
             if first == UInt8(ascii: ":") {
                 // Told apart by their octets: a pseudo-header's name becomes a String only in an error message.
                 guard !regularSeen else { throw malformed("the pseudo-header \(field.nameString) after a regular field (§8.3)") }
                 switch field.name {
-                case Self.methodName: try set(&method, ":method", value)
-                case Self.schemeName: try set(&scheme, ":scheme", value)
-                case Self.authorityName: try set(&authority, ":authority", value)
-                case Self.pathName: try set(&path, ":path", value)
+                case Self.methodName: try set(&method, ":method", field.valueString)
+                case Self.schemeName: try set(&scheme, ":scheme", "") // only its presence matters here
+                case Self.authorityName: try set(&authority, ":authority", field.valueString)
+                case Self.pathName: try set(&path, ":path", field.valueString)
                 default: throw malformed("\(field.nameString) is not a request pseudo-header (§8.3.1)")
                 }
                 continue
             }
             regularSeen = true
-            let name = field.nameString
+            let name = field.nameString, value = field.valueString
             if isConnectionSpecific(field.name.span) {
                 throw malformed("the connection-specific field \(name) (§8.2.2)")
             }
@@ -667,8 +666,12 @@ public struct HTTP2Connection: Sendable {
     /// Each field goes to the encoder as spans of strings (`HPACKOctets.swift`): no array is made per field.
     private mutating func encodeHeaderBlock(of response: HTTPResponse, bodyLength: Int, date: String?, into out: inout [UInt8]) {
         encoder.startBlock(into: &out)
-        let status = String(response.status.code)
-        encoder.encode(name: Self.statusName.span, value: status.utf8.span, into: &out)
+        if let index = HPACKStaticTable.index(ofStatus: response.status.code) {
+            encoder.encodeIndexed(index, into: &out)
+        } else {
+            let status = String(response.status.code)
+            encoder.encode(name: Self.statusName.span, value: status.utf8.span, into: &out)
+        }
         var responseDate: String?
         for field in response.headers {
             // §8.2.1: names are lowercase in HTTP/2. A name of up to 15 octets, as most are, lowercases into
@@ -755,8 +758,10 @@ public struct HTTP2Connection: Sendable {
         var out: [UInt8] = []
         var made = 0
         var waiting: [UInt32] = []
-        var queue = sendQueue[...]
-        while made < Self.dataBatch, connectionSendWindow > 0, let id = queue.popFirst() {
+        var turns = 0 // the streams at the front of the queue that had their turn
+        while made < Self.dataBatch, connectionSendWindow > 0, turns < sendQueue.count {
+            let id = sendQueue[turns]
+            turns += 1
             // Taken out of the table while it changes, so its arrays are not shared and change in place.
             guard var stream = streams.removeValue(forKey: id) else { continue }
             let size = min(stream.pendingCount, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
@@ -797,7 +802,11 @@ public struct HTTP2Connection: Sendable {
             }
         }
         if !out.isEmpty { outbox.append(.write(out)) }
-        sendQueue = Array(queue) + waiting
+        if turns == sendQueue.count && waiting.isEmpty {
+            sendQueue.removeAll(keepingCapacity: true) // the usual end: the next response reuses its storage
+        } else {
+            sendQueue = Array(sendQueue[turns...]) + waiting
+        }
         if made == 0 { sendBlocked = true }
     }
 
