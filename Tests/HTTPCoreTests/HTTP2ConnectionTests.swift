@@ -381,6 +381,31 @@ struct HTTP2ConnectionTests {
         #expect(output.requests.first?.1.headers["x-long"]?.count == 40)
     }
 
+    @Test("§4.3: a response header block larger than SETTINGS_MAX_FRAME_SIZE goes out as HEADERS and CONTINUATION",
+          arguments: [false, true])
+    func largeResponseHeaders(withBody: Bool) throws {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1))
+        // 40,000 'a's are 25,000 octets of Huffman: more than one 16,384-octet frame.
+        let large = String(repeating: "a", count: 40_000)
+        let response = HTTPResponse(status: withBody ? .ok : .noContent, headers: ["X-Large": large],
+                                    body: withBody ? .bytes(Array("hi".utf8)) : .empty)
+        let output = client.respond(response, to: 1)
+        #expect(output.types == (withBody ? [.headers, .continuation, .data] : [.headers, .continuation]))
+        guard case .headers(let first, let endStream, let firstEnds, _, _) = output.frames[0].payload,
+              case .continuation(let rest, let restEnds) = output.frames[1].payload else {
+            Issue.record("not HEADERS then CONTINUATION")
+            return
+        }
+        #expect(first.count == 16_384 && !firstEnds && restEnds)
+        #expect(endStream == !withBody) // END_STREAM is HEADERS' flag, even when CONTINUATIONs follow (§8.1)
+        let fields = try client.decoder.decode(first + rest)
+        #expect(fields.first == HPACKHeaderField(":status", withBody ? "200" : "204"))
+        #expect(fields.contains(HPACKHeaderField("x-large", large)))
+        if withBody { #expect(output.data(on: 1) == Array("hi".utf8)) }
+    }
+
     @Test("§6.10: another frame inside a header block, a CONTINUATION for another stream or without HEADERS",
           arguments: [
               frame(0, .ping(Array(repeating: 0, count: 8))),

@@ -3,10 +3,11 @@
 /// (bounds-checked, and it cannot outlive what it views) but without the allocation an `Array(value.utf8)`
 /// costs. A response's fields are nearly always found in a table, so nothing is copied for them at all.
 extension Span where Element == UInt8 {
-    /// The same octets in the same order.
+    /// The same octets in the same order. Compared from the last octet: values that change (a date, a
+    /// length, a counter) usually change at their end, and an older date in the table then differs at once.
     func elementsEqual(_ other: Span<UInt8>) -> Bool {
         guard count == other.count else { return false }
-        for index in indices where self[index] != other[index] { return false }
+        for index in indices.reversed() where self[index] != other[index] { return false }
         return true
     }
 }
