@@ -124,6 +124,9 @@ public struct HTTP2Connection: Sendable {
     /// The header block being assembled: HEADERS without END_HEADERS, then CONTINUATIONs (§6.10).
     private var headerBlock: (streamID: UInt32, fragments: [UInt8], endStream: Bool)?
 
+    /// The previous response's field names and their lowercase forms, in order (see `lowercasedName`).
+    private var lowercasedNames: [(name: String, lowercased: String)] = []
+
     /// The peer's settings that shape what we send.
     private var peerMaxFrameSize = 16_384
     private var peerInitialWindow = defaultWindow
@@ -673,10 +676,8 @@ public struct HTTP2Connection: Sendable {
             encoder.encode(name: Self.statusName.span, value: status.utf8.span, into: &out)
         }
         var responseDate: String?
-        for field in response.headers {
-            // §8.2.1: names are lowercase in HTTP/2. A name of up to 15 octets, as most are, lowercases into
-            // a small string, kept inline: no allocation.
-            let name = field.name.lowercased()
+        for (position, field) in response.headers.enumerated() {
+            let name = lowercasedName(field.name, at: position) // §8.2.1: names are lowercase in HTTP/2
             let octets = name.utf8.span
             if Self.droppedDate.elementsEqual(octets) { responseDate = field.value; continue }
             guard Self.http2Carries(octets) else { continue }
@@ -690,6 +691,22 @@ public struct HTTP2Connection: Sendable {
     }
 
     private static let statusName = Array(":status".utf8)
+
+    /// `name` lowercased, as the previous response's field at `position` had it when the names match. A
+    /// handler sends the same fields in the same order response after response, so this is one comparison
+    /// of two small strings (up to 15 octets, a string is two machine words) instead of a `lowercased()`.
+    private mutating func lowercasedName(_ name: String, at position: Int) -> String {
+        if position < lowercasedNames.count, lowercasedNames[position].name == name {
+            return lowercasedNames[position].lowercased
+        }
+        let lowercased = name.lowercased()
+        if position < lowercasedNames.count {
+            lowercasedNames[position] = (name, lowercased)
+        } else {
+            lowercasedNames.append((name, lowercased))
+        }
+        return lowercased
+    }
 
     /// Whether HTTP/2 carries a response field (its name lowercase): not the connection-specific ones (§8.2.2),
     /// nor content-length and date, which `respond` writes itself.
