@@ -52,8 +52,8 @@ public struct HPACKEncoder: Sendable {
     }
 
     /// Appends one field to the block `startBlock` began. Name and value are lent as spans (`HPACKOctets.swift`):
-    /// a field found in a table is written as its index and never copied; the name must be lowercase
-    /// (RFC 9113 §8.2.1).
+    /// a field found in a table is written as its index and never copied. HTTP/2 wants the name lowercase
+    /// (RFC 9113 §8.2.1); HPACK itself sends whatever octets it is given.
     public mutating func encode(name: Span<UInt8>, value: Span<UInt8>, neverIndexed: Bool = false, into out: inout [UInt8]) {
         if neverIndexed || Self.isNeverIndexed(name) {
             let staticName = HPACKStaticTable.lookup(name: name, value: value).name
@@ -97,7 +97,7 @@ public struct HPACKEncoder: Sendable {
     }
 
     /// A literal representation: the name's index or the name itself, then the value. The octets are copied
-    /// into arrays here, on the way to the wire: a literal is sent once, then the field is found in the table.
+    /// into arrays here for `HPACKString`; literals are rare once the table holds a connection's usual fields.
     private func literal(name: Span<UInt8>, value: Span<UInt8>, nameIndex: Int?, prefixBits: Int, flags: UInt8, into out: inout [UInt8]) {
         if let nameIndex {
             HPACKInteger.encode(nameIndex, prefixBits: prefixBits, firstByteFlags: flags, into: &out)

@@ -103,8 +103,8 @@ enum HPACKStaticTable {
     }
 
     /// The entries by the length of their name: `byNameLength[n]` holds those whose name has n octets, lowest
-    /// index first. A lookup, done for every field of every response, compares the few names of its length
-    /// (six at most, all with 4 octets) and hashes nothing: hashing the name cost more than comparing.
+    /// index first. A lookup compares the few entries of its name's length (eleven at most: the :method,
+    /// :scheme and :status ones have 7 octets) and hashes nothing: hashing the name cost more than comparing.
     private static let byNameLength: [[(name: [UInt8], value: [UInt8], index: Int)]] = {
         let longest = fields.map(\.name.count).max() ?? 0 // access-control-allow-origin, 27
         var buckets = Array(repeating: [(name: [UInt8], value: [UInt8], index: Int)](), count: longest + 1)

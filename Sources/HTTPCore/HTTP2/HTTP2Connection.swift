@@ -624,6 +624,10 @@ public struct HTTP2Connection: Sendable {
     ///
     /// - Parameter date: an IMF-fixdate for a `date` field, if the response has none.
     public mutating func respond(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) -> [Action] {
+        guard var body = Self.segments(of: response.body) else {
+            let refusal = "500: HTTP2Connection sends bodies from memory or files; the driver must read a stream into .bytes\n"
+            return respond(.text(.internalServerError, refusal), to: streamID, date: date)
+        }
         // Taken out of the table while it changes (its arrays then change in place), put back below.
         guard phase != .closed, var stream = streams.removeValue(forKey: streamID) else { return [] }
         guard !stream.responded else {
@@ -631,14 +635,6 @@ public struct HTTP2Connection: Sendable {
             return []
         }
         stream.responded = true
-        var response = response
-        var body: [HTTP2BodySegment]
-        if let segments = Self.segments(of: response.body) {
-            body = segments
-        } else {
-            response = .text(.internalServerError, "500: HTTP2Connection sends bodies from memory or files; the driver must read a stream into .bytes\n")
-            body = Self.segments(of: response.body) ?? []
-        }
         let length = body.reduce(0) { $0 + $1.count }
         if !response.sendsBody(answering: stream.request.method) { body = [] }
 
