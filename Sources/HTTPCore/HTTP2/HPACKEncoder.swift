@@ -91,9 +91,14 @@ public struct HPACKEncoder: Sendable {
     private static let authorization = Array("authorization".utf8)
     private static let cookie = Array("cookie".utf8)
 
-    /// `authorization` or `cookie` (the names in `neverIndexedNames`), compared without hashing.
+    /// `authorization` or `cookie` (the names in `neverIndexedNames`), compared without hashing and only
+    /// when the length is theirs: this runs for every field.
     static func isNeverIndexed(_ name: Span<UInt8>) -> Bool {
-        name.elementsEqual(authorization.span) || name.elementsEqual(cookie.span)
+        switch name.count {
+        case 13: return authorization.elementsEqual(name)
+        case 6: return cookie.elementsEqual(name)
+        default: return false
+        }
     }
 
     /// A literal representation: the name's index or the name itself, then the value. The octets are copied
