@@ -49,8 +49,8 @@ extension EventLoop {
         HTTP2Connection.Configuration(maxBodyBytes: options.limits.maxBodyBytes, maxRequests: options.maxRequestsPerConnection)
     }
 
-    func perform(_ action: HTTP2Connection.Action, on connection: Connection) {
-        switch action {
+    func perform(_ action: consuming HTTP2Connection.Action, on connection: Connection) {
+        switch consume action { // its payload moved into the bindings, not copied: `request` changes below
         case .request(let streamID, var request):
             request.remoteAddress = connection.remoteAddress
             request.tls = connection.tlsDescription

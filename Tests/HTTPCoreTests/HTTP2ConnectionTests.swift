@@ -205,6 +205,28 @@ struct HTTP2ConnectionTests {
         #expect(client.server.activeStreams == 0)
     }
 
+    @Test("RFC 7541 Appendix A: a :status the static table holds is its index, one octet; any other a literal")
+    func statusCodes() {
+        var client = Client()
+        client.connect()
+        let indexed = [200: 0x88, 204: 0x89, 206: 0x8A, 304: 0x8B, 400: 0x8C, 404: 0x8D, 500: 0x8E]
+        for (offset, code) in [200, 204, 206, 304, 400, 404, 500, 302, 418].enumerated() {
+            let stream = UInt32(2 * offset + 1)
+            client.send(client.get(stream))
+            let output = client.respond(HTTPResponse(status: HTTPStatus(code: code)), to: stream)
+            guard case .headers(let block, _, _, _, _) = output.frames[0].payload else {
+                Issue.record("no HEADERS for \(code)")
+                continue
+            }
+            #expect(client.fields(output.frames[0])[":status"] == String(code))
+            if let index = indexed[code] {
+                #expect(block.first == UInt8(index))
+            } else {
+                #expect(block.first == 0x48) // literal with incremental indexing, name :status (8)
+            }
+        }
+    }
+
     @Test("A POST body across DATA frames; each frame's octets given back with WINDOW_UPDATE")
     func postBody() {
         var client = Client()
@@ -357,6 +379,31 @@ struct HTTP2ConnectionTests {
                                  + frame(1, .continuation(fieldBlock: Array(block[20...]), endHeaders: true)))
         #expect(output.requests.map(\.1.target) == ["/split"])
         #expect(output.requests.first?.1.headers["x-long"]?.count == 40)
+    }
+
+    @Test("§4.3: a response header block larger than SETTINGS_MAX_FRAME_SIZE goes out as HEADERS and CONTINUATION",
+          arguments: [false, true])
+    func largeResponseHeaders(withBody: Bool) throws {
+        var client = Client()
+        client.connect()
+        client.send(client.get(1))
+        // 40,000 'a's are 25,000 octets of Huffman: more than one 16,384-octet frame.
+        let large = String(repeating: "a", count: 40_000)
+        let response = HTTPResponse(status: withBody ? .ok : .noContent, headers: ["X-Large": large],
+                                    body: withBody ? .bytes(Array("hi".utf8)) : .empty)
+        let output = client.respond(response, to: 1)
+        #expect(output.types == (withBody ? [.headers, .continuation, .data] : [.headers, .continuation]))
+        guard case .headers(let first, let endStream, let firstEnds, _, _) = output.frames[0].payload,
+              case .continuation(let rest, let restEnds) = output.frames[1].payload else {
+            Issue.record("not HEADERS then CONTINUATION")
+            return
+        }
+        #expect(first.count == 16_384 && !firstEnds && restEnds)
+        #expect(endStream == !withBody) // END_STREAM is HEADERS' flag, even when CONTINUATIONs follow (§8.1)
+        let fields = try client.decoder.decode(first + rest)
+        #expect(fields.first == HPACKHeaderField(":status", withBody ? "200" : "204"))
+        #expect(fields.contains(HPACKHeaderField("x-large", large)))
+        if withBody { #expect(output.data(on: 1) == Array("hi".utf8)) }
     }
 
     @Test("§6.10: another frame inside a header block, a CONTINUATION for another stream or without HEADERS",

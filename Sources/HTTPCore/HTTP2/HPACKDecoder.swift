@@ -38,6 +38,7 @@ public struct HPACKDecoder: Sendable {
 
     public mutating func decode(_ block: [UInt8]) throws(HTTP2Error) -> [HPACKHeaderField] {
         var fields: [HPACKHeaderField] = []
+        fields.reserveCapacity(16) // a request's handful of fields: one allocation, not one per doubling
         var listSize = 0
         var index = 0
         var atStart = true

@@ -46,18 +46,18 @@ public struct HPACKDynamicTable: Sendable, Hashable {
         evict(toFit: newMax)
     }
 
-    /// The newest dynamic index whose name and value both match, or whose name does.
-    public func index(of field: HPACKHeaderField) -> (index: Int, nameOnly: Bool)? {
+    /// A dynamic index whose name and value both match, else the newest whose name does.
+    ///
+    /// Searched oldest first: the fields every response repeats (content-type, cache-control…) were added by
+    /// the first responses and sit at the old end, while a new `date` arrives at the new end every second;
+    /// newest first, each repeated field would be compared with every date before it is found. Which exact
+    /// match is found does not matter: the encoder adds a field only when the table does not hold it.
+    public func index(name: Span<UInt8>, value: Span<UInt8>) -> (index: Int, nameOnly: Bool)? {
         var nameMatch: Int?
-        var position = entries.count - 1
-        while position >= 0 { // newest first, by index: no copy of the table per lookup
-            let entry = entries[position]
-            if entry.name == field.name {
-                let index = entries.count - position
-                if entry.value == field.value { return (index, false) }
-                if nameMatch == nil { nameMatch = index }
-            }
-            position -= 1
+        for position in entries.indices where entries[position].name.elementsEqual(name) {
+            let index = entries.count - position
+            if entries[position].value.elementsEqual(value) { return (index, false) }
+            nameMatch = index // each later one is newer: its index is smaller
         }
         return nameMatch.map { ($0, true) }
     }

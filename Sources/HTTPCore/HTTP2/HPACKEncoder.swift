@@ -35,57 +35,81 @@ public struct HPACKEncoder: Sendable {
 
     public mutating func encode(_ fields: [HPACKHeaderField]) -> [UInt8] {
         var out: [UInt8] = []
-        if let update = pendingSizeUpdate {
-            if update.smallest < update.last {
-                HPACKInteger.encode(update.smallest, prefixBits: 5, firstByteFlags: 0x20, into: &out)
-            }
-            HPACKInteger.encode(update.last, prefixBits: 5, firstByteFlags: 0x20, into: &out)
-            pendingSizeUpdate = nil
-        }
-        for field in fields { encode(field, into: &out) }
+        startBlock(into: &out)
+        for field in fields { encode(name: field.name.span, value: field.value.span, neverIndexed: field.neverIndexed, into: &out) }
         return out
     }
 
-    private mutating func encode(_ field: HPACKHeaderField, into out: inout [UInt8]) {
-        let (staticExact, staticName) = HPACKStaticTable.lookup(field)
-        if field.neverIndexed || Self.isNeverIndexed(field.name) {
-            let nameIndex = staticName ?? dynamicTable.index(of: field).map { HPACKStaticTable.count + $0.index }
-            literal(field, nameIndex: nameIndex, prefixBits: 4, flags: 0x10, into: &out)
+    /// Starts a header block in `out` with the table size updates owed since the previous block (§4.2: they
+    /// come before its first field). Then `encode(name:value:into:)` appends each field.
+    public mutating func startBlock(into out: inout [UInt8]) {
+        guard let update = pendingSizeUpdate else { return }
+        if update.smallest < update.last {
+            HPACKInteger.encode(update.smallest, prefixBits: 5, firstByteFlags: 0x20, into: &out)
+        }
+        HPACKInteger.encode(update.last, prefixBits: 5, firstByteFlags: 0x20, into: &out)
+        pendingSizeUpdate = nil
+    }
+
+    /// Appends one field to the block `startBlock` began. Name and value are lent as spans (`HPACKOctets.swift`):
+    /// a field found in a table is written as its index and never copied. HTTP/2 wants the name lowercase
+    /// (RFC 9113 §8.2.1); HPACK itself sends whatever octets it is given.
+    public mutating func encode(name: Span<UInt8>, value: Span<UInt8>, neverIndexed: Bool = false, into out: inout [UInt8]) {
+        if neverIndexed || Self.isNeverIndexed(name) {
+            let staticName = HPACKStaticTable.lookup(name: name, value: value).name
+            let nameIndex = staticName ?? dynamicTable.index(name: name, value: value).map { HPACKStaticTable.count + $0.index }
+            literal(name: name, value: value, nameIndex: nameIndex, prefixBits: 4, flags: 0x10, into: &out)
             return
         }
-        if let index = staticExact {
-            HPACKInteger.encode(index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
-            return
-        }
-        let dynamicMatch = dynamicTable.index(of: field)
+        // The dynamic table first: after the first response nearly every field is there. A field the static
+        // table holds whole is never added to it (its static index is sent), so an exact dynamic match means
+        // there is no static one, and the static table need not be searched.
+        let dynamicMatch = dynamicTable.index(name: name, value: value)
         if let match = dynamicMatch, !match.nameOnly {
             HPACKInteger.encode(HPACKStaticTable.count + match.index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
             return
         }
-        let nameIndex = staticName ?? dynamicMatch.map { HPACKStaticTable.count + $0.index }
-        if field.size > dynamicTable.maxSize * 3 / 4 {
-            literal(field, nameIndex: nameIndex, prefixBits: 4, flags: 0x00, into: &out)
+        let (staticExact, staticName) = HPACKStaticTable.lookup(name: name, value: value)
+        if let index = staticExact {
+            HPACKInteger.encode(index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
             return
         }
-        literal(field, nameIndex: nameIndex, prefixBits: 6, flags: 0x40, into: &out)
-        dynamicTable.add(field)
+        let nameIndex = staticName ?? dynamicMatch.map { HPACKStaticTable.count + $0.index }
+        if 32 + name.count + value.count > dynamicTable.maxSize * 3 / 4 { // the entry's size (§4.1)
+            literal(name: name, value: value, nameIndex: nameIndex, prefixBits: 4, flags: 0x00, into: &out)
+            return
+        }
+        literal(name: name, value: value, nameIndex: nameIndex, prefixBits: 6, flags: 0x40, into: &out)
+        dynamicTable.add(HPACKHeaderField(name: [UInt8](copying: name), value: [UInt8](copying: value)))
+    }
+
+    /// Appends a field by its index in the tables (§6.1), for a caller that knows it (`:status: 200` is 8).
+    public func encodeIndexed(_ index: Int, into out: inout [UInt8]) {
+        HPACKInteger.encode(index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
     }
 
     private static let authorization = Array("authorization".utf8)
     private static let cookie = Array("cookie".utf8)
 
-    /// `authorization` or `cookie` (the names in `neverIndexedNames`), compared without hashing.
-    static func isNeverIndexed(_ name: [UInt8]) -> Bool {
-        (name.count == 13 && name == authorization) || (name.count == 6 && name == cookie)
+    /// `authorization` or `cookie` (the names in `neverIndexedNames`), compared without hashing and only
+    /// when the length is theirs: this runs for every field.
+    static func isNeverIndexed(_ name: Span<UInt8>) -> Bool {
+        switch name.count {
+        case 13: return authorization.elementsEqual(name)
+        case 6: return cookie.elementsEqual(name)
+        default: return false
+        }
     }
 
-    private func literal(_ field: HPACKHeaderField, nameIndex: Int?, prefixBits: Int, flags: UInt8, into out: inout [UInt8]) {
+    /// A literal representation: the name's index or the name itself, then the value. The octets are copied
+    /// into arrays here for `HPACKString`; literals are rare once the table holds a connection's usual fields.
+    private func literal(name: Span<UInt8>, value: Span<UInt8>, nameIndex: Int?, prefixBits: Int, flags: UInt8, into out: inout [UInt8]) {
         if let nameIndex {
             HPACKInteger.encode(nameIndex, prefixBits: prefixBits, firstByteFlags: flags, into: &out)
         } else {
             out.append(flags)
-            HPACKString.encode(field.name, huffman: huffman, into: &out)
+            HPACKString.encode([UInt8](copying: name), huffman: huffman, into: &out)
         }
-        HPACKString.encode(field.value, huffman: huffman, into: &out)
+        HPACKString.encode([UInt8](copying: value), huffman: huffman, into: &out)
     }
 }

@@ -73,35 +73,42 @@ enum HPACKStaticTable {
 
     static var count: Int { entries.count }
 
-    /// The lowest index whose name and value both match, for an indexed representation (§6.1).
-    static func index(of field: HPACKHeaderField) -> Int? {
-        guard let candidates = byName[Octets(field.name)] else { return nil }
-        return candidates.first { $0.value == field.value }?.index
+    /// The index of `:status` with this code, for the seven the table holds (8...14): every response starts
+    /// with `:status`, and a 200 is then one octet found with no search.
+    static func index(ofStatus code: Int) -> Int? {
+        switch code {
+        case 200: return 8
+        case 204: return 9
+        case 206: return 10
+        case 304: return 11
+        case 400: return 12
+        case 404: return 13
+        case 500: return 14
+        default: return nil
+        }
     }
 
-    /// Both lookups at once, for the encoder: the exact match and the lowest index with the name.
-    static func lookup(_ field: HPACKHeaderField) -> (exact: Int?, name: Int?) {
-        guard let candidates = byName[Octets(field.name)] else { return (nil, nil) }
-        return (candidates.first { $0.value == field.value }?.index, candidates.first?.index)
+    /// Both lookups at once, for the encoder: the lowest index whose name and value both match (for an indexed
+    /// representation, §6.1), and the lowest index with the name (for a literal with an indexed name, §6.2).
+    static func lookup(name: Span<UInt8>, value: Span<UInt8>) -> (exact: Int?, name: Int?) {
+        guard name.count < byNameLength.count else { return (nil, nil) }
+        let candidates = byNameLength[name.count]
+        var nameIndex: Int?
+        for candidate in candidates.indices where candidates[candidate].name.elementsEqual(name) {
+            let index = candidates[candidate].index
+            if candidates[candidate].value.elementsEqual(value) { return (index, nameIndex ?? index) }
+            if nameIndex == nil { nameIndex = index }
+        }
+        return (nil, nameIndex)
     }
 
-    /// The lowest index with this name, for a literal with an indexed name (§6.2).
-    static func index(ofName name: [UInt8]) -> Int? {
-        byName[Octets(name)]?.first?.index
-    }
-
-    /// Octets as a dictionary key, hashed in one call: `[UInt8]`'s own hashing feeds the hasher one element
-    /// at a time, which is most of the cost of a lookup done for every field of every response.
-    private struct Octets: Hashable {
-        let bytes: [UInt8]
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
-        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
-    }
-
-    /// Every name with its (value, index) pairs, lowest index first.
-    private static let byName: [Octets: [(value: [UInt8], index: Int)]] = {
-        var map: [Octets: [(value: [UInt8], index: Int)]] = [:]
-        for (i, field) in fields.enumerated() { map[Octets(field.name), default: []].append((field.value, i + 1)) }
-        return map
+    /// The entries by the length of their name: `byNameLength[n]` holds those whose name has n octets, lowest
+    /// index first. A lookup compares the few entries of its name's length (eleven at most: the :method,
+    /// :scheme and :status ones have 7 octets) and hashes nothing: hashing the name cost more than comparing.
+    private static let byNameLength: [[(name: [UInt8], value: [UInt8], index: Int)]] = {
+        let longest = fields.map(\.name.count).max() ?? 0 // access-control-allow-origin, 27
+        var buckets = Array(repeating: [(name: [UInt8], value: [UInt8], index: Int)](), count: longest + 1)
+        for (i, field) in fields.enumerated() { buckets[field.name.count].append((field.name, field.value, i + 1)) }
+        return buckets
     }()
 }

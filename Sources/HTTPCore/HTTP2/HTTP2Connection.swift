@@ -124,6 +124,9 @@ public struct HTTP2Connection: Sendable {
     /// The header block being assembled: HEADERS without END_HEADERS, then CONTINUATIONs (§6.10).
     private var headerBlock: (streamID: UInt32, fragments: [UInt8], endStream: Bool)?
 
+    /// The previous response's field names and their lowercase forms, in order (see `lowercasedName`).
+    private var lowercasedNames: [(name: String, lowercased: String)] = []
+
     /// The peer's settings that shape what we send.
     private var peerMaxFrameSize = 16_384
     private var peerInitialWindow = defaultWindow
@@ -220,7 +223,7 @@ public struct HTTP2Connection: Sendable {
     /// The next thing to do, or nil when the machine needs more bytes (or answers).
     public mutating func nextAction() -> Action? {
         while true {
-            if !outbox.isEmpty { return outbox.removeFirst() }
+            if !outbox.isEmpty { return takeFromOutbox() }
             guard phase != .closed else { return nil }
             if !sendQueue.isEmpty && !sendBlocked {
                 makeData() // responses first: a client that keeps sending waits while its answers leave
@@ -238,6 +241,12 @@ public struct HTTP2Connection: Sendable {
                 fail(error)
             }
         }
+    }
+
+    /// The oldest action in the outbox. Usually the only one: `removeLast` then moves it out, where
+    /// `removeFirst` would shift an empty rest and copy the action.
+    private mutating func takeFromOutbox() -> Action {
+        outbox.count == 1 ? outbox.removeLast() : outbox.removeFirst()
     }
 
     // MARK: - Frames
@@ -436,8 +445,8 @@ public struct HTTP2Connection: Sendable {
         let (request, expectedLength) = try Self.request(from: fields, streamID: streamID)
         var stream = HTTP2Stream(id: streamID, request: request, receiveWindow: Self.defaultWindow, sendWindow: peerInitialWindow)
         stream.expectedLength = expectedLength
-        streams[streamID] = stream
-        if endStream { try requestEnded(streamID) }
+        if endStream { try requestEnded(&stream) } // a GET: HEADERS with END_STREAM, the request is whole
+        streams[streamID] = consume stream // moved into the table, not copied
     }
 
     /// A second header block on an open stream: trailers, which must end the stream (§8.1). They are checked
@@ -452,7 +461,9 @@ public struct HTTP2Connection: Sendable {
         guard !fields.contains(where: { $0.name.first == UInt8(ascii: ":") }) else {
             throw .stream(streamID, .protocolError, "a pseudo-header field in trailers (§8.1)")
         }
-        try requestEnded(streamID)
+        var stream = streams.removeValue(forKey: streamID)! // out of the table while it changes
+        defer { streams[streamID] = stream } // back even after a throw: `fail` then removes it like any stream
+        try requestEnded(&stream)
     }
 
     private mutating func receiveData(_ streamID: UInt32, _ data: [UInt8], flowControlled: Int, endStream: Bool) throws(HTTP2Error) {
@@ -483,14 +494,15 @@ public struct HTTP2Connection: Sendable {
             stream.receiveWindow += flowControlled
             outbox.append(.write(HTTP2Frame(streamID: streamID, payload: .windowUpdate(increment: UInt32(flowControlled))).encoded()))
         }
-        streams[streamID] = stream
         if stream.bodyRefused && !stream.responded {
+            streams[streamID] = stream
             let limit = configuration.maxBodyBytes
             let refusal = HTTPResponse.text(.contentTooLarge, "413 Content Too Large: the request body is over \(limit) bytes\n")
             for action in respond(refusal, to: streamID) { outbox.append(action) }
             return
         }
-        if endStream { try requestEnded(streamID) }
+        if endStream { try requestEnded(&stream) }
+        streams[streamID] = stream
     }
 
     /// Gives back to the connection's window what a DATA frame took.
@@ -500,10 +512,11 @@ public struct HTTP2Connection: Sendable {
         outbox.append(.write(HTTP2Frame(streamID: 0, payload: .windowUpdate(increment: UInt32(count))).encoded()))
     }
 
-    /// END_STREAM arrived: the request is whole and is handed out.
-    private mutating func requestEnded(_ streamID: UInt32) throws(HTTP2Error) {
-        streams[streamID]!.state = .halfClosedRemote
-        let stream = streams[streamID]!
+    /// END_STREAM arrived: the request is whole and is handed out. The caller holds `stream` out of the table
+    /// (or before it goes in) and puts it back, so it changes in place and is not copied.
+    private mutating func requestEnded(_ stream: inout HTTP2Stream) throws(HTTP2Error) {
+        stream.state = .halfClosedRemote
+        let streamID = stream.id
         if !stream.bodyRefused, let expected = stream.expectedLength, expected != stream.request.body.count {
             throw .stream(streamID, .protocolError, "content-length: \(expected) but \(stream.request.body.count) octets of DATA (§8.1.1)")
         }
@@ -513,12 +526,12 @@ public struct HTTP2Connection: Sendable {
     /// Whether a (lowercase) name is a connection-specific field — connection, keep-alive, proxy-connection,
     /// transfer-encoding, upgrade — which has no place in HTTP/2 (§8.2.2: the connection is the frames).
     /// Compared on octets by length.
-    static func isConnectionSpecific(_ name: [UInt8]) -> Bool {
+    static func isConnectionSpecific(_ name: Span<UInt8>) -> Bool {
         switch name.count {
-        case 7: return name == droppedUpgrade
-        case 10: return name == droppedConnection || name == droppedKeepAlive
-        case 16: return name == droppedProxyConnection
-        case 17: return name == droppedTransferEncoding
+        case 7: return droppedUpgrade.elementsEqual(name)
+        case 10: return droppedConnection.elementsEqual(name) || droppedKeepAlive.elementsEqual(name)
+        case 16: return droppedProxyConnection.elementsEqual(name)
+        case 17: return droppedTransferEncoding.elementsEqual(name)
         default: return false
         }
     }
@@ -533,41 +546,43 @@ public struct HTTP2Connection: Sendable {
             guard slot == nil else { throw malformed("\(name) twice (§8.3.1)") }
             slot = value
         }
-        var headers = HTTPHeaders()
+        var regular: [HeaderField] = []
+        regular.reserveCapacity(fields.count + 1) // one allocation for the fields, and Host
         var cookies: [String] = []
-        var regularSeen = false
+        var regularSeen = false, hostSeen = false
         for field in fields {
-            let name = field.nameString
-            let value = field.valueString
-            guard !name.isEmpty else { throw malformed("an empty field name") }
+            guard let first = field.name.first else { throw malformed("an empty field name") }
             // §8.2.1: "A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or 0x7f-0xff".
             if let bad = field.name.first(where: { $0 <= 0x20 || (0x41...0x5A).contains($0) || $0 >= 0x7F }) {
-                throw malformed("the field name \"\(name)\" contains 0x\(String(bad, radix: 16)) (names are lowercase in HTTP/2)")
+                throw malformed("the field name \"\(field.nameString)\" contains 0x\(String(bad, radix: 16)) (names are lowercase in HTTP/2)")
             }
             if field.value.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) {
-                throw malformed("the value of \(name) contains NUL, CR or LF (§8.2.1)")
+                throw malformed("the value of \(field.nameString) contains NUL, CR or LF (§8.2.1)")
             }
-            if field.name[0] == UInt8(ascii: ":") {
-                guard !regularSeen else { throw malformed("the pseudo-header \(name) after a regular field (§8.3)") }
-                switch name {
-                case ":method": try set(&method, name, value)
-                case ":scheme": try set(&scheme, name, value)
-                case ":authority": try set(&authority, name, value)
-                case ":path": try set(&path, name, value)
-                default: throw malformed("\(name) is not a request pseudo-header (§8.3.1)")
+            if first == UInt8(ascii: ":") {
+                // Told apart by their octets: a pseudo-header's name becomes a String only in an error message.
+                guard !regularSeen else { throw malformed("the pseudo-header \(field.nameString) after a regular field (§8.3)") }
+                switch field.name {
+                case Self.methodName: try set(&method, ":method", field.valueString)
+                case Self.schemeName: try set(&scheme, ":scheme", "") // only its presence matters here
+                case Self.authorityName: try set(&authority, ":authority", field.valueString)
+                case Self.pathName: try set(&path, ":path", field.valueString)
+                default: throw malformed("\(field.nameString) is not a request pseudo-header (§8.3.1)")
                 }
                 continue
             }
             regularSeen = true
-            if isConnectionSpecific(field.name) {
+            let name = field.nameString, value = field.valueString
+            if isConnectionSpecific(field.name.span) {
                 throw malformed("the connection-specific field \(name) (§8.2.2)")
             }
             if name == "te" && value != "trailers" { throw malformed("te: \(value); only \"trailers\" is allowed (§8.2.2)") }
             if name == "cookie" { cookies.append(value); continue }
-            headers.add(name, value)
+            if name == "host" { hostSeen = true }
+            regular.append(HeaderField(name, value))
         }
         // §8.2.3: cookie crumbs are joined back into one field for an HTTP/1.1 application.
-        if !cookies.isEmpty { headers.add("cookie", cookies.joined(separator: "; ")) }
+        if !cookies.isEmpty { regular.append(HeaderField("cookie", cookies.joined(separator: "; "))) }
         guard let method else { throw malformed("no :method (§8.3.1)") }
         let target: String
         if method == "CONNECT" {
@@ -582,7 +597,11 @@ public struct HTTP2Connection: Sendable {
             target = path
         }
         // §8.3.1: :authority stands for Host; an HTTP/1.1 application finds it under Host.
-        if let authority { headers.set("host", authority) }
+        if let authority {
+            if hostSeen { regular.removeAll { $0.name == "host" } } // lowercase: checked above
+            regular.append(HeaderField("host", authority))
+        }
+        let headers = HTTPHeaders(regular)
         var expectedLength: Int?
         if let length = headers["content-length"] {
             guard let value = Int(length), value >= 0 else { throw malformed("content-length: \(length) is not a number") }
@@ -592,6 +611,11 @@ public struct HTTP2Connection: Sendable {
         return (request, expectedLength)
     }
 
+    private static let methodName = Array(":method".utf8)
+    private static let schemeName = Array(":scheme".utf8)
+    private static let authorityName = Array(":authority".utf8)
+    private static let pathName = Array(":path".utf8)
+
     // MARK: - Output
 
     /// The frames that answer the request on `streamID`: HEADERS (and CONTINUATIONs) now; the DATA follows
@@ -600,6 +624,10 @@ public struct HTTP2Connection: Sendable {
     ///
     /// - Parameter date: an IMF-fixdate for a `date` field, if the response has none.
     public mutating func respond(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) -> [Action] {
+        guard var body = Self.segments(of: response.body) else {
+            let refusal = "500: HTTP2Connection sends bodies from memory or files; the driver must read a stream into .bytes\n"
+            return respond(.text(.internalServerError, refusal), to: streamID, date: date)
+        }
         // Taken out of the table while it changes (its arrays then change in place), put back below.
         guard phase != .closed, var stream = streams.removeValue(forKey: streamID) else { return [] }
         guard !stream.responded else {
@@ -607,35 +635,20 @@ public struct HTTP2Connection: Sendable {
             return []
         }
         stream.responded = true
-        var response = response
-        var body: [HTTP2BodySegment]
-        if let segments = Self.segments(of: response.body) {
-            body = segments
-        } else {
-            response = .text(.internalServerError, "500: HTTP2Connection sends bodies from memory or files; the driver must read a stream into .bytes\n")
-            body = Self.segments(of: response.body) ?? []
-        }
         let length = body.reduce(0) { $0 + $1.count }
         if !response.sendsBody(answering: stream.request.method) { body = [] }
 
-        var fields = [HPACKHeaderField(name: Self.statusName, value: Array(String(response.status.code).utf8))]
-        var responseDate: String?
-        for field in response.headers {
-            guard let name = Self.http2FieldName(field.name) else {
-                if ASCII.caseInsensitiveEquals(field.name, "Date") { responseDate = field.value }
-                continue
-            }
-            fields.append(HPACKHeaderField(name: name, value: Array(field.value.utf8)))
-        }
-        if let date = responseDate ?? date { fields.append(HPACKHeaderField("date", date)) }
-        if response.status.allowsBody { fields.append(HPACKHeaderField("content-length", String(length))) }
-
         let endStream = body.isEmpty
-        var out = headerFrames(streamID, encoder.encode(fields), endStream: endStream)
+        // The header block is encoded straight into the output, after room for its HEADERS frame's header,
+        // which is written once the block's length is known (`frameHeaderBlock`).
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out += HTTP2Frame.headerRoom
+        encodeHeaderBlock(of: response, bodyLength: length, date: date, into: &out)
+        frameHeaderBlock(streamID, in: &out, endStream: endStream)
         stream.sendsFiles = body.contains { if case .file = $0 { true } else { false } }
         if endStream {
-            streams[streamID] = stream
-            endLocal(streamID, into: &out)
+            endLocal(stream, into: &out) // not put back: the stream is over
         } else {
             stream.pending = body
             stream.pendingCount = body.reduce(0) { $0 + $1.count }
@@ -647,18 +660,54 @@ public struct HTTP2Connection: Sendable {
         return [.write(out)]
     }
 
+    /// The response's header block (§8.3.2): `:status`, the response's fields with their names lowercased,
+    /// less those HTTP/2 does not carry, then `date` and `content-length`, which `respond` writes itself.
+    /// Each field goes to the encoder as spans of strings (`HPACKOctets.swift`): no array is made per field.
+    private mutating func encodeHeaderBlock(of response: HTTPResponse, bodyLength: Int, date: String?, into out: inout [UInt8]) {
+        encoder.startBlock(into: &out)
+        if let index = HPACKStaticTable.index(ofStatus: response.status.code) {
+            encoder.encodeIndexed(index, into: &out)
+        } else {
+            let status = String(response.status.code)
+            encoder.encode(name: Self.statusName.span, value: status.utf8.span, into: &out)
+        }
+        var responseDate: String?
+        for (position, field) in response.headers.enumerated() {
+            let name = lowercasedName(field.name, at: position) // §8.2.1: names are lowercase in HTTP/2
+            let octets = name.utf8.span
+            if Self.droppedDate.elementsEqual(octets) { responseDate = field.value; continue }
+            guard Self.http2Carries(octets) else { continue }
+            encoder.encode(name: octets, value: field.value.utf8.span, into: &out)
+        }
+        if let date = responseDate ?? date { encoder.encode(name: Self.droppedDate.span, value: date.utf8.span, into: &out) }
+        if response.status.allowsBody {
+            let length = String(bodyLength)
+            encoder.encode(name: Self.droppedContentLength.span, value: length.utf8.span, into: &out)
+        }
+    }
+
     private static let statusName = Array(":status".utf8)
 
-    /// A response field's name as HTTP/2 sends it, lowercased in one pass (§8.2.1: upper case is malformed);
-    /// nil for the fields HTTP/2 does not carry or `respond` writes itself: the connection-specific ones
-    /// (§8.2.2), content-length and date. Compared on octets by length: this runs for every response field.
-    static func http2FieldName(_ name: String) -> [UInt8]? {
-        var lowered = Array(name.utf8) // one copy, then lowered in place
-        lowered.withUnsafeMutableBufferPointer { bytes in
-            for index in bytes.indices where bytes[index] &- 0x41 < 26 { bytes[index] |= 0x20 } // A-Z → a-z
+    /// `name` lowercased, as the previous response's field at `position` had it when the names match. A
+    /// handler sends the same fields in the same order response after response, so this is one comparison
+    /// of two small strings (up to 15 octets, a string is two machine words) instead of a `lowercased()`.
+    private mutating func lowercasedName(_ name: String, at position: Int) -> String {
+        if position < lowercasedNames.count, lowercasedNames[position].name == name {
+            return lowercasedNames[position].lowercased
         }
-        let dropped = isConnectionSpecific(lowered) || lowered == droppedDate || lowered == droppedContentLength
-        return dropped ? nil : lowered
+        let lowercased = name.lowercased()
+        if position < lowercasedNames.count {
+            lowercasedNames[position] = (name, lowercased)
+        } else {
+            lowercasedNames.append((name, lowercased))
+        }
+        return lowercased
+    }
+
+    /// Whether HTTP/2 carries a response field (its name lowercase): not the connection-specific ones (§8.2.2),
+    /// nor content-length and date, which `respond` writes itself.
+    static func http2Carries(_ name: Span<UInt8>) -> Bool {
+        !(isConnectionSpecific(name) || droppedDate.elementsEqual(name) || droppedContentLength.elementsEqual(name))
     }
 
     private static let droppedDate = Array("date".utf8)
@@ -686,21 +735,32 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
-    /// A header block cut to the client's SETTINGS_MAX_FRAME_SIZE: HEADERS, then CONTINUATIONs (§4.3).
-    private func headerFrames(_ streamID: UInt32, _ block: [UInt8], endStream: Bool) -> [UInt8] {
-        var out: [UInt8] = []
-        var offset = 0
+    /// Turns `out` — 9 octets of room, then a header block — into frames: one HEADERS when the block fits the
+    /// client's SETTINGS_MAX_FRAME_SIZE, as it nearly always does (its header written into the room, the block
+    /// not moved); else HEADERS, then CONTINUATIONs, each cut to that size (§4.3).
+    private func frameHeaderBlock(_ streamID: UInt32, in out: inout [UInt8], endStream: Bool) {
+        let streamFlag = endStream ? HTTP2Flags.endStream : 0
+        let blockLength = out.count - HTTP2Frame.headerLength
+        if blockLength <= peerMaxFrameSize {
+            HTTP2Frame.writeHeader(length: blockLength, type: .headers, flags: streamFlag | HTTP2Flags.endHeaders,
+                                   streamID: streamID, into: &out, at: 0)
+            return
+        }
+        let block = out[HTTP2Frame.headerLength...]
+        var frames: [UInt8] = []
+        var offset = block.startIndex
         repeat {
-            let end = min(offset + peerMaxFrameSize, block.count)
-            let fragment = Array(block[offset..<end])
-            let last = end == block.count
-            let payload: HTTP2FramePayload = offset == 0
-                ? .headers(fieldBlock: fragment, endStream: endStream, endHeaders: last)
-                : .continuation(fieldBlock: fragment, endHeaders: last)
-            out += HTTP2Frame(streamID: streamID, payload: payload).encoded()
+            let end = min(offset + peerMaxFrameSize, block.endIndex)
+            let last = end == block.endIndex ? HTTP2Flags.endHeaders : 0
+            if offset == block.startIndex {
+                HTTP2Frame.appendHeader(length: end - offset, type: .headers, flags: streamFlag | last, streamID: streamID, to: &frames)
+            } else {
+                HTTP2Frame.appendHeader(length: end - offset, type: .continuation, flags: last, streamID: streamID, to: &frames)
+            }
+            frames += block[offset..<end]
             offset = end
-        } while offset < block.count
-        return out
+        } while offset < block.endIndex
+        out = frames
     }
 
     /// Makes DATA frames into the outbox, up to `dataBatch` octets: one frame per stream in turn, each no
@@ -711,8 +771,10 @@ public struct HTTP2Connection: Sendable {
         var out: [UInt8] = []
         var made = 0
         var waiting: [UInt32] = []
-        var queue = sendQueue[...]
-        while made < Self.dataBatch, connectionSendWindow > 0, let id = queue.popFirst() {
+        var turns = 0 // the streams at the front of the queue that had their turn
+        while made < Self.dataBatch, connectionSendWindow > 0, turns < sendQueue.count {
+            let id = sendQueue[turns]
+            turns += 1
             // Taken out of the table while it changes, so its arrays are not shared and change in place.
             guard var stream = streams.removeValue(forKey: id) else { continue }
             let size = min(stream.pendingCount, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
@@ -726,7 +788,7 @@ public struct HTTP2Connection: Sendable {
             stream.pendingCount -= size
             made += size
             let last = stream.pendingCount == 0
-            out += HTTP2Frame.dataHeader(length: size, streamID: id, endStream: last)
+            HTTP2Frame.appendHeader(length: size, type: .data, flags: last ? HTTP2Flags.endStream : 0, streamID: id, to: &out)
             var needed = size
             while needed > 0 {
                 switch stream.pending[0] {
@@ -744,28 +806,32 @@ public struct HTTP2Connection: Sendable {
                 }
                 if stream.pending[0].count == 0 { stream.pending.removeFirst() }
             }
-            streams[id] = stream
             if last {
                 if !out.isEmpty { outbox.append(.write(out)); out = [] }
-                endLocal(id, into: &out)
+                endLocal(stream, into: &out) // not put back: the stream is over
             } else {
+                streams[id] = stream
                 waiting.append(id) // its next frame comes after every other stream's turn
             }
         }
         if !out.isEmpty { outbox.append(.write(out)) }
-        sendQueue = Array(queue) + waiting
+        if turns == sendQueue.count && waiting.isEmpty {
+            sendQueue.removeAll(keepingCapacity: true) // the usual end: the next response reuses its storage
+        } else {
+            sendQueue = Array(sendQueue[turns...]) + waiting
+        }
         if made == 0 { sendBlocked = true }
     }
 
     /// Our side of the stream has ended (END_STREAM sent). A stream the client has ended too is closed; one
-    /// still open (an early answer, a 413) is reset with NO_ERROR so the client stops sending (§8.1).
-    private mutating func endLocal(_ streamID: UInt32, into out: inout [UInt8]) {
-        guard let stream = streams[streamID] else { return }
+    /// still open (an early answer, a 413) is reset with NO_ERROR so the client stops sending (§8.1). The
+    /// caller has taken `stream` out of the table already.
+    private mutating func endLocal(_ stream: HTTP2Stream, into out: inout [UInt8]) {
         if stream.state == .open {
-            Self.remember(streamID, in: &resetStreams)
-            out += rstStream(streamID, .noError)
+            Self.remember(stream.id, in: &resetStreams)
+            out += rstStream(stream.id, .noError)
         }
-        removeStream(streamID)
+        if stream.sendsFiles { outbox.append(.streamEnded(stream.id)) } // as `removeStream` says it
     }
 
     /// Forgets a stream; a driver that opened files for its body hears that it may let them go.

@@ -34,20 +34,36 @@ public struct HTTP2Frame: Sendable, Hashable {
         let (flags, body) = payload.flagsAndBody()
         var out: [UInt8] = []
         out.reserveCapacity(Self.headerLength + body.count)
-        out += [UInt8(truncatingIfNeeded: body.count >> 16), UInt8(truncatingIfNeeded: body.count >> 8), UInt8(truncatingIfNeeded: body.count)]
-        out += [type.rawValue, flags]
-        appendUInt32(streamID & 0x7FFF_FFFF, to: &out)
+        Self.appendHeader(length: body.count, type: type, flags: flags, streamID: streamID, to: &out)
         out += body
         return out
     }
 
-    /// The 9-octet header of a DATA frame whose payload the caller appends (or sends from a file) itself.
-    public static func dataHeader(length: Int, streamID: UInt32, endStream: Bool) -> [UInt8] {
-        var out: [UInt8] = [UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
-                            UInt8(truncatingIfNeeded: length), HTTP2FrameType.data.rawValue,
-                            endStream ? HTTP2Flags.endStream : 0]
-        appendUInt32(streamID & 0x7FFF_FFFF, to: &out)
-        return out
+    /// Appends the 9-octet header of a frame whose payload the caller appends (or sends from a file) itself:
+    /// the hot paths (HEADERS of a response, DATA) write frames straight into their output this way, with no
+    /// `HTTP2Frame` value and no payload array in between.
+    public static func appendHeader(length: Int, type: HTTP2FrameType, flags: UInt8, streamID: UInt32, to out: inout [UInt8]) {
+        let start = out.count
+        out += headerRoom
+        writeHeader(length: length, type: type, flags: flags, streamID: streamID, into: &out, at: start)
+    }
+
+    /// Nine zero octets: room for a frame header, written over by `writeHeader`.
+    public static let headerRoom = [UInt8](repeating: 0, count: headerLength)
+
+    /// Writes a frame header over the 9 octets at `out[start...]`: room kept before a payload whose length
+    /// was not known until it was written (a header block encoded in place).
+    public static func writeHeader(length: Int, type: HTTP2FrameType, flags: UInt8, streamID: UInt32, into out: inout [UInt8], at start: Int) {
+        out[start] = UInt8(truncatingIfNeeded: length >> 16)
+        out[start + 1] = UInt8(truncatingIfNeeded: length >> 8)
+        out[start + 2] = UInt8(truncatingIfNeeded: length)
+        out[start + 3] = type.rawValue
+        out[start + 4] = flags
+        let id = streamID & 0x7FFF_FFFF // the reserved bit is sent as 0 (§4.1)
+        out[start + 5] = UInt8(truncatingIfNeeded: id >> 24)
+        out[start + 6] = UInt8(truncatingIfNeeded: id >> 16)
+        out[start + 7] = UInt8(truncatingIfNeeded: id >> 8)
+        out[start + 8] = UInt8(truncatingIfNeeded: id)
     }
 }
 
@@ -232,8 +248,10 @@ public enum HTTP2Flags {
 }
 
 func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
-    out += [UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
-            UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
+    out.append(UInt8(truncatingIfNeeded: value >> 24))
+    out.append(UInt8(truncatingIfNeeded: value >> 16))
+    out.append(UInt8(truncatingIfNeeded: value >> 8))
+    out.append(UInt8(truncatingIfNeeded: value))
 }
 
 /// The big-endian 32-bit number at `bytes[index...index + 3]` (indices of the slice's base, as slices keep them).
