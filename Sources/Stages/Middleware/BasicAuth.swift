@@ -5,15 +5,15 @@ import HTTPCore
 /// refused before a byte of it touches the disk.
 public struct BasicAuth: Sendable {
     public let prefixes: [String]
-    /// Each prefix with a `/` after it, made once: a request is guarded when its path is a prefix or under one.
-    private let directories: [String]
+    /// The prefixes' bytes, made once: compared with a normal path's bytes without building strings.
+    private let prefixBytes: [[UInt8]]
     public let user: String
     private let expected: [UInt8]
     public let realm: String
 
     public init(protecting prefixes: [String], user: String, password: String, realm: String = "httpkit") {
         self.prefixes = prefixes
-        self.directories = prefixes.map { $0 + "/" }
+        self.prefixBytes = prefixes.map { Array($0.utf8) }
         self.user = user
         self.expected = Array("\(user):\(password)".utf8)
         self.realm = realm
@@ -32,9 +32,12 @@ public struct BasicAuth: Sendable {
         // Decide on the path the router will serve, not the raw one: `//admin`, `/%61dmin` and
         // `/x/../admin` all route to /admin. A path that does not normalise is the router's 400.
         guard !prefixes.isEmpty else { return .open }
-        let raw = request.path
-        guard let path = URLPath.isNormal(raw) ? raw : try? URLPath.normalize(raw).path else { return .open }
-        guard zip(prefixes, directories).contains(where: { path == $0 || path.hasPrefix($1) }) else { return .open }
+        var path = request.path
+        if !URLPath.isNormal(path) {
+            guard let normal = try? URLPath.normalize(path).path else { return .open }
+            path = normal
+        }
+        guard path.withUTF8({ isGuarded($0) }) else { return .open }
         let header = request.headers["Authorization"]
         if let credentials = header.flatMap({ BasicCredentials(authorization: $0) }),
            Self.constantTimeEquals(credentials.pair, expected) {
@@ -44,6 +47,14 @@ public struct BasicAuth: Sendable {
         var response = HTTPResponse.text(.unauthorized, "401 Unauthorized: \(reason) (HTTP Basic auth)\n")
         response.headers.set("WWW-Authenticate", "Basic realm=\"\(realm)\", charset=\"UTF-8\"")
         return .refused(response)
+    }
+
+    /// Whether a normal path is one of the prefixes or under one (`/admin`, `/admin/x`; not `/administrator`).
+    private func isGuarded(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        prefixBytes.contains { prefix in
+            path.count >= prefix.count && path.starts(with: prefix)
+                && (path.count == prefix.count || path[prefix.count] == ASCII.slash)
+        }
     }
 
     /// nil when `request` may pass; otherwise the 401 that challenges the client.

@@ -15,12 +15,13 @@ extension Middlewares {
     ///   - cache: compressed versions of files, made once per version (`GzipCache`).
     public static func gzip(minimumSize: Int = 256, everySizeUnder prefixes: [String] = [],
                             maxInMemory: Int = 1 << 20, cache: GzipCache = GzipCache()) -> Middleware {
-        { routed, next in
+        let prefixBytes = prefixes.map { Array($0.utf8) } // compared with each small answer's target, on bytes
+        return { routed, next in
             var response = next(routed)
             guard response.status.allowsBody else { return response }
             // The size first: it is the cheap test, and most small answers stop here.
             if let length = response.body.length, length < minimumSize,
-               !prefixes.contains(where: { routed.request.target.hasPrefix($0) }) { return response }
+               !startsWithAny(routed.request.target, prefixBytes) { return response }
             guard response.headers["Content-Encoding"] == nil else { return response }
             guard !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "") else { return response }
             response.headers.add("Vary", "Accept-Encoding")
@@ -52,6 +53,13 @@ extension Middlewares {
                 return response
             }
         }
+    }
+
+    /// Whether `target` starts with one of `prefixes`, compared on bytes.
+    private static func startsWithAny(_ target: String, _ prefixes: [[UInt8]]) -> Bool {
+        guard !prefixes.isEmpty else { return false }
+        var target = target
+        return target.withUTF8 { bytes in prefixes.contains { bytes.starts(with: $0) } }
     }
 
     static func compressed(_ body: ResponseBody, maxInMemory: Int, cache: GzipCache? = nil, validator: String? = nil) -> ResponseBody? {

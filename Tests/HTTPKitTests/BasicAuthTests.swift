@@ -1,0 +1,37 @@
+import HTTPCore
+@testable import Stages
+import Testing
+
+/// Which paths Basic auth guards: a prefix and everything under it, on the path the router will serve.
+@Suite("Basic auth: which paths are guarded")
+struct BasicAuthTests {
+    let auth = BasicAuth(protecting: ["/admin", "/files/private"], user: "ada", password: "secret")
+
+    func guarded(_ target: String) -> Bool {
+        if case .open = auth.decide(HTTPRequest(method: .get, target: target, headers: ["Host": "x"])) { return false }
+        return true
+    }
+
+    @Test(arguments: [
+        ("/admin", true), ("/admin/", true), ("/admin/x/y", true), ("/admin?x=1", true), ("//admin", true),
+        ("/%61dmin", true), ("/x/../admin", true), ("/./admin/", true), ("/files/private/a", true),
+        ("/administrator", false), ("/adm", false), ("/", false), ("/files/privately", false), ("/files", false),
+        ("/x/admin", false), ("/ADMIN", false),
+    ])
+    func paths(_ target: String, _ expected: Bool) {
+        #expect(guarded(target) == expected)
+    }
+
+    @Test func nothingGuardedWithoutPrefixes() {
+        let open = BasicAuth(protecting: [], user: "u", password: "p")
+        if case .open = open.decide(HTTPRequest(method: .get, target: "/admin", headers: ["Host": "x"])) {} else {
+            Issue.record("no prefixes: every path is open")
+        }
+    }
+
+    @Test func rightCredentialsPass() {
+        let request = HTTPRequest(method: .get, target: "/admin/x",
+                                  headers: ["Host": "x", "Authorization": "Basic " + Base64.encode(Array("ada:secret".utf8))])
+        if case .allowed = auth.decide(request) {} else { Issue.record("ada:secret is allowed") }
+    }
+}
