@@ -31,6 +31,8 @@ final class Connection {
     var output = OutputQueue()
     /// The interest currently registered with the poller.
     var interest: Interest = .read
+    /// Whether the poller watches this connection yet (a plain TCP connection is read once before it is).
+    var registered = true
     /// Set when the protocol said the connection ends after this output.
     var ending: Ending?
     /// Our side is shut down; what the client still sends is read and thrown away until it closes.

@@ -200,11 +200,17 @@ public final class EventLoop {
                 }
                 return
             }
-            do {
-                try poller.add(client.fd, .read)
-            } catch {
-                refuse(client, because: error)
-                continue
+            // Plain TCP on epoll: the request is often here already (a client writes it right after connecting),
+            // so it is read at once and the connection joins the poller only if it is still open afterwards: a
+            // `Connection: close` request is answered and closed without an epoll_ctl.
+            let readsFirst = options.tls == nil && poller is EpollPoller
+            if !readsFirst {
+                do {
+                    try poller.add(client.fd, .read)
+                } catch {
+                    refuse(client, because: error)
+                    continue
+                }
             }
             let transport: any Transport
             if let tls = options.tls {
@@ -225,6 +231,18 @@ public final class EventLoop {
             rearm(connection, now: now)
             connections[client.fd] = connection
             metrics?.add(LoopMetrics.Slot.connectionsOpened)
+            if readsFirst {
+                connection.registered = false
+                read(connection, now: now)
+                if !connection.closed && !connection.registered {
+                    do {
+                        try poller.add(client.fd, connection.interest)
+                        connection.registered = true
+                    } catch {
+                        close(connection)
+                    }
+                }
+            }
         }
     }
 
@@ -458,9 +476,14 @@ public final class EventLoop {
     func setInterest(_ connection: Connection, _ interest: Interest) {
         // The proxy: a client whose request waits for its upstream is not read (pipelined bytes wait in the kernel).
         let interest = interest == .read && connection.proxied?.holdsClientReads == true ? [] : interest
-        guard !connection.closed, connection.interest != interest else { return }
+        guard !connection.closed, connection.interest != interest || !connection.registered else { return }
         do {
-            try poller.modify(connection.fd, interest)
+            if connection.registered {
+                try poller.modify(connection.fd, interest)
+            } else {
+                try poller.add(connection.fd, interest) // read at once after accept, not watched yet
+                connection.registered = true
+            }
             connection.interest = interest
         } catch {
             close(connection)
