@@ -341,13 +341,13 @@ public final class EventLoop {
         }
     }
 
-    func perform(_ action: HTTP1Connection.Action, on connection: Connection) {
+    func perform(_ action: consuming HTTP1Connection.Action, on connection: Connection) {
         switch action {
         case .request, .head: connection.requestStartedAt = metricsNow // for the duration in /metrics
         default: break
         }
         if proxy != nil, forward(action, on: connection) { return }
-        switch action {
+        switch consume action { // its payload moves into the bindings, not copied: `request` changes below
         case .request(var request):
             request.remoteAddress = connection.remoteAddress
             request.tls = connection.tlsDescription
