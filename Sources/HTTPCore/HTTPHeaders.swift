@@ -13,6 +13,12 @@ public struct HeaderField: Sendable, Hashable {
 public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var fields: [HeaderField] = []
 
+    /// The HTTP/1.1 field lines of `fields` (`Name: value␍␊` each), made once by `prepareWire()` for a response
+    /// that is sent many times (a cached file): the serializer then copies them in one piece instead of
+    /// appending two strings per field. `add` keeps them up to date; `set` and `remove` drop them. Fields the
+    /// serializer writes itself (framing, Date, Server) are left out, as it leaves them out.
+    public private(set) var wire: [UInt8]?
+
     public init() {}
 
     public init(_ fields: [HeaderField]) { self.fields = fields }
@@ -20,6 +26,26 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     public init(dictionaryLiteral elements: (String, String)...) {
         fields = elements.map { HeaderField($0.0, $0.1) }
     }
+
+    /// Makes `wire` from the fields as they are now.
+    public mutating func prepareWire() {
+        var lines: [UInt8] = []
+        for field in fields where !ResponseSerializer.isFramingHeader(field.name) { Self.appendLine(field, to: &lines) }
+        wire = lines
+    }
+
+    static func appendLine(_ field: HeaderField, to lines: inout [UInt8]) {
+        lines.appendUTF8(field.name)
+        lines.append(ASCII.colon)
+        lines.append(ASCII.space)
+        lines.appendUTF8(field.value)
+        lines.append(ASCII.cr)
+        lines.append(ASCII.lf)
+    }
+
+    // Equal when the fields are: `wire` is only a copy of them in another form.
+    public static func == (a: HTTPHeaders, b: HTTPHeaders) -> Bool { a.fields == b.fields }
+    public func hash(into hasher: inout Hasher) { hasher.combine(fields) }
 
     public var count: Int { fields.count }
 
@@ -74,11 +100,14 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
     public mutating func add(_ name: String, _ value: String) {
-        fields.append(HeaderField(name, value))
+        add(HeaderField(name, value))
     }
 
     public mutating func add(_ field: HeaderField) {
         fields.append(field)
+        if wire != nil {
+            if ResponseSerializer.isFramingHeader(field.name) { wire = nil } else { Self.appendLine(field, to: &wire!) }
+        }
     }
 
     /// Replaces every `name` field with one holding `value`.
@@ -89,6 +118,7 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     public mutating func remove(_ name: String) {
         fields.removeAll { ASCII.caseInsensitiveEquals($0.name, name) }
+        wire = nil
     }
 }
 

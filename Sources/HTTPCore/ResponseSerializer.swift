@@ -32,9 +32,13 @@ public struct ResponseSerializer: Sendable {
         // A 101 names the protocol it switches to in `Connection: upgrade` and `Upgrade` (RFC 9110 §7.8);
         // every other response's Connection header is the serializer's to write.
         let switching = response.status.code == 101
-        for field in response.headers where !Self.isFramingHeader(field.name)
-            || (switching && ASCII.caseInsensitiveEquals(field.name, "Connection")) {
-            appendField(&out, field.name, field.value)
+        if let wire = response.headers.wire, !switching {
+            out.append(contentsOf: wire) // a cached response's field lines, made once (HTTPHeaders.prepareWire)
+        } else {
+            for field in response.headers where !Self.isFramingHeader(field.name)
+                || (switching && ASCII.caseInsensitiveEquals(field.name, "Connection")) {
+                appendField(&out, field.name, field.value)
+            }
         }
         if response.status.allowsBody {
             switch framing {

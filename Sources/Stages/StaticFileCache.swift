@@ -54,6 +54,7 @@ final class StaticFileCache: @unchecked Sendable {
            let bytes = try? FileContents.read(path, offset: 0, length: length) {
             response.body = .bytes(bytes)
         }
+        response.headers.prepareWire() // its field lines are serialized once, not on every hit
         let size = response.body.inMemoryCount
         if entries.count >= maxEntries || bytesInMemory + size > maxMemory {
             entries.removeAll(keepingCapacity: true)

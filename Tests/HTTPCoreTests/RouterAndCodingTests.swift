@@ -263,3 +263,37 @@ struct HeaderTokenTests {
         #expect(headers.contains("connection", token: "close") == expected)
     }
 }
+
+/// A cached response's field lines made once (`HTTPHeaders.prepareWire`) must serialize to exactly the bytes
+/// the field-by-field path writes, before and after the middleware changes the headers.
+@Suite("Prepared field lines")
+struct PreparedWireTests {
+    func head(_ response: HTTPResponse) -> String {
+        String(decoding: ResponseSerializer().head(for: response, requestMethod: .get, keepAlive: true, date: "Wed, 02 Dec 2026 05:00:00 GMT"), as: UTF8.self)
+    }
+
+    @Test func sameBytesEitherWay() {
+        var plain = HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain", "ETag": "\"a-1\"", "Content-Length": "99",
+                                                        "Date": "x", "Server": "y", "Connection": "close"], body: .bytes(Array("hi".utf8)))
+        var prepared = plain
+        prepared.headers.prepareWire()
+        #expect(prepared.headers.wire != nil)
+        #expect(head(prepared) == head(plain))
+        #expect(!head(prepared).contains("Content-Length: 99") && !head(prepared).contains("Server: y"))
+        // `add` keeps the lines in step (gzip's Vary, CORS's header)...
+        plain.headers.add("Vary", "Accept-Encoding")
+        prepared.headers.add("Vary", "Accept-Encoding")
+        #expect(prepared.headers.wire != nil)
+        #expect(head(prepared) == head(plain))
+        // ...a framing field added, `set` and `remove` drop them, and the fields are serialized one by one again.
+        prepared.headers.set("ETag", "\"b-2\"")
+        plain.headers.set("ETag", "\"b-2\"")
+        #expect(prepared.headers.wire == nil)
+        #expect(head(prepared) == head(plain))
+        var framed = HTTPHeaders(["X": "1"].map { HeaderField($0.key, $0.value) })
+        framed.prepareWire()
+        framed.add("Transfer-Encoding", "chunked")
+        #expect(framed.wire == nil)
+        #expect(prepared.headers == plain.headers) // equality ignores the prepared form
+    }
+}
