@@ -126,6 +126,9 @@ public struct HTTP2Connection: Sendable {
 
     /// The previous response's field names and their lowercase forms, in order (see `lowercasedName`).
     private var lowercasedNames: [(name: String, lowercased: String)] = []
+    /// The previous response's body length and its decimal form for `content-length`: the same file is
+    /// answered with the same length, and the String is made once (~200 instructions) rather than per response.
+    private var previousLength: (count: Int, decimal: String) = (0, "0")
 
     /// The peer's settings that shape what we send.
     private var peerMaxFrameSize = 16_384
@@ -696,8 +699,8 @@ public struct HTTP2Connection: Sendable {
         }
         if let date = responseDate ?? date { encoder.encode(name: Self.droppedDate.span, value: date.utf8.span, into: &out) }
         if response.status.allowsBody {
-            let length = String(bodyLength)
-            encoder.encode(name: Self.droppedContentLength.span, value: length.utf8.span, into: &out)
+            if previousLength.count != bodyLength { previousLength = (bodyLength, String(bodyLength)) }
+            encoder.encode(name: Self.droppedContentLength.span, value: previousLength.decimal.utf8.span, into: &out)
         }
     }
 
