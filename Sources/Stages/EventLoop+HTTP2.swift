@@ -61,9 +61,10 @@ extension EventLoop {
                 metrics.add(LoopMetrics.Slot.http2Streams)
                 metrics.record(request.method, status: response.status.code, seconds: Processes.monotonicSeconds() - metricsNow)
             }
-            guard let actions = connection.http2?.respond(response, to: streamID, date: writer.currentDate()) else { return }
+            guard connection.http2 != nil else { return }
+            // The HEADERS come out of `nextAction` next, then the DATA.
+            connection.http2!.queueResponse(response, to: streamID, date: writer.currentDate())
             if !files.isEmpty { connection.http2Files[streamID] = files }
-            for action in actions { perform(action, on: connection) }
         case .write(let bytes):
             connection.output.append(bytes)
         case .sendFile(let streamID, let path, let offset, let length):

@@ -183,6 +183,27 @@ struct HPACKVectorTests {
     }
 }
 
+extension HPACKVectorTests {
+    /// The encoder tries first the entry that served the same position in the previous block. Fields that
+    /// move, a value that changes every block (a date) and a table small enough to evict: every block still
+    /// decodes to what was sent, an exact entry is sent as its index, and the two tables agree.
+    @Test(arguments: [4096, 160])
+    func previousPositionsAreOnlyAHint(tableSize: Int) throws {
+        var encoder = HPACKEncoder(maxTableSize: tableSize)
+        var decoder = HPACKDecoder(maxTableSize: tableSize)
+        for block in 0..<12 {
+            var list = [HPACKHeaderField("content-type", "text/plain"), HPACKHeaderField("etag", "\"abc\""),
+                        HPACKHeaderField("date", "Wed, 02 Dec 2026 05:44:\(10 + block / 3) GMT")]
+            if block % 4 == 1 { list.reverse() }
+            if block % 5 == 2 { list.insert(HPACKHeaderField("x-block", "\(block)"), at: 1) }
+            let encoded = encoder.encode(list)
+            #expect(try decoder.decode(encoded) == list)
+            #expect(decoder.dynamicTable == encoder.dynamicTable)
+            if tableSize == 4096 && block == 1 { #expect(encoded == [0xBE, 0xBF, 0xC0], "three indexes, in the new order") }
+        }
+    }
+}
+
 // MARK: - The pieces, and what the decoder refuses
 
 @Suite("HPACK pieces and refusals (RFC 7541 §4–§6)")

@@ -205,6 +205,23 @@ struct HTTP2ConnectionTests {
         #expect(client.server.activeStreams == 0)
     }
 
+    @Test("queueResponse: the same frames as respond, from nextAction, HEADERS before DATA")
+    func queuedResponse() {
+        var returned = Client(), queued = Client()
+        returned.connect()
+        queued.connect()
+        for stream: UInt32 in [1, 3] {
+            returned.send(returned.get(stream)); queued.send(queued.get(stream))
+            let expected = returned.respond(ok, to: stream)
+            queued.server.queueResponse(ok, to: stream)
+            var output = Output()
+            queued.drain(into: &output)
+            #expect(output.wire == expected.wire)
+            #expect(output.types == [.headers, .data])
+        }
+        #expect(queued.server.activeStreams == 0)
+    }
+
     @Test("RFC 7541 Appendix A: a :status the static table holds is its index, one octet; any other a literal")
     func statusCodes() {
         var client = Client()

@@ -13,6 +13,9 @@ public struct HPACKDynamicTable: Sendable, Hashable {
     /// The sum of the entries' sizes; never over `maxSize`.
     public private(set) var size = 0
     public private(set) var maxSize: Int
+    /// How many fields were ever added. A field's index grows with every later addition; its insertion
+    /// number (`insertions` when it was added) does not, so it names the entry for as long as it stays.
+    public private(set) var insertions = 0
 
     public init(maxSize: Int = 4096) {
         self.maxSize = maxSize
@@ -39,6 +42,16 @@ public struct HPACKDynamicTable: Sendable, Hashable {
         evict(toFit: maxSize - entry.size)
         entries.append(entry)
         size += entry.size
+        insertions += 1
+    }
+
+    /// The dynamic index of the entry added as insertion number `insertion`, if it is still in the table and
+    /// holds exactly `name` and `value`: one comparison, where `index(name:value:)` walks the table.
+    public func index(ofInsertion insertion: Int, name: Span<UInt8>, value: Span<UInt8>) -> Int? {
+        let index = insertions - insertion
+        guard index >= 1, index <= entries.count else { return nil } // evicted, or never added
+        let position = entries.count - index
+        return entries[position].value.elementsEqual(value) && entries[position].name.elementsEqual(name) ? index : nil
     }
 
     public mutating func setMaxSize(_ newMax: Int) {

@@ -16,6 +16,13 @@ public struct HPACKEncoder: Sendable {
     public var huffman: HPACKString.Huffman
     /// The smallest and the last table size set since the previous block: both must be signaled (§4.2).
     private var pendingSizeUpdate: (smallest: Int, last: Int)?
+    /// For the n-th field of the previous block, the insertion number of the dynamic entry it was sent as
+    /// (-1: none). A server sends the same fields in the same order response after response, so the entry
+    /// that served the n-th field last time is tried first: one comparison instead of a walk through the
+    /// table, whose new end fills with a `date` a second.
+    private var previousEntries: [Int] = []
+    /// The position of the next field in the block being encoded.
+    private var position = 0
 
     /// Names whose values are never indexed.
     public static let neverIndexedNames: Set<[UInt8]> = [Array("authorization".utf8), Array("cookie".utf8)]
@@ -43,6 +50,7 @@ public struct HPACKEncoder: Sendable {
     /// Starts a header block in `out` with the table size updates owed since the previous block (§4.2: they
     /// come before its first field). Then `encode(name:value:into:)` appends each field.
     public mutating func startBlock(into out: inout [UInt8]) {
+        position = 0
         guard let update = pendingSizeUpdate else { return }
         if update.smallest < update.last {
             HPACKInteger.encode(update.smallest, prefixBits: 5, firstByteFlags: 0x20, into: &out)
@@ -61,11 +69,20 @@ public struct HPACKEncoder: Sendable {
             literal(name: name, value: value, nameIndex: nameIndex, prefixBits: 4, flags: 0x10, into: &out)
             return
         }
-        // The dynamic table first: after the first response nearly every field is there. A field the static
-        // table holds whole is never added to it (its static index is sent), so an exact dynamic match means
-        // there is no static one, and the static table need not be searched.
+        // The entry this position used in the previous block, then the whole dynamic table: after the first
+        // response nearly every field is there. A field the static table holds whole is never added to it
+        // (its static index is sent), so an exact dynamic match means there is no static one, and the static
+        // table need not be searched.
+        let position = self.position
+        self.position += 1
+        if position >= previousEntries.count { previousEntries.append(-1) }
+        if let index = dynamicTable.index(ofInsertion: previousEntries[position], name: name, value: value) {
+            HPACKInteger.encode(HPACKStaticTable.count + index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
+            return
+        }
         let dynamicMatch = dynamicTable.index(name: name, value: value)
         if let match = dynamicMatch, !match.nameOnly {
+            previousEntries[position] = dynamicTable.insertions - match.index
             HPACKInteger.encode(HPACKStaticTable.count + match.index, prefixBits: 7, firstByteFlags: 0x80, into: &out)
             return
         }
@@ -81,6 +98,7 @@ public struct HPACKEncoder: Sendable {
         }
         literal(name: name, value: value, nameIndex: nameIndex, prefixBits: 6, flags: 0x40, into: &out)
         dynamicTable.add(HPACKHeaderField(name: [UInt8](copying: name), value: [UInt8](copying: value)))
+        previousEntries[position] = dynamicTable.insertions - 1
     }
 
     /// Appends a field by its index in the tables (§6.1), for a caller that knows it (`:status: 200` is 8).
