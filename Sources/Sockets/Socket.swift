@@ -222,7 +222,8 @@ extension Socket {
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
             throw SystemError("inet_pton(\(host))", errno: EINVAL)
         }
-        let fd = try syscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        // Glibc's: <liburing.h> (module CURing) declares the socket types again under its own feature macros.
+        let fd = try syscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(Glibc.SOCK_NONBLOCK.rawValue) | Int32(Glibc.SOCK_CLOEXEC.rawValue), 0) }
         let connection = Socket(fd: fd)
         let result = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
