@@ -1,5 +1,5 @@
 import Glibc
-import CURing
+internal import CURing // only this file sees liburing; no module that imports Sockets loads it
 
 /// One finished request from the ring: which request (`tag`, the number it was submitted with), its
 /// result (what the system call would have returned, or -errno), and for a receive, the buffer it filled.
