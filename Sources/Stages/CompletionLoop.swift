@@ -180,16 +180,15 @@ public final class CompletionLoop: ServingLoop {
         guard let client else { return } // closed meanwhile
         if !completion.more { client.receiving = false }
         let count = Int(completion.result)
+        if client.lingering { // after an error response: throw away what arrives until the client closes
+            client.bytesDiscarded += max(count, 0)
+            if count <= 0 || client.bytesDiscarded > 1 << 20 { close(client) } else { receive(client) }
+            return
+        }
         if count > 0, let buffer = completion.buffer {
-            if client.lingering {
-                client.bytesDiscarded += count
-                if client.bytesDiscarded > 1 << 20 { close(client) }
-                return
-            }
             client.http1.receive(ring.bytes(in: buffer, count: count))
             process(client)
         } else if count == 0 {
-            if client.lingering { close(client); return }
             client.http1.receiveEnd() // the peer sent FIN: answer what it sent completely, then close
             process(client)
             return
