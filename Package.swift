@@ -6,7 +6,8 @@
 // The targets are the layers of the server, from the bottom up:
 //   CSystem    a tiny C shim: the bits of <sys/epoll.h>, <signal.h> and fd_set that Swift cannot import
 //   CTLS       TLS with OpenSSL, wrapped in C: contexts, sessions, a self-signed certificate
-//   Sockets    the one thin POSIX layer: socket, bind, accept, read, write, sendfile; EINTR retried, errno kept
+//   CURing     io_uring through liburing: a header of static inline wrappers (the eventloop's --poller io_uring)
+//   Sockets    the one thin POSIX layer: socket, bind, accept, read, write, sendfile, the io_uring ring; EINTR retried, errno kept
 //   HTTPCore   the protocol core: parser, serializer, MIME types, path resolution, gzip. Never sees a descriptor.
 //   Stages     the milestone servers; each one file that composes Sockets and HTTPCore
 //   ServerProcess  start a server process, wait for it to listen, stop it (bench, check, tests)
@@ -40,11 +41,18 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // io_uring (liburing-dev): its helpers are inline functions with atomics and macros, wrapped in shim.h.
+        .systemLibrary(
+            name: "CURing",
+            path: "Sources/CURing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
         .target(name: "CSystem", path: "Sources/CSystem"),
         // TLS with OpenSSL (libssl-dev): a small C layer, so OpenSSL's macros and error queue stay in C.
         .target(name: "CTLS", path: "Sources/CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "HTTPCore", dependencies: ["CZlib"], swiftSettings: hotPath),
-        .target(name: "Sockets", dependencies: ["CSystem", "CTLS"]),
+        .target(name: "Sockets", dependencies: ["CSystem", "CTLS", "CURing"]),
         .target(name: "Stages", dependencies: ["HTTPCore", "Sockets"], swiftSettings: hotPath),
         // Start a server process, wait until it listens, stop it by pid: for bench, check and the tests.
         .target(name: "ServerProcess"),

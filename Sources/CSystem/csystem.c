@@ -71,6 +71,16 @@ void httpkit_install_child_reaper(void) {
 }
 
 
+int httpkit_socket_nonblocking(int domain) {
+#ifdef __linux__
+    return socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+    int fd = socket(domain, SOCK_STREAM, 0);
+    if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+#endif
+}
+
 int httpkit_accept_nonblocking(int fd) {
 #ifdef __linux__
     return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

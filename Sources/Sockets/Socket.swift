@@ -236,7 +236,9 @@ extension Socket {
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
             throw SystemError("inet_pton(\(host))", errno: EINVAL)
         }
-        let fd = try syscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        // In C: <liburing.h> (module CURing) brings <sys/socket.h> into a second module, and Swift then finds
+        // SOCK_NONBLOCK and SOCK_CLOEXEC in neither.
+        let fd = try syscall("socket") { httpkit_socket_nonblocking(AF_INET) }
         let connection = Socket(fd: fd)
         let result = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -1,3 +1,4 @@
+import Glibc
 import HTTPCore
 import Sockets
 
@@ -589,6 +590,7 @@ public func makePoller(_ kind: PollerKind) throws(SystemError) -> any Poller {
     case .select: return SelectPoller()
     case .poll: return PollPoller()
     case .epoll: return try EpollPoller()
+    case .ioUring: throw SystemError("--poller io_uring runs a completion loop, not a poller: only the eventloop and keepalive stages have one", errno: EINVAL)
     }
 }
 

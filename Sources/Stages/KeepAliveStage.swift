@@ -39,9 +39,13 @@ public struct KeepAliveStage: Sendable {
         // their defaults: see EventLoop.Options.
         let loopOptions = options
         let files = self.files, poller = configuration.poller
-        try Workers.run("keepalive", configuration) { listener, wake throws(SystemError) in
+        if poller == .ioUring { try CompletionLoop.checkAvailable() } // before the startup line
+        try Workers.run("keepalive", configuration) { listener, wake throws(SystemError) -> any ServingLoop in
             // Each loop gets its own file cache: a loop is one thread, so the cache needs no lock.
             let cache = StaticFileCache(files)
+            if poller == .ioUring { // lesson 06's completion loop (CompletionLoop.swift)
+                return try CompletionLoop(listener: listener, options: loopOptions, handler: { cache.respond(to: $0) })
+            }
             return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
                              handler: { cache.respond(to: $0) })
         }

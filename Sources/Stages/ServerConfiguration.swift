@@ -13,7 +13,7 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: Double
     /// Upper bound on concurrent connection threads (the `threads` stage).
     public var maxThreads: Int
-    /// The readiness API the `eventloop` stage uses.
+    /// The readiness API the event-loop stages use, or io_uring's completion loop (eventloop, keepalive).
     public var poller: PollerKind
     /// Event loops sharing the port with SO_REUSEPORT (keepalive and router).
     public var workers: Int = 1
@@ -56,9 +56,11 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// The readiness APIs an event loop can wait with.
+/// The readiness APIs an event loop can wait with, and io_uring, which runs a completion loop instead
+/// (`CompletionLoop`): the eventloop and keepalive stages only.
 public enum PollerKind: String, Sendable, CaseIterable {
     case select, poll, epoll
+    case ioUring = "io_uring"
 
     public static var platformDefault: PollerKind {
         return .epoll

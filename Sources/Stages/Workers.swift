@@ -6,7 +6,7 @@ import Sockets
 /// core without the loops sharing anything but the handler.
 enum Workers {
     static func run(_ stage: String, _ configuration: ServerConfiguration,
-                    makeLoop: @escaping @Sendable (_ listener: Socket, _ wake: FileDescriptor) throws(SystemError) -> EventLoop) throws(SystemError) {
+                    makeLoop: @escaping @Sendable (_ listener: Socket, _ wake: FileDescriptor) throws(SystemError) -> any ServingLoop) throws(SystemError) {
         Processes.raiseOpenFileLimit()
         let count = max(1, configuration.workers)
         let first = try Listener.open(stage, configuration, reusePort: count > 1, announce: false)

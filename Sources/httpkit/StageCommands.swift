@@ -131,7 +131,7 @@ struct ThreadOptions: ParsableArguments {
 }
 
 struct PollerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The readiness API: select, poll or epoll.", valueName: "api"))
+    @Option(help: ArgumentHelp("The readiness API: select, poll or epoll; or io_uring, a completion loop (eventloop and keepalive only).", valueName: "api"))
     var poller: PollerKind = .platformDefault
 }
 
@@ -287,7 +287,7 @@ struct EventLoopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eventloop",
         abstract: "Stage 6: serve files from one thread with nonblocking sockets and a readiness loop.",
-        discussion: "Examples:\n  httpkit eventloop\n  httpkit eventloop --poller select   (and watch it refuse descriptor 1024)"
+        discussion: "Examples:\n  httpkit eventloop\n  httpkit eventloop --poller select   (and watch it refuse descriptor 1024)\n  httpkit eventloop --poller io_uring   (completions instead of readiness: lesson 06)"
     )
     @OptionGroup var server: ServerOptions
     @OptionGroup var eventLoop: PollerOptions
@@ -307,6 +307,14 @@ enum StageRunner {
         }
         if let threads { configuration.maxThreads = threads.maxThreads }
         if let poller { configuration.poller = poller.poller }
+        if configuration.poller == .ioUring {
+            guard stage == .eventloop || stage == .keepalive else {
+                throw CLIError(message: "--poller io_uring: the \(stage.rawValue) stage waits with select, poll or epoll; io_uring's completion loop serves the eventloop and keepalive stages only")
+            }
+            guard tls?.settings == nil else {
+                throw CLIError(message: "--poller io_uring serves plain HTTP only: leave out --tls-cert/--tls-self-signed, or use --poller epoll")
+            }
+        }
         if let keepAlive {
             configuration.workers = keepAlive.workers
             configuration.idleTimeout = keepAlive.idleTimeout
@@ -368,6 +376,8 @@ enum StageRunner {
             return CLIError(message: "port \(options.port) on \(options.host) is already in use (\(error)). Stop the other server, or choose another port with --port (0 picks a free one).")
         case EACCES where options.port < 1024:
             return CLIError(message: "port \(options.port) needs root privileges (\(error)). Use a port of 1024 or more with --port.")
+        case _ where error.call.hasPrefix("--poller io_uring: "):
+            return CLIError(message: "\(error): io_uring is not available here (ENOSYS: a kernel without it; EPERM: disabled by sysctl kernel.io_uring_disabled or a seccomp filter; EINVAL: a kernel older than 5.19). Use --poller epoll.")
         case _ where error.call.hasPrefix("open("):
             return CLIError(message: "cannot open the access log: \(error). Pass --access-log with a writable path, - for stdout, or off.")
         case EADDRNOTAVAIL:

@@ -23,6 +23,8 @@ void httpkit_install_child_reaper(void);
 
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) on Linux; accept + fcntl elsewhere.
 int httpkit_accept_nonblocking(int fd);
+/// socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0): a TCP socket that never blocks.
+int httpkit_socket_nonblocking(int domain);
 
 /// Asks the kernel to send `sig` to this process when its parent dies (Linux; a no-op elsewhere), so a
 /// forked connection handler never outlives its server.

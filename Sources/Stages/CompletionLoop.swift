@@ -1,0 +1,382 @@
+// ┌────────────────────────────────────────────────────────────────────────────────────────────┐
+// │ --poller io_uring — the same stage on a completion loop instead of a readiness loop        │
+// │                                                                                            │
+// │ Changed since EventLoop.swift: the loop no longer asks "which sockets are ready?" and then │
+// │ reads and writes itself. It hands the *work* to the kernel (CompletionRing, over io_uring) │
+// │ and hears back when it is done:                                                           │
+// │   who reads   — the kernel. One multishot receive per connection stays armed and completes │
+// │                 each time bytes arrive; one multishot accept completes per new connection. │
+// │   buffers     — the kernel picks a receive buffer from a shared pool (provided buffers)    │
+// │                 only when bytes arrive; we feed them to HTTP1Connection, then recycle it.  │
+// │                 A send's bytes belong to the kernel until its completion: a SendBuffer     │
+// │                 that neither moves nor is freed before then. One send in flight at a time. │
+// │   syscalls    — every request queued in a turn goes in with one io_uring_enter, which      │
+// │                 also waits for the next completions.                                       │
+// │   time        — a timeout request completes every 100 ms and runs the same sweep.          │
+// │ The HTTP/1.1 machine, ResponseWriter and OutputQueue are EventLoop's, unchanged; files are │
+// │ read into the send buffer (pread, then send: no sendfile, which would need readiness).     │
+// │ Plain HTTP/1.1 over TCP only: no TLS, WebSocket, HTTP/2 or proxy on this loop.             │
+// └────────────────────────────────────────────────────────────────────────────────────────────┘
+import Glibc
+import HTTPCore
+import Sockets
+
+/// A loop a stage runs on one thread until a stop signal: the readiness `EventLoop` or this one.
+public protocol ServingLoop: AnyObject {
+    func run() throws(SystemError)
+}
+
+extension EventLoop: ServingLoop {}
+
+/// One thread, a completion ring: requests go to the kernel, completions come back.
+public final class CompletionLoop: ServingLoop {
+    /// What a completion answers, kept in the low byte of its tag; the connection's id is above it.
+    enum Kind: UInt64 { case accept = 1, receive, send, tick, closing }
+
+    /// One client connection: what the loop remembers between completions.
+    final class Client {
+        let socket: Socket
+        let id: UInt64
+        var http1: HTTP1Connection
+        var output = OutputQueue()
+        /// The send in flight, if any: its bytes are the kernel's until it completes.
+        var sending: SendBuffer?
+        /// A multishot receive is armed (or its last completion has not arrived yet).
+        var receiving = false
+        var ending: Connection.Ending?
+        var lingering = false
+        var bytesDiscarded = 0
+        var noDelay = false
+        /// Closed: nothing more may be submitted for its descriptor, which the kernel may give to a new client.
+        var closed = false
+        var deadline: Double
+        var headStartedAt: Double?
+
+        init(socket: Socket, id: UInt64, http1: HTTP1Connection, now: Double) {
+            self.socket = socket
+            self.id = id
+            self.http1 = http1
+            deadline = now
+            headStartedAt = now // a connection that sends nothing is held to the header timeout too
+        }
+    }
+
+    let listener: Socket
+    let ring: CompletionRing
+    let options: EventLoop.Options
+    let handler: Handler
+    private let policy: HTTP1Connection.Policy
+    private var writer = ResponseWriter()
+    /// Open connections by id (ids are never reused, so a late completion of a closed one finds nothing).
+    private var clients: [UInt64: Client] = [:]
+    private var nextID: UInt64 = 1
+    /// Send buffers not in use, kept for the next send.
+    private var spareBuffers: [SendBuffer] = []
+    /// The buffers of sends still in flight when their connection closed, by connection id: the kernel
+    /// may read them until the send's completion (cancelled, or done) arrives.
+    private var orphanedSends: [UInt64: SendBuffer] = [:]
+    private var acceptPausedUntil: Double?
+    private var drainingUntil: Double?
+    private var now = Processes.monotonicSeconds()
+
+    /// Fails as the ring does when io_uring is not available (see `CompletionRing.init`).
+    public init(listener: Socket, options: EventLoop.Options, handler: @escaping Handler) throws(SystemError) {
+        self.listener = listener
+        self.ring = try CompletionRing()
+        self.options = options
+        self.handler = handler
+        policy = HTTP1Connection.Policy(keepAlive: options.keepAlive, maxRequests: options.maxRequestsPerConnection,
+                                        limits: options.limits)
+    }
+
+    static func tag(_ id: UInt64, _ kind: Kind) -> UInt64 { id << 8 | kind.rawValue }
+
+    /// Throws, named for the flag, when io_uring cannot be used here (a kernel without it, or disabled).
+    public static func checkAvailable() throws(SystemError) {
+        if let reason = CompletionRing.unavailableReason() {
+            throw SystemError("--poller io_uring: \(reason.call)", errno: reason.errno)
+        }
+    }
+
+    // MARK: - The loop
+
+    public func run() throws(SystemError) {
+        ring.acceptMultishot(listener.fd, tag: Self.tag(0, .accept))
+        ring.timeout(milliseconds: 100, tag: Self.tag(0, .tick))
+        var completions: [Completion] = []
+        while true {
+            if StopSignal.isRequested && drainingUntil == nil { startDraining() }
+            if let until = drainingUntil, clients.isEmpty || now >= until { break }
+            try ring.submitAndWait(into: &completions) // one io_uring_enter: submit the queued requests, wait
+            now = Processes.monotonicSeconds()
+            for completion in completions {
+                let id = completion.tag >> 8
+                switch Kind(rawValue: completion.tag & 0xff) {
+                case .accept?: accepted(completion)
+                case .receive?: received(completion, on: clients[id])
+                case .send?: sent(completion, on: clients[id], id: id)
+                case .tick?:
+                    closeExpired()
+                    resumeAcceptIfPaused()
+                    options.onTick?()
+                    ring.timeout(milliseconds: 100, tag: Self.tag(0, .tick))
+                case .closing?, nil: break // a failed cancel or close of a connection already forgotten
+                }
+            }
+        }
+        for client in Array(clients.values) { close(client) }
+        _ = try? ring.submitAndWait(into: &completions)
+    }
+
+    /// A stop signal: accept no more, close idle connections, let the others finish for `drainTimeout`.
+    private func startDraining() {
+        drainingUntil = now + options.drainTimeout
+        ring.cancelAndClose(listener.fd, tag: Self.tag(0, .closing))
+        for client in Array(clients.values) {
+            client.http1.stopKeepingAlive()
+            if client.http1.isBetweenRequests && client.output.isEmpty && client.sending == nil { close(client) }
+        }
+    }
+
+    // MARK: - Accepting: one completion per new connection
+
+    private func accepted(_ completion: Completion) {
+        if !completion.more && drainingUntil == nil {
+            // The multishot accept ended (an error such as EMFILE ends it): arm it again, or after 100 ms
+            // when out of descriptors, so that a full descriptor table does not spin the loop.
+            let error = SystemError("accept (io_uring)", errno: -completion.result)
+            if completion.result < 0 && error.isOutOfResources {
+                Console.error("\(error); pausing accept for 100 ms")
+                acceptPausedUntil = now + 0.1
+            } else {
+                ring.acceptMultishot(listener.fd, tag: Self.tag(0, .accept))
+            }
+        }
+        guard completion.result >= 0 else { return }
+        let client = Client(socket: Socket(fd: completion.result), id: nextID, http1: HTTP1Connection(policy: policy), now: now)
+        nextID += 1
+        clients[client.id] = client
+        rearm(client)
+        receive(client)
+    }
+
+    private func resumeAcceptIfPaused() {
+        guard let until = acceptPausedUntil, now >= until, drainingUntil == nil else { return }
+        acceptPausedUntil = nil
+        ring.acceptMultishot(listener.fd, tag: Self.tag(0, .accept))
+    }
+
+    // MARK: - Receiving: the kernel has already read the bytes
+
+    private func receive(_ client: Client) {
+        guard !client.receiving, !client.closed else { return }
+        client.receiving = true
+        ring.receiveMultishot(client.socket.fd, tag: Self.tag(client.id, .receive))
+    }
+
+    private func received(_ completion: Completion, on client: Client?) {
+        // The buffer goes back to the pool whatever happens to the bytes: the parser copies what it keeps.
+        defer { if let buffer = completion.buffer { ring.recycle(buffer) } }
+        guard let client else { return } // closed meanwhile
+        if !completion.more { client.receiving = false }
+        let count = Int(completion.result)
+        if client.lingering { // after an error response: throw away what arrives until the client closes
+            client.bytesDiscarded += max(count, 0)
+            if count <= 0 || client.bytesDiscarded > 1 << 20 { close(client) } else { receive(client) }
+            return
+        }
+        if count > 0, let buffer = completion.buffer {
+            client.http1.receive(ring.bytes(in: buffer, count: count))
+            process(client)
+        } else if count == 0 {
+            client.http1.receiveEnd() // the peer sent FIN: answer what it sent completely, then close
+            process(client)
+            return
+        } else if completion.result == -ECANCELED || completion.result == -ENOBUFS {
+            // Cancelled because our output is over its limit (`process`), or the buffer pool ran dry:
+            // armed again below when there is room.
+        } else {
+            close(client) // ECONNRESET and friends: the client is gone
+            return
+        }
+        if !client.receiving && client.output.bufferedBytes < options.maxBufferedOutput && client.ending == nil {
+            receive(client)
+        }
+    }
+
+    /// Does what the protocol machine says until it needs more bytes, while the queued output stays under
+    /// the limit; then starts a send. Over the limit, receiving stops until the client takes its answers.
+    private func process(_ client: Client) {
+        while client.ending == nil && client.output.bufferedBytes < options.maxBufferedOutput,
+              let action = client.http1.nextAction() {
+            switch action {
+            case .request(let request): answer(handler(request), to: request, on: client)
+            case .rejected(let error): answer(.error(error), to: nil, on: client)
+            case .write(let bytes): client.output.append(bytes) // 100 Continue
+            case .close: client.ending = .close
+            case .lingeringClose: client.ending = .linger
+            default: break // streamed bodies are off (.head, .body, .bodyEnd); the rest only `respond` makes
+            }
+        }
+        if client.receiving && !client.closed && client.output.bufferedBytes >= options.maxBufferedOutput {
+            ring.cancel(Self.tag(client.id, .receive), tag: Self.tag(client.id, .closing))
+        }
+        rearm(client)
+        send(client)
+    }
+
+    private func answer(_ response: HTTPResponse, to request: HTTPRequest?, on client: Client) {
+        switch writer.queue(response, to: request, on: &client.http1, into: &client.output) {
+        case .close?, .switchProtocols?: client.ending = .close
+        case .lingeringClose?: client.ending = .linger
+        default: break
+        }
+    }
+
+    // MARK: - Sending: at most one send in flight per connection
+
+    private func send(_ client: Client) {
+        guard client.sending == nil, !client.closed else { return }
+        guard !client.output.isEmpty else { return allSent(client) }
+        let buffer = spareBuffers.popLast() ?? SendBuffer()
+        do {
+            _ = try client.output.flush(to: buffer) // copies what fits; files are read in (pread)
+        } catch {
+            close(client)
+            return
+        }
+        client.sending = buffer
+        ring.send(client.socket.fd, buffer.unsent, tag: Self.tag(client.id, .send))
+        rearm(client)
+    }
+
+    private func sent(_ completion: Completion, on client: Client?, id: UInt64) {
+        guard let client, let buffer = client.sending else {
+            orphanedSends[id] = nil // its connection closed meanwhile: now the buffer can go
+            return
+        }
+        guard completion.result > 0 else {
+            close(client) // EPIPE, ECONNRESET: the client left mid-response
+            return
+        }
+        buffer.sent += Int(completion.result)
+        if buffer.sent < buffer.count {
+            ring.send(client.socket.fd, buffer.unsent, tag: Self.tag(client.id, .send)) // a short send: the rest
+            return
+        }
+        client.sending = nil
+        buffer.reset()
+        if spareBuffers.count < 64 { spareBuffers.append(buffer) }
+        if client.output.bufferedBytes < options.maxBufferedOutput && client.ending == nil {
+            receive(client) // if it was stopped at the limit
+            process(client) // requests held back by the limit; then the next send
+        } else {
+            send(client)
+        }
+    }
+
+    /// Everything queued has been sent: end the connection as the machine said, or go on with the next request.
+    private func allSent(_ client: Client) {
+        switch client.ending {
+        case .close?:
+            close(client)
+        case .linger?:
+            guard !client.lingering else { return }
+            client.socket.shutdownWrite() // FIN; what the client still sends is read and thrown away
+            client.lingering = true
+            client.deadline = now + options.lingerTimeout
+            receive(client)
+        case nil:
+            if !client.noDelay { // as EventLoop: only a connection that stays open pays for it
+                try? client.socket.setNoDelay()
+                client.noDelay = true
+            }
+            rearm(client) // from the write timeout back to the idle or header timeout
+        }
+    }
+
+    // MARK: - Time: the same rules as EventLoop's
+
+    private func rearm(_ client: Client) {
+        guard !client.lingering else { return }
+        if !client.output.isEmpty || client.sending != nil {
+            client.deadline = now + options.writeTimeout
+            return
+        }
+        let phase = client.http1.phase
+        if phase == .readingHead || (phase == .idle && client.http1.requestsAnswered == 0 && client.headStartedAt != nil) {
+            let started = client.headStartedAt ?? now
+            client.headStartedAt = started
+            client.deadline = started + options.headerTimeout
+        } else {
+            client.headStartedAt = nil
+            client.deadline = now + options.idleTimeout
+        }
+    }
+
+    /// Closes connections past their deadline; one in the middle of a request head or body gets 408 first.
+    private func closeExpired() {
+        for client in Array(clients.values) where now >= client.deadline {
+            let phase = client.http1.phase
+            if !client.lingering, client.ending == nil, client.sending == nil, client.output.isEmpty,
+               phase == .readingHead || phase == .readingBody {
+                let reason = phase == .readingHead
+                    ? "the request head did not arrive within \(Seconds.text(options.headerTimeout))"
+                    : "the request body stopped arriving for \(Seconds.text(options.idleTimeout))"
+                answer(HTTPResponse.error(RequestError(.requestTimeout, reason)), to: nil, on: client)
+                client.ending = .close
+                send(client)
+                client.deadline = now + options.lingerTimeout // a client that does not take the 408 is cut off
+                continue
+            }
+            close(client)
+        }
+    }
+
+    private func close(_ client: Client) {
+        guard !client.closed else { return }
+        client.closed = true
+        clients[client.id] = nil
+        client.output.discard()
+        // Its pending receive and send are cancelled, then the descriptor is closed; their completions
+        // find no client. A send's buffer is kept until that send's own completion says the kernel is done.
+        ring.cancelAndClose(client.socket.fd, tag: Self.tag(client.id, .closing))
+        if let buffer = client.sending { orphanedSends[client.id] = buffer }
+        client.sending = nil
+    }
+}
+
+/// The bytes of one send in flight, at a fixed address: a Swift array may move or be freed while the
+/// kernel still reads from it. OutputQueue fills it through the `Transport` protocol, as it would write
+/// to a socket: `write` copies what fits, and a full buffer answers "would block".
+final class SendBuffer: Transport {
+    let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Bytes filled, and bytes the kernel has taken of them.
+    private(set) var count = 0
+    var sent = 0
+
+    deinit { memory.deallocate() }
+
+    var unsent: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: memory[sent..<count]) }
+
+    func reset() {
+        count = 0
+        sent = 0
+    }
+
+    var socket: Socket { Socket(fd: -1) } // never read: this transport ends in memory
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> { .wouldBlock }
+
+    func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        let taken = min(bytes.count, memory.count - count)
+        guard taken > 0 else { return .wouldBlock }
+        (memory.baseAddress! + count).copyMemory(from: bytes.baseAddress!, byteCount: taken)
+        count += taken
+        return .done(taken)
+    }
+
+    /// nil: OutputQueue then reads the file (pread) and writes its bytes here.
+    func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? { nil }
+    func shutdownWrite() {}
+    func close() {}
+}
