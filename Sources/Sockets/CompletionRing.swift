@@ -42,7 +42,7 @@ public final class CompletionRing {
 
     deinit { httpkit_ring_destroy(ring) }
 
-    /// nil when io_uring works here, else why not (the probe the tests skip on).
+    /// nil when io_uring works here, else why not (the stages check it first; the tests skip on it).
     public static func unavailableReason() -> SystemError? {
         do { _ = try CompletionRing(entries: 4, buffers: 4, bufferSize: 64) } catch { return error }
         return nil
