@@ -303,15 +303,8 @@ public final class CompletionLoop: ServingLoop {
             client.deadline = now + options.writeTimeout
             return
         }
-        let phase = client.http1.phase
-        if phase == .readingHead || (phase == .idle && client.http1.requestsAnswered == 0 && client.headStartedAt != nil) {
-            let started = client.headStartedAt ?? now
-            client.headStartedAt = started
-            client.deadline = started + options.headerTimeout
-        } else {
-            client.headStartedAt = nil
-            client.deadline = now + options.idleTimeout
-        }
+        let (phase, answered) = client.http1.timerState()
+        client.deadline = options.http1Deadline(phase: phase, answered: answered, headStartedAt: &client.headStartedAt, now: now)
     }
 
     /// Closes connections past their deadline; one in the middle of a request head or body gets 408 first.
@@ -320,10 +313,7 @@ public final class CompletionLoop: ServingLoop {
             let phase = client.http1.phase
             if !client.lingering, client.ending == nil, client.sending == nil, client.output.isEmpty,
                phase == .readingHead || phase == .readingBody {
-                let reason = phase == .readingHead
-                    ? "the request head did not arrive within \(Seconds.text(options.headerTimeout))"
-                    : "the request body stopped arriving for \(Seconds.text(options.idleTimeout))"
-                answer(HTTPResponse.error(RequestError(.requestTimeout, reason)), to: nil, on: client)
+                answer(HTTPResponse.error(RequestError(.requestTimeout, options.timeoutReason(phase))), to: nil, on: client)
                 client.ending = .close
                 send(client)
                 client.deadline = now + options.lingerTimeout // a client that does not take the 408 is cut off

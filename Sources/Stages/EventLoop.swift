@@ -518,16 +518,8 @@ public final class EventLoop {
             return
         }
         let (phase, answered) = connection.http1?.timerState() ?? (.idle, 1)
-        // A head arriving, or a new connection that has sent nothing yet, is on the header timer.
-        let waitsForHead = phase == .readingHead || (phase == .idle && answered == 0 && connection.headStartedAt != nil)
-        if waitsForHead {
-            let started = connection.headStartedAt ?? now
-            connection.headStartedAt = started
-            connection.deadline = started + options.headerTimeout
-        } else {
-            connection.headStartedAt = nil
-            connection.deadline = now + options.idleTimeout
-        }
+        connection.deadline = options.http1Deadline(phase: phase, answered: answered,
+                                                    headStartedAt: &connection.headStartedAt, now: now)
     }
 
     /// Closes connections past their deadline. A client in the middle of a request gets 408 first.
@@ -543,12 +535,9 @@ public final class EventLoop {
                 connection.deadline = now + options.pongTimeout
                 continue
             }
-            let phase = connection.http1?.phase
-            if !connection.lingering, connection.output.isEmpty, phase == .readingHead || phase == .readingBody {
-                let reason = phase == .readingHead
-                    ? "the request head did not arrive within \(Seconds.text(options.headerTimeout))"
-                    : "the request body stopped arriving for \(Seconds.text(options.idleTimeout))"
-                let response = HTTPResponse.error(RequestError(.requestTimeout, reason))
+            if !connection.lingering, connection.output.isEmpty, let phase = connection.http1?.phase,
+               phase == .readingHead || phase == .readingBody {
+                let response = HTTPResponse.error(RequestError(.requestTimeout, options.timeoutReason(phase)))
                 options.onRefusal?(response, connection.remoteAddress)
                 answer(response, to: nil, on: connection)
                 _ = try? connection.output.flush(to: connection.transport) // best effort: it is leaving anyway
@@ -573,6 +562,29 @@ public final class EventLoop {
         poller.forgetBeforeClose(connection.fd)
         connections[connection.fd] = nil
         connection.transport.close()
+    }
+}
+
+extension EventLoop.Options {
+    /// The HTTP/1.1 part of the one timer rule, shared by both loops (EventLoop, CompletionLoop): a head
+    /// arriving, or a new connection that has sent nothing yet, is on the header timer, counted from its
+    /// first byte however slowly it trickles in (slowloris); anything else waits on the idle timer.
+    func http1Deadline(phase: HTTP1Connection.Phase, answered: Int, headStartedAt: inout Double?, now: Double) -> Double {
+        let waitsForHead = phase == .readingHead || (phase == .idle && answered == 0 && headStartedAt != nil)
+        guard waitsForHead else {
+            headStartedAt = nil
+            return now + idleTimeout
+        }
+        let started = headStartedAt ?? now
+        headStartedAt = started
+        return started + headerTimeout
+    }
+
+    /// Why a request that stopped arriving (`phase` is `.readingHead` or `.readingBody`) is answered 408.
+    func timeoutReason(_ phase: HTTP1Connection.Phase) -> String {
+        phase == .readingHead
+            ? "the request head did not arrive within \(Seconds.text(headerTimeout))"
+            : "the request body stopped arriving for \(Seconds.text(idleTimeout))"
     }
 }
 
