@@ -202,6 +202,7 @@ struct CheckLiveTests {
         (["hello", "--port", "-1"], "a port is 0 to 65535"),
         (["hello", "--port", "70000"], "a port is 0 to 65535"),
         (["doctor", "--port", "x"], "a port is a number"),
+        (["check", "--stage", "proxy", "--all"], "--all does not apply to --stage proxy"),
     ])
     func usageErrors(_ arguments: [String], _ mentions: String) throws {
         let result = try httpkit(arguments, timeout: 20)

@@ -70,6 +70,10 @@ struct CheckCommand: ParsableCommand {
         }
         if (stage == nil) == (course == nil) { throw ValidationError("give --stage NAME (\(StageName.allCases.map(\.rawValue).joined(separator: ", "))) or --course codecrafters, not both") }
         if course != nil && (all || step != nil) { throw ValidationError("--all and --step are for stages, not --course") }
+        if all && stage == .proxy {
+            // The earlier stages' checks ask for www/'s files; behind a proxy the content is its upstreams'.
+            throw ValidationError("--all does not apply to --stage proxy: a proxy serves what its upstreams send, not www/, so the earlier stages' checks cannot pass through it; run httpkit check --stage proxy")
+        }
         if let step, let stage {
             let count = Spec.steps(CheckCatalog.checks(for: stage)).count
             guard (1...count).contains(step) else { throw ValidationError("--step \(step): \(stage.rawValue) has steps 1 to \(count) (httpkit spec \(stage.rawValue))") }
