@@ -53,12 +53,24 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// The first value of `name`, or nil.
     public subscript(name: String) -> String? {
-        fields.first { ASCII.caseInsensitiveEquals($0.name, name) }?.value
+        // Asked several times per request by the middleware, mostly for a name that is absent: an index loop
+        // borrows each field (`first(where:)` copied every field it passed), and the lengths are compared
+        // before any byte.
+        let length = name.utf8.count
+        for index in fields.indices where fields[index].name.utf8.count == length
+            && ASCII.caseInsensitiveEquals(fields[index].name, name) {
+            return fields[index].value
+        }
+        return nil
     }
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        fields.filter { ASCII.caseInsensitiveEquals($0.name, name) }.map(\.value)
+        var found: [String] = []
+        for index in fields.indices where ASCII.caseInsensitiveEquals(fields[index].name, name) {
+            found.append(fields[index].value)
+        }
+        return found
     }
 
     /// The comma-separated list elements of every `name` field, trimmed (RFC 9110 §5.6.1).
@@ -72,8 +84,8 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     public func contains(_ name: String, token: String) -> Bool {
         // Asked for every request (`Connection: close`?): compared in place on the value's bytes, element by
         // element, no copies.
-        for field in fields where ASCII.caseInsensitiveEquals(field.name, name) {
-            var value = field.value, token = token
+        for index in fields.indices where ASCII.caseInsensitiveEquals(fields[index].name, name) {
+            var value = fields[index].value, token = token
             let found = value.withUTF8 { bytes in
                 token.withUTF8 { wanted in
                     var start = 0

@@ -16,14 +16,31 @@ public typealias RouteHandler = @Sendable (RoutedRequest) -> HTTPResponse
 
 /// Something wrapped around a handler: it may change the request, answer on its own, or change the
 /// response that `next` returns (Express-style middleware).
-public typealias Middleware = @Sendable (RoutedRequest, _ next: RouteHandler) -> HTTPResponse
+///
+/// A struct around the function rather than the bare function type: a closure kept in an `Array` is
+/// stored in Swift's most general calling convention, and each call through it converts the arguments
+/// back, wrapping `next` in a fresh closure (an allocation per layer per request). In a struct's field
+/// the closure keeps its own convention, so a chain of middleware costs a call per layer, nothing more.
+public struct Middleware: Sendable {
+    public let apply: @Sendable (RoutedRequest, _ next: RouteHandler) -> HTTPResponse
+
+    public init(_ apply: @escaping @Sendable (RoutedRequest, _ next: RouteHandler) -> HTTPResponse) {
+        self.apply = apply
+    }
+
+    /// Called like the function it holds: `gzip(routed) { _ in response }`.
+    public func callAsFunction(_ routed: RoutedRequest, _ next: RouteHandler) -> HTTPResponse { apply(routed, next) }
+}
 
 /// Wraps `handler` in `middleware`, the first one outermost: `chain([log, gzip], router)` runs log,
 /// then gzip, then the router, and the response comes back out through gzip, then log.
 public func chain(_ middleware: [Middleware], _ handler: @escaping RouteHandler) -> RouteHandler {
-    middleware.reversed().reduce(handler) { next, outer in
-        { request in outer(request, next) }
+    var next = handler
+    for outer in middleware.reversed() {
+        let apply = outer.apply, inner = next
+        next = { request in apply(request, inner) }
     }
+    return next
 }
 
 /// A route pattern: `/users/:id` (a named segment), `/static/*` (the rest of the path), literal segments.
@@ -140,20 +157,20 @@ public struct Router: Sendable {
 
     /// The router as a handler.
     public func handle(_ routed: RoutedRequest) -> HTTPResponse {
-        let request = routed.request
         do {
-            switch try match(request) {
+            switch try match(routed.request) {
             case .found(let handler, var matched):
                 // Keep what middleware learned about the request (an authenticated user, say).
                 matched.parameters.merge(routed.parameters) { fromPattern, _ in fromPattern }
                 return handler(matched)
             case .methodNotAllowed(let allow):
+                let request = routed.request
                 var response = HTTPResponse.text(.methodNotAllowed,
                     "405 Method Not Allowed: \(request.method) is not allowed on \(request.path); allowed: \(allow.joined(separator: ", "))\n")
                 response.headers.set("Allow", allow.joined(separator: ", "))
                 return response
             case .notFound:
-                return fallback?(routed) ?? .text(.notFound, "404 Not Found: no route for \(request.path)\n")
+                return fallback?(routed) ?? .text(.notFound, "404 Not Found: no route for \(routed.request.path)\n")
             }
         } catch {
             return .error(error)

@@ -78,8 +78,8 @@ struct RouterTests {
 
     @Test func middlewareRunsOutermostFirst() {
         let order = Recorder()
-        let first: Middleware = { request, next in order.add("first in"); let r = next(request); order.add("first out"); return r }
-        let second: Middleware = { request, next in order.add("second in"); let r = next(request); order.add("second out"); return r }
+        let first = Middleware { request, next in order.add("first in"); let r = next(request); order.add("first out"); return r }
+        let second = Middleware { request, next in order.add("second in"); let r = next(request); order.add("second out"); return r }
         let app = chain([first, second]) { _ in order.add("handler"); return .text(.ok, "") }
         _ = app(RoutedRequest(HTTPRequest(method: "GET", target: "/")))
         #expect(order.items == ["first in", "second in", "handler", "second out", "first out"])

@@ -6,7 +6,7 @@
 /// then If-None-Match (or If-Modified-Since) — a match is 304 for GET and HEAD; then Range, honoured
 /// only for GET and only while If-Range still names this representation.
 public enum ConditionalResponse {
-    public static func apply(to response: HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
+    public static func apply(to response: consuming HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
         // Most requests carry none of these headers: one pass over the names, nothing parsed.
         guard response.status.code == 200, request.headers.contains(where: { mayCondition($0.name) }) else { return response }
         let etag = response.headers["ETag"].flatMap { EntityTag(parsing: Substring($0)) }
@@ -71,7 +71,7 @@ public enum ConditionalResponse {
             copyValidators(from: response, to: &refused)
             return refused
         case .partial(let ranges):
-            var partial = response
+            var partial = copy response
             partial.status = HTTPStatus(code: 206)
             if ranges.count == 1, let only = ranges.first {
                 partial.headers.set("Content-Range", "bytes \(only.offset)-\(only.offset + only.length - 1)/\(length)")

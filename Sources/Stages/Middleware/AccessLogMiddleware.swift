@@ -5,7 +5,7 @@ extension Middlewares {
     /// final status and size). Requests that never reach a handler — refused by the parser, timed out —
     /// are logged by the event loop's `onRefusal` with the same `AccessLog.record`.
     public static func accessLog(_ log: AccessLog) -> Middleware {
-        { routed, next in
+        Middleware { routed, next in
             let response = next(routed)
             log.record(routed.request, response, remoteAddress: routed.request.remoteAddress)
             return response

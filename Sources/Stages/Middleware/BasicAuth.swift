@@ -74,7 +74,7 @@ extension Middlewares {
     /// Requires Basic auth for `auth`'s paths; answers 401 with a `WWW-Authenticate` challenge otherwise.
     /// The user name reaches the handler as the `user` parameter.
     public static func basicAuth(_ auth: BasicAuth) -> Middleware {
-        { routed, next in
+        Middleware { routed, next in
             switch auth.decide(routed.request) {
             case .open:
                 return next(routed)

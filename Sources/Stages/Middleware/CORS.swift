@@ -4,9 +4,9 @@ extension Middlewares {
     /// Lets pages from any origin read the responses (the Fetch standard's CORS protocol), and answers
     /// preflight requests (`OPTIONS` with `Access-Control-Request-Method`) itself with 204.
     public static func cors(allowOrigin: String = "*") -> Middleware {
-        { routed, next in
+        Middleware { routed, next in
+            guard routed.request.headers["Origin"] != nil else { return next(routed) }
             let request = routed.request
-            guard request.headers["Origin"] != nil else { return next(routed) }
             if request.method == .options, request.headers["Access-Control-Request-Method"] != nil {
                 var preflight = HTTPResponse(status: .noContent)
                 preflight.headers.set("Access-Control-Allow-Origin", allowOrigin)

@@ -12,7 +12,7 @@ extension Middlewares {
     /// checked before the handler acts, not on its answer; the router's handlers have no validators to
     /// check it against, so those requests are served as if the conditions were absent.
     public static func conditional() -> Middleware {
-        { routed, next in
+        Middleware { routed, next in
             let response = next(routed)
             guard routed.request.method.isGetOrHead else { return response }
             return ConditionalResponse.apply(to: response, for: routed.request)

@@ -16,7 +16,7 @@ extension Middlewares {
     public static func gzip(minimumSize: Int = 256, everySizeUnder prefixes: [String] = [],
                             maxInMemory: Int = 1 << 20, cache: GzipCache = GzipCache()) -> Middleware {
         let prefixBytes = prefixes.map { Array($0.utf8) } // compared with each small answer's target, on bytes
-        return { routed, next in
+        return Middleware { routed, next in
             var response = next(routed)
             guard response.status.allowsBody else { return response }
             // The size first: it is the cheap test, and most small answers stop here.
