@@ -40,7 +40,9 @@ static void write_keylog(const SSL *ssl, const char *line) {
 }
 
 // ALPN (RFC 7301): pick h2 when it is offered and we serve it, else http/1.1; a client without ALPN, or
-// offering only protocols we do not speak, gets no ALPN answer and speaks HTTP/1.1.
+// offering only protocols we do not speak, gets no ALPN answer and speaks HTTP/1.1. An HTTP/2-only port
+// (HTTPKIT_ALPN_H2_ONLY) agrees to nothing but h2: a client that offers only other protocols gets the fatal
+// no_application_protocol alert (RFC 7301 §3.2), not a handshake that ends in a protocol we do not speak.
 static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                        unsigned int inlen, void *arg) {
     (void)ssl;
@@ -50,6 +52,8 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
     if (context->offer_h2 &&
         SSL_select_next_proto((unsigned char **)out, outlen, h2, sizeof h2 - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
+    if (context->offer_h2 == HTTPKIT_ALPN_H2_ONLY)
+        return SSL_TLSEXT_ERR_ALERT_FATAL; // OpenSSL sends no_application_protocol
     if (SSL_select_next_proto((unsigned char **)out, outlen, http11, sizeof http11 - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
     return SSL_TLSEXT_ERR_NOACK;

@@ -11,13 +11,33 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
 public final class TLSContext: @unchecked Sendable {
     let pointer: OpaquePointer
 
+    /// What ALPN (RFC 7301) agrees to. Never a protocol the server does not speak: a client told `h2` sends
+    /// HTTP/2's preface, which an HTTP/1.1 parser can only refuse.
+    public enum ALPN: Sendable, Hashable {
+        /// `http/1.1` (the stages before http2).
+        case http1
+        /// `h2` when the client offers it, else `http/1.1` (the http2 stage).
+        case http2AndHTTP1
+        /// `h2` alone (the http2 stage with --http2-only): a client that offers only other protocols is
+        /// refused in the handshake with no_application_protocol (RFC 7301 §3.2).
+        case http2Only
+
+        var mode: Int32 {
+            switch self {
+            case .http1: Int32(HTTPKIT_ALPN_HTTP1)
+            case .http2AndHTTP1: Int32(HTTPKIT_ALPN_H2_AND_HTTP1)
+            case .http2Only: Int32(HTTPKIT_ALPN_H2_ONLY)
+            }
+        }
+    }
+
     /// - Parameters:
-    ///   - offerHTTP2: answer ALPN `h2` (only a stage that speaks HTTP/2 may); `http/1.1` otherwise.
+    ///   - alpn: the protocols ALPN may agree to (`h2` only for a stage that speaks HTTP/2).
     ///   - keyLogPath: where to append the session secrets (the `SSLKEYLOGFILE` convention), so Wireshark
     ///     or tshark can decrypt a capture. nil: none.
-    public init(certificate: String, key: String, offerHTTP2: Bool = false, keyLogPath: String? = nil) throws(TLSError) {
+    public init(certificate: String, key: String, alpn: ALPN = .http1, keyLogPath: String? = nil) throws(TLSError) {
         var error = [CChar](repeating: 0, count: 512)
-        guard let context = httpkit_tls_context_new(certificate, key, offerHTTP2 ? 1 : 0, keyLogPath, &error, error.count) else {
+        guard let context = httpkit_tls_context_new(certificate, key, alpn.mode, keyLogPath, &error, error.count) else {
             throw TLSError(description: cText(error))
         }
         pointer = context

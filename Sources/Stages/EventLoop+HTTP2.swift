@@ -6,8 +6,13 @@ import Sockets
 /// connection's slot holds an HTTP2Connection, whose requests go to the same handler as HTTP/1.1's.
 extension EventLoop {
     /// Looks at a connection's first bytes: the HTTP/2 preface (or ALPN h2) switches the slot; anything
-    /// else goes to HTTP/1.1. Bytes that are still a prefix of the preface wait for more.
+    /// else goes to HTTP/1.1. Bytes that are still a prefix of the preface wait for more. On an HTTP/2-only
+    /// port there is nothing to choose: see `startHTTP2Only`.
     func probePreface(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
+        if options.http2Only {
+            startHTTP2Only(connection, bytes)
+            return
+        }
         let preface = HTTP2Connection.clientPreface
         connection.prefaceProbe.append(contentsOf: bytes)
         let seen = connection.prefaceProbe
@@ -27,6 +32,25 @@ extension EventLoop {
             connection.http1?.receive(seen)
         }
         connection.prefaceProbe = []
+    }
+
+    /// An HTTP/2-only port (`--http2-only`), like nghttpd's: every connection is HTTP/2, so its first bytes go
+    /// to the HTTP/2 machine whatever they are. Anything but the preface, an HTTP/1.1 request line included,
+    /// is a connection error PROTOCOL_ERROR (§3.4, §5.4.1): the machine answers with our SETTINGS, then GOAWAY
+    /// saying what came instead, then `.close`. (A mixed port answers such bytes as HTTP/1.1, a 400 at worst.)
+    func startHTTP2Only(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
+        if let tls = connection.tls, tls.summary?.alpn != "h2" {
+            // §3.2: HTTP/2 over TLS is chosen with ALPN. A client that offered other protocols was refused in
+            // the handshake (no_application_protocol); this one offered none, so it expects HTTP/1.1.
+            let alpn = tls.summary.map { $0.alpn.isEmpty ? "none" : $0.alpn } ?? "none"
+            Console.error("tls: \(connection.remoteAddress ?? "?"): closed: ALPN \(alpn), not h2, and this port speaks only HTTP/2 (--http2-only; RFC 9113 §3.2)")
+            close(connection)
+            return
+        }
+        var machine = HTTP2Connection(configuration: http2Configuration)
+        machine.receive(bytes)
+        connection.http2 = machine
+        connection.http1 = nil
     }
 
     /// `Upgrade: h2c` (RFC 7540 §3.2): the 101 goes out through the HTTP/1.1 machine, then the slot holds an

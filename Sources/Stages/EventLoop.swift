@@ -46,6 +46,10 @@ public final class EventLoop {
         /// Serve HTTP/2 too (the http2 stage): to a client that starts with the HTTP/2 preface (prior
         /// knowledge, RFC 9113 §3.3) or that chose `h2` with ALPN over TLS (§3.2).
         public var http2 = false
+        /// With `http2`: HTTP/2 only (`--http2-only`). The first bytes go to an HTTP2Connection whatever they
+        /// are, so an HTTP/1.1 request is an invalid preface (§3.4); over TLS, a client without ALPN `h2` is
+        /// closed (§3.2).
+        public var http2Only = false
         /// After SIGTERM or SIGINT: seconds that requests in flight (an upload, a slow download) get to
         /// finish before the loop closes them and returns.
         public var drainTimeout = 5.0

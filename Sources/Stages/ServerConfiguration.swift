@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     /// TLS for the event-loop stages that speak it (keepalive, router, websocket); nil: plain TCP.
     /// Made once at start from `TLSSettings` (certificate files or a self-signed one).
     public var tls: TLSContext?
+    /// The http2 stage's port speaks only HTTP/2 (`--http2-only`): prior knowledge on plain TCP, ALPN `h2`
+    /// alone over TLS; no HTTP/1.1, so no `Upgrade: h2c` either.
+    public var http2Only = false
     /// `Cache-Control: max-age` for static files, in seconds (nil: none).
     public var cacheMaxAge: Int? = 60
     /// The largest WebSocket message the websocket stage accepts (close 1009 beyond it).

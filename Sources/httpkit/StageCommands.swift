@@ -25,14 +25,26 @@ struct Serve: ParsableCommand {
     @OptionGroup(title: "keepalive and router stages") var keepAlive: KeepAliveOptions
     @OptionGroup(title: "router stage") var router: RouterOptions
     @OptionGroup(title: "websocket stage") var webSocket: WebSocketOptions
-    @OptionGroup(title: "TLS (keepalive, router and websocket stages)") var tls: TLSOptions
+    @OptionGroup(title: "TLS (keepalive, router, websocket and http2 stages)") var tls: TLSOptions
+    @OptionGroup(title: "http2 stage") var http2: HTTP2Options
     @OptionGroup(title: "proxy stage") var proxy: ProxyOptions
     @OptionGroup(title: "router, websocket, http2 and proxy stages") var metrics: MetricsOptions
 
+    func validate() throws {
+        if http2.http2Only && stage != .http2 {
+            throw ValidationError("--http2-only: the \(stage.rawValue) stage speaks HTTP/1.1; only the http2 stage can serve HTTP/2 alone")
+        }
+    }
+
     func run() throws {
         try StageRunner.run(stage, server, threads: threads, poller: eventLoop, keepAlive: keepAlive, router: router,
-                            webSocket: webSocket, tls: tls, proxy: proxy, metrics: metrics)
+                            webSocket: webSocket, tls: tls, http2: http2, proxy: proxy, metrics: metrics)
     }
+}
+
+struct HTTP2Options: ParsableArguments {
+    @Flag(help: "Speak only HTTP/2 on the port: prior knowledge on plain TCP (an HTTP/1.1 request gets GOAWAY PROTOCOL_ERROR), ALPN h2 alone over TLS.")
+    var http2Only = false
 }
 
 struct TLSOptions: ParsableArguments {
@@ -246,20 +258,28 @@ struct HTTP2Command: ParsableCommand {
         The router's routes and middleware, carried by HTTP/2 (RFC 9113) when the client asks for it: with the \
         preface on plain TCP (prior knowledge) or with ALPN h2 over TLS. HTTP/1.1 clients are served as before.
 
+        With --http2-only the port speaks nothing else (as nghttpd does): every connection must start with the \
+        preface, and anything else, an HTTP/1.1 request included, is answered with SETTINGS and GOAWAY \
+        PROTOCOL_ERROR, then closed (RFC 9113 §3.4); over TLS, ALPN agrees to h2 alone (§3.2).
+
         Examples:
           httpkit http2
           curl --http2-prior-knowledge -v http://127.0.0.1:8080/
           h2load -n 1000 -c 10 -m 10 http://127.0.0.1:8080/hello.txt
           httpkit http2 --tls-self-signed --port 8443   then  curl --http2 --cacert CERT https://localhost:8443/
+          httpkit http2 --http2-only   then  curl --http2-prior-knowledge http://127.0.0.1:8080/
         """
     )
     @OptionGroup var server: ServerOptions
     @OptionGroup var eventLoop: PollerOptions
     @OptionGroup var keepAlive: KeepAliveOptions
     @OptionGroup var router: RouterOptions
+    @OptionGroup(title: "HTTP/2") var http2: HTTP2Options
     @OptionGroup(title: "TLS") var tls: TLSOptions
     @OptionGroup var metrics: MetricsOptions
-    func run() throws { try StageRunner.run(.http2, server, poller: eventLoop, keepAlive: keepAlive, router: router, tls: tls, metrics: metrics) }
+    func run() throws {
+        try StageRunner.run(.http2, server, poller: eventLoop, keepAlive: keepAlive, router: router, tls: tls, http2: http2, metrics: metrics)
+    }
 }
 
 struct ForkCommand: ParsableCommand {
@@ -298,10 +318,11 @@ struct EventLoopCommand: ParsableCommand {
 enum StageRunner {
     static func run(_ stage: StageName, _ options: ServerOptions, threads: ThreadOptions? = nil,
                     poller: PollerOptions? = nil, keepAlive: KeepAliveOptions? = nil, router: RouterOptions? = nil,
-                    webSocket: WebSocketOptions? = nil, tls: TLSOptions? = nil, proxy: ProxyOptions? = nil,
-                    metrics: MetricsOptions? = nil) throws {
+                    webSocket: WebSocketOptions? = nil, tls: TLSOptions? = nil, http2: HTTP2Options? = nil,
+                    proxy: ProxyOptions? = nil, metrics: MetricsOptions? = nil) throws {
         var configuration = try options.configuration(for: stage)
         if let metrics { configuration.metricsPath = metrics.path }
+        configuration.http2Only = stage == .http2 && http2?.http2Only == true
         if stage == .proxy && (proxy?.upstreams.isEmpty ?? true) {
             throw CLIError(message: "the proxy stage needs at least one --upstream HOST:PORT (start one with: httpkit router --port 8081)")
         }
@@ -342,8 +363,10 @@ enum StageRunner {
                 throw CLIError(message: "--tls-cert/--tls-self-signed: the \(stage.rawValue) stage speaks plain HTTP only; TLS is for keepalive, router, websocket and http2")
             }
             do {
-                // ALPN offers h2 only where HTTP/2 is spoken (RFC 7301: never agree to a protocol you lack).
-                configuration.tls = try settings.makeContext(offerHTTP2: stage == .http2)
+                // ALPN offers h2 only where HTTP/2 is spoken (RFC 7301: never agree to a protocol you lack), and
+                // nothing else where only HTTP/2 is (--http2-only).
+                let alpn: TLSContext.ALPN = stage != .http2 ? .http1 : configuration.http2Only ? .http2Only : .http2AndHTTP1
+                configuration.tls = try settings.makeContext(alpn: alpn)
             } catch {
                 throw CLIError(message: "TLS: \(error)")
             }

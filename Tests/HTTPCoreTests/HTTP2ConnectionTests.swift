@@ -145,6 +145,30 @@ struct HTTP2ConnectionTests {
         #expect(output.closed)
     }
 
+    @Test("§3.4, §5.4.1: a wrong preface gets our SETTINGS, then GOAWAY saying what came instead, then the close",
+          arguments: [
+              ("GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+               "invalid connection preface: octet 0 differs (\"GET / HTTP/1.1\" where \"PRI * HTTP/2.0\" belongs); this connection speaks only HTTP/2 (RFC 9113 §3.4)"),
+              // h2spec 3.5/2 (http2/3.5.2), which a mixed port answers as HTTP/1.1 instead.
+              ("INVALID CONNECTION PREFACE\r\n\r\n",
+               "invalid connection preface: octet 0 differs (\"INVALID CONNECTION PREFACE\" where \"PRI * HTTP/2.0\" belongs); this connection speaks only HTTP/2 (RFC 9113 §3.4)"),
+              // The first line was right: only the octet is named.
+              ("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n",
+               "invalid connection preface: octet 18 differs; this connection speaks only HTTP/2 (RFC 9113 §3.4)"),
+          ])
+    func wrongPrefaceIsExplained(_ sent: String, _ debug: String) {
+        var client = Client()
+        let output = client.send(Array(sent.utf8))
+        #expect(output.types == [.settings, .goAway])
+        guard case .goAway(0, .protocolError, let data)? = output.frames.last?.payload else {
+            Issue.record("no GOAWAY PROTOCOL_ERROR: \(output.frames)")
+            return
+        }
+        #expect(String(decoding: data, as: UTF8.self) == debug)
+        #expect(output.closed)
+        #expect(client.send(Array("more".utf8)).wire.isEmpty, "nothing is read after the connection error")
+    }
+
     @Test("§3.4: the preface followed by something other than SETTINGS is a PROTOCOL_ERROR")
     func prefaceWithoutSettings() {
         var client = Client()

@@ -203,6 +203,9 @@ struct CheckLiveTests {
         (["hello", "--port", "70000"], "a port is 0 to 65535"),
         (["doctor", "--port", "x"], "a port is a number"),
         (["check", "--stage", "proxy", "--all"], "--all does not apply to --stage proxy"),
+        // HTTP/2 alone is the http2 stage's: the router has no such option, and serve refuses it for other stages.
+        (["router", "--http2-only"], "Unknown option '--http2-only'"),
+        (["serve", "--stage", "router", "--http2-only"], "--http2-only: the router stage speaks HTTP/1.1"),
     ])
     func usageErrors(_ arguments: [String], _ mentions: String) throws {
         let result = try httpkit(arguments, timeout: 20)

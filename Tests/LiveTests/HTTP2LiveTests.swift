@@ -163,3 +163,68 @@ final class HTTP2LiveTests {
         #expect(answer.stdout.contains("ALPN protocol: http/1.1"))
     }
 }
+
+/// The http2 stage with --http2-only: the port speaks nothing but HTTP/2, like nghttpd.
+@Suite("the http2 stage with --http2-only", .serialized)
+final class HTTP2OnlyLiveTests {
+    let server: ServerProcess
+
+    init() throws {
+        server = try ServerProcess(["http2", "--http2-only"])
+    }
+
+    deinit { server.stop() }
+
+    /// The frames in `bytes` as (type, payload), whole frames only.
+    static func frames(_ bytes: [UInt8]) -> [(type: UInt8, payload: ArraySlice<UInt8>)] {
+        var frames: [(type: UInt8, payload: ArraySlice<UInt8>)] = []
+        var offset = 0
+        while offset + 9 <= bytes.count {
+            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            frames.append((bytes[offset + 3], bytes[(offset + 9)..<min(offset + 9 + length, bytes.count)]))
+            offset += 9 + length
+        }
+        return frames
+    }
+
+    @Test func anHTTP11RequestGetsSettingsThenGOAWAYThenTheClose() throws {
+        // The mixed port answers this request as HTTP/1.1; here it is an invalid preface (RFC 9113 §3.4, §5.4.1).
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let bytes = try client.readToEnd() // returns at EOF: the server closed
+        let frames = Self.frames(bytes)
+        #expect(frames.map(\.type) == [4, 7], "SETTINGS (4), then GOAWAY (7), then nothing: \(bytes)")
+        let goAway = try #require(frames.last)
+        #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 1], "PROTOCOL_ERROR")
+        let debug = String(decoding: goAway.payload.dropFirst(8), as: UTF8.self)
+        #expect(debug.contains("\"GET / HTTP/1.1\"") && debug.contains("speaks only HTTP/2"), "\(debug)")
+    }
+
+    @Test func curlWithPriorKnowledgeIsServedAndPlainCurlIsNot() throws {
+        let base = "http://127.0.0.1:\(server.port)"
+        let h2 = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", base + "/hello.txt"])
+        #expect(h2.stdout == "200 2", "\(h2.stderr)")
+        #expect(try curl(["-s", "--http2-prior-knowledge", base + "/echo/only-h2"]).stdout == "only-h2")
+        // No HTTP/1.1, so no `Upgrade: h2c` either: curl reads our SETTINGS frame as a broken HTTP/0.9 answer.
+        let http11 = try curl(["-s", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}", base + "/hello.txt"])
+        #expect(http11.status != 0 && http11.stdout == "000")
+        #expect(server.output.contains("HTTP/2 only (--http2-only)"))
+    }
+
+    @Test func overTLSOnlyALPNH2IsServed() throws {
+        let tls = try ServerProcess(["http2", "--http2-only", "--tls-self-signed"])
+        defer { tls.stop() }
+        let url = "https://127.0.0.1:\(tls.port)/hello.txt"
+        let h2 = try curl(["-sk", "--http2", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", url])
+        #expect(h2.stdout == "200 2", "\(h2.stderr)")
+        // A client offering only http/1.1 is refused in the handshake (RFC 7301 §3.2: no_application_protocol)…
+        let http11 = try curl(["-sk", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}", url])
+        #expect(http11.status != 0 && http11.stdout == "000")
+        // …and one that offers no ALPN at all is closed after the handshake, with a line saying why (RFC 9113 §3.2).
+        let noALPN = try curl(["-sk", "--http1.1", "--no-alpn", "-o", "/dev/null", "-w", "%{http_code}", url])
+        #expect(noALPN.status != 0 && noALPN.stdout == "000")
+        usleep(300_000)
+        #expect(tls.output.contains("closed: ALPN none, not h2, and this port speaks only HTTP/2"), "\(tls.output.suffix(600))")
+    }
+}

@@ -8,9 +8,12 @@
 typedef struct httpkit_tls_context httpkit_tls_context;
 typedef struct httpkit_tls_session httpkit_tls_session;
 
+/// What ALPN (RFC 7301) agrees to: `http/1.1` only, `h2` before `http/1.1`, or `h2` only (an HTTP/2-only port).
+enum { HTTPKIT_ALPN_HTTP1 = 0, HTTPKIT_ALPN_H2_AND_HTTP1 = 1, HTTPKIT_ALPN_H2_ONLY = 2 };
+
 /// A server context: certificate chain and key (PEM files), TLS 1.2 and 1.3 only, modern ciphers,
-/// session tickets, ALPN (`h2` offered only when `offer_h2`), and a key log to `keylog_path` if not NULL
-/// (NSS key log format, for Wireshark). NULL on failure.
+/// session tickets, ALPN as `offer_h2` says (one of HTTPKIT_ALPN_…), and a key log to `keylog_path` if not
+/// NULL (NSS key log format, for Wireshark). NULL on failure.
 httpkit_tls_context *httpkit_tls_context_new(const char *cert_path, const char *key_path, int offer_h2,
                                              const char *keylog_path, char *error, size_t error_size);
 void httpkit_tls_context_free(httpkit_tls_context *context);

@@ -200,8 +200,10 @@ public struct HTTP2Connection: Sendable {
         var iterator = bytes.makeIterator()
         while prefaceReceived < Self.clientPreface.count, let byte = iterator.next() {
             guard byte == Self.clientPreface[prefaceReceived] else {
-                // An HTTP/1.1 request, TLS without ALPN, or noise: refused at the first wrong octet.
-                fail(.connection(.protocolError, "not the HTTP/2 connection preface (octet \(prefaceReceived) differs)"))
+                // An HTTP/1.1 request (on an HTTP/2-only port, or after ALPN h2), or noise: a connection error
+                // PROTOCOL_ERROR at the first wrong octet (§3.4, §5.4.1), whose GOAWAY says what came instead.
+                let received = Self.clientPreface.prefix(prefaceReceived) + [byte] + IteratorSequence(iterator).prefix(64)
+                fail(.connection(.protocolError, Self.invalidPreface(differingAt: prefaceReceived, received: Array(received))))
                 return
             }
             prefaceReceived += 1
@@ -210,6 +212,16 @@ public struct HTTP2Connection: Sendable {
             phase = .settings
             parser.append(IteratorSequence(iterator))
         }
+    }
+
+    /// The GOAWAY debug text for a wrong preface. When the first line is the wrong one, it is quoted: most
+    /// often an HTTP/1.1 request line from a client that did not know this connection speaks only HTTP/2.
+    static func invalidPreface(differingAt octet: Int, received: [UInt8]) -> String {
+        let firstLine = received.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }.prefix(40)
+        let prefaceLine = clientPreface.prefix { $0 != UInt8(ascii: "\r") }
+        let quotable = octet <= prefaceLine.count && firstLine.allSatisfy { (0x20..<0x7f).contains($0) }
+        let instead = quotable ? " (\"\(String(decoding: firstLine, as: UTF8.self))\" where \"PRI * HTTP/2.0\" belongs)" : ""
+        return "invalid connection preface: octet \(octet) differs\(instead); this connection speaks only HTTP/2 (RFC 9113 §3.4)"
     }
 
     /// Starts a graceful shutdown (§6.8): GOAWAY with NO_ERROR and the last stream we accepted; streams in flight
