@@ -716,12 +716,15 @@ public struct HTTP2Connection: Sendable {
             encoder.encode(name: Self.statusName.span, value: status.utf8.span, into: &out)
         }
         var responseDate: String?
-        for (position, field) in response.headers.enumerated() {
-            let name = lowercasedName(field.name, at: position) // §8.2.1: names are lowercase in HTTP/2
+        // By index, borrowing each field: iterating the headers would copy every field (two strings retained
+        // and released per field per response).
+        let fields = response.headers.fields
+        for position in fields.indices {
+            let name = lowercasedName(fields[position].name, at: position) // §8.2.1: names are lowercase in HTTP/2
             let octets = name.utf8.span
-            if Self.droppedDate.elementsEqual(octets) { responseDate = field.value; continue }
+            if Self.droppedDate.elementsEqual(octets) { responseDate = fields[position].value; continue }
             guard Self.http2Carries(octets) else { continue }
-            encoder.encode(name: octets, value: field.value.utf8.span, into: &out)
+            encoder.encode(name: octets, value: fields[position].value.utf8.span, into: &out)
         }
         if let date = responseDate ?? date { encoder.encode(name: Self.droppedDate.span, value: date.utf8.span, into: &out) }
         if response.status.allowsBody {
