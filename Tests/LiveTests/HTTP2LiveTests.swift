@@ -95,14 +95,7 @@ final class HTTP2LiveTests {
         let client = try RawClient(port: quick.port)
         defer { client.close() }
         try client.send(Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0])
-        let bytes = try client.readToEnd()
-        var frames: [(type: UInt8, payload: ArraySlice<UInt8>)] = []
-        var offset = 0
-        while offset + 9 <= bytes.count {
-            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
-            frames.append((bytes[offset + 3], bytes[(offset + 9)..<min(offset + 9 + length, bytes.count)]))
-            offset += 9 + length
-        }
+        let frames = HTTP2OnlyLiveTests.frames(try client.readToEnd())
         let goAway = try #require(frames.first { $0.type == 7 }, "no GOAWAY before the close")
         #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 0], "NO_ERROR")
         #expect(String(decoding: goAway.payload.dropFirst(8), as: UTF8.self).hasPrefix("idle for 1"))
