@@ -97,6 +97,12 @@ public struct HTTP1Connection: Sendable {
     private var waitingForResponse = false
     /// The request whose body is streaming in (`streamsBodies`).
     private var streamingHead: HTTPRequest?
+    /// Whether `streamingHead` holds a request, asked without copying it (`streamingHead != nil` copied the
+    /// whole optional request, and destroyed the copy, each time the phase was read).
+    private var hasStreamingHead: Bool {
+        if case .none = streamingHead { return false }
+        return true
+    }
     private var closing = false
     private var switched = false
     private var peerClosed = false
@@ -137,7 +143,7 @@ public struct HTTP1Connection: Sendable {
         if switched { return .switched }
         if closing { return .closing }
         if waitingForResponse { return .awaitingResponse }
-        if streamingHead != nil || (parser.isMidRequest && !parser.isReadingHead) { return .readingBody }
+        if hasStreamingHead || (parser.isMidRequest && !parser.isReadingHead) { return .readingBody }
         return parser.isReadingHead && parser.isMidRequest ? .readingHead : .idle
     }
 
@@ -204,15 +210,21 @@ public struct HTTP1Connection: Sendable {
         // Answered on its head, before its body (RFC 9110 §10.1.1 allows a final status instead of 100
         // Continue): the body that may follow is never read, so the connection cannot be reused; what
         // still arrives is discarded while the connection lingers.
-        let bodyUnread = streamingHead != nil
+        let bodyUnread = hasStreamingHead
         streamingHead = nil
         waitingForResponse = false
         requestsAnswered += 1
-        let method = request?.method ?? .get
-        let version = request?.version ?? .http1_1
+        // The request, read once: what the head and the keep-alive decision need from it.
+        var method = HTTPMethod.get, version = HTTPVersion.http1_1, answersARequest = false, clientKeepsAlive = false
+        if case .some(let asked) = request {
+            method = asked.method
+            version = asked.version
+            answersARequest = true
+            clientKeepsAlive = asked.wantsKeepAlive
+        }
         let framing = BodyFraming.choose(for: response.body, version: version)
-        let switching = response.status.code == 101 && request != nil
-        let keepAlive = switching || (!bodyUnread && keepsAlive(after: request, framing: framing))
+        let switching = response.status.code == 101 && answersARequest
+        let keepAlive = switching || (!bodyUnread && answersARequest && keepsAlive(clientAsks: clientKeepsAlive, framing: framing))
 
         var head = serializer.head(for: response, requestMethod: method, version: version, keepAlive: keepAlive,
                                    framing: framing, date: date)
@@ -265,11 +277,11 @@ public struct HTTP1Connection: Sendable {
     /// body and called `relayedBodyEnded()`. Until then no next request is handed out (responses in order).
     public mutating func respondRelayed(_ response: HTTPResponse, framing: BodyFraming, to request: HTTPRequest,
                                         date: String) -> (head: [UInt8], ending: Action?) {
-        let bodyUnread = streamingHead != nil
+        let bodyUnread = hasStreamingHead
         streamingHead = nil
         waitingForResponse = true
         requestsAnswered += 1
-        let keepAlive = !bodyUnread && keepsAlive(after: request, framing: framing)
+        let keepAlive = !bodyUnread && keepsAlive(clientAsks: request.wantsKeepAlive, framing: framing)
         let head = serializer.head(for: response, requestMethod: request.method, version: request.version,
                                    keepAlive: keepAlive, framing: framing, date: date)
         guard !keepAlive else { return (head, nil) }
@@ -281,11 +293,11 @@ public struct HTTP1Connection: Sendable {
     public mutating func relayedBodyEnded() { waitingForResponse = false }
 
     /// Whether the connection stays open after answering `request` (RFC 9112 §9.3).
-    private func keepsAlive(after request: HTTPRequest?, framing: BodyFraming) -> Bool {
-        guard let request, !refusal, policy.keepAlive, !draining, !peerClosed else { return false }
+    /// `clientAsks`: the request's own wish (`HTTPRequest.wantsKeepAlive`: its version and `Connection`).
+    private func keepsAlive(clientAsks: Bool, framing: BodyFraming) -> Bool {
+        guard clientAsks, !refusal, policy.keepAlive, !draining, !peerClosed else { return false }
         // A body that ends when the connection closes leaves no way to keep the connection.
         guard framing != .untilClose else { return false }
-        if policy.maxRequests > 0 && requestsAnswered >= policy.maxRequests { return false }
-        return request.wantsKeepAlive
+        return policy.maxRequests == 0 || requestsAnswered < policy.maxRequests
     }
 }

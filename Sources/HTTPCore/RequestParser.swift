@@ -89,14 +89,16 @@ public struct RequestParser: Sendable {
     /// The head of a request whose body is still expected and whose client sent `Expect: 100-continue`
     /// and has not been answered yet: the server should send `100 Continue` (or a final status) now.
     public var requestAwaitingContinue: HTTPRequest? {
-        // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request.
-        guard !continueSent, version == .http1_1, headers.contains("Expect", token: "100-continue") else { return nil }
+        // Asked each time the machine runs out of bytes, nearly always between requests: the state first,
+        // so the last request's headers are not searched for Expect again and again.
         switch state {
-        case .body, .chunked:
-            return bodyBytesReceived == 0 ? HTTPRequest(method: method, target: target, version: version, headers: headers) : nil
-        default:
-            return nil
+        case .body, .chunked: break
+        default: return nil
         }
+        // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request.
+        guard !continueSent, bodyBytesReceived == 0, version == .http1_1,
+              headers.contains("Expect", token: "100-continue") else { return nil }
+        return HTTPRequest(method: method, target: target, version: version, headers: headers)
     }
 
     /// Records that the interim `100 Continue` went out, so `requestAwaitingContinue` stops asking.

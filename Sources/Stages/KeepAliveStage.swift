@@ -27,7 +27,7 @@ public struct KeepAliveStage: Sendable {
 
     public func run() throws(SystemError) {
         // The policy this stage turns on. The loop hands it to each connection's HTTP1Connection, which
-        // applies it: whether a connection stays open after a response is `keepsAlive(after:framing:)`.
+        // applies it: whether a connection stays open after a response is `keepsAlive(clientAsks:framing:)`.
         var options = EventLoop.Options()
         options.keepAlive = true                                              // persistent connections (RFC 9112 §9.3)
         options.headerTimeout = configuration.headerTimeout                   // --header-timeout: the whole head, from its first byte
