@@ -51,19 +51,22 @@ public enum URLPath {
     /// `isNormal` on the path's bytes.
     public static func isNormal(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.first == ASCII.slash else { return false }
-        var segmentLength = 0, dots = 0
-        for byte in bytes.dropFirst() {
-            switch byte {
-            case ASCII.percent, UInt8(ascii: "\\"), 0, 0x80...0xFF:
-                return false
-            case ASCII.slash:
+        // An index loop with the common byte tested first: it runs twice per routed request (Basic auth and
+        // the router's shortcut), and `for … in dropFirst()` with a range switch cost about 26 instructions
+        // a byte.
+        var segmentLength = 0, dots = 0, index = 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if byte == ASCII.slash {
                 if segmentLength == 0 || (segmentLength == dots && dots <= 2) { return false } // "//", "/./", "/../"
                 segmentLength = 0
                 dots = 0
-            default:
-                segmentLength += 1
-                if byte == UInt8(ascii: "."), dots == segmentLength - 1 { dots += 1 }
+                continue
             }
+            if byte >= 0x80 || byte == 0 || byte == ASCII.percent || byte == UInt8(ascii: "\\") { return false }
+            segmentLength += 1
+            if byte == UInt8(ascii: "."), dots == segmentLength - 1 { dots += 1 }
         }
         return !(segmentLength > 0 && segmentLength == dots && dots <= 2)
     }
