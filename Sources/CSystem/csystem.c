@@ -9,6 +9,9 @@
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <stdatomic.h>
 
@@ -88,6 +91,15 @@ int httpkit_accept_nonblocking(int fd) {
     int client = accept(fd, NULL, NULL);
     if (client >= 0) fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK);
     return client;
+#endif
+}
+
+void httpkit_malloc_thresholds(int trim_threshold, int mmap_threshold) {
+#ifdef __GLIBC__
+    mallopt(M_TRIM_THRESHOLD, trim_threshold);
+    mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+#else
+    (void)trim_threshold; (void)mmap_threshold;
 #endif
 }
 

@@ -8,6 +8,7 @@ enum Workers {
     static func run(_ stage: String, _ configuration: ServerConfiguration,
                     makeLoop: @escaping @Sendable (_ listener: Socket, _ wake: FileDescriptor) throws(SystemError) -> any ServingLoop) throws(SystemError) {
         Processes.raiseOpenFileLimit()
+        Processes.keepFreedMemory() // no page faults for the same buffers request after request
         let count = max(1, configuration.workers)
         let first = try Listener.open(stage, configuration, reusePort: count > 1, announce: false)
         var shared = configuration

@@ -30,6 +30,10 @@ int httpkit_socket_nonblocking(int domain);
 /// forked connection handler never outlives its server.
 void httpkit_set_parent_death_signal(int sig);
 
+/// glibc's mallopt: the heap keeps up to `trim_threshold` bytes of freed memory instead of giving it back to
+/// the kernel, and blocks from `mmap_threshold` bytes get their own mappings (no-op without glibc).
+void httpkit_malloc_thresholds(int trim_threshold, int mmap_threshold);
+
 static inline void httpkit_fd_zero(fd_set *set) { FD_ZERO(set); }
 static inline void httpkit_fd_set(int fd, fd_set *set) { FD_SET(fd, set); }
 static inline int httpkit_fd_isset(int fd, fd_set *set) { return FD_ISSET(fd, set); }
