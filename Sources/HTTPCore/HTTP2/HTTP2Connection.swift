@@ -124,6 +124,9 @@ public struct HTTP2Connection: Sendable {
     /// The header block being assembled: HEADERS without END_HEADERS, then CONTINUATIONs (§6.10).
     private var headerBlock: (streamID: UInt32, fragments: [UInt8], endStream: Bool)?
 
+    /// The Strings the previous request's fields became, reused by the next request where its octets are the
+    /// same (`HTTP2RequestStrings`).
+    private var requestStrings = HTTP2RequestStrings()
     /// The previous response's field names and their lowercase forms, in order (see `lowercasedName`).
     private var lowercasedNames: [(name: String, lowercased: String)] = []
     /// The previous response's body length and its decimal form for `content-length`: the same file is
@@ -439,7 +442,10 @@ public struct HTTP2Connection: Sendable {
         // Decoded first and whole, whatever happens to the stream: the HPACK table is the connection's (§4.3).
         // Each field is checked as the decoder lends it; a malformed one is thrown by `head.request()` below.
         var head = HTTP2RequestHead(streamID: streamID)
+        swap(&head.strings, &requestStrings) // lent, and taken back (moved, not copied) once the block is read
         try decoder.decode(block) { name, value, _ in head.add(name: name, value: value) }
+        swap(&head.strings, &requestStrings)
+        requestStrings.rewind()
         if streams[streamID] != nil {
             try trailers(streamID, pseudoHeaderSeen: head.pseudoHeaderSeen, endStream: endStream)
             return
@@ -544,7 +550,7 @@ public struct HTTP2Connection: Sendable {
         if !stream.bodyRefused, let expected = stream.expectedLength, expected != stream.request.body.count {
             throw .stream(streamID, .protocolError, "content-length: \(expected) but \(stream.request.body.count) octets of DATA (§8.1.1)")
         }
-        if !stream.responded { outbox.append(.request(streamID: streamID, stream.request)) }
+        if !stream.responded { outbox.append(.request(streamID: streamID, stream.takeRequest())) }
     }
 
     /// Whether a (lowercase) name is a connection-specific field — connection, keep-alive, proxy-connection,
