@@ -636,9 +636,9 @@ public struct HTTP2Connection: Sendable {
             encoder.encode(name: Self.statusName.span, value: status.utf8.span, into: &out)
         }
         var responseDate: String?
-        // By index, borrowing each field: iterating the headers would copy every field (two strings retained
-        // and released per field per response).
-        let fields = response.headers.fields
+        // By index, borrowing each field through a span: iterating the headers, or indexing the array, copies
+        // every field (two strings retained and released per field per response).
+        let fields = response.headers.fields.span
         for position in fields.indices {
             let name = lowercasedName(fields[position].name, at: position) // §8.2.1: names are lowercase in HTTP/2
             let octets = name.utf8.span
