@@ -490,6 +490,40 @@ struct HTTP2ConnectionTests {
         #expect(client.send(client.get(3)).requests.map(\.0) == [3])
     }
 
+    @Test("RFC 7541 §4.3: a malformed field does not stop the decoding; the fields after it still enter the table")
+    func malformedFieldKeepsTableInStep() {
+        var client = Client()
+        client.connect()
+        let bad = client.send(client.headers(1, [(":method", "GET"), (":scheme", "https"), (":path", "/"),
+                                                 ("X-Upper", "1"), ("x-after", "kept")]))
+        #expect(resets(bad).map(\.1) == [.protocolError])
+        // The client's encoder indexed x-after in the first block; now it sends it as an index.
+        let good = client.send(client.headers(3, [(":method", "GET"), (":scheme", "https"), (":path", "/"),
+                                                  ("x-after", "kept")]))
+        #expect(good.requests.first?.1.headers["X-After"] == "kept")
+        #expect(!good.closed)
+    }
+
+    @Test("Requests on one connection: Strings reused where the octets repeat, made anew where they differ")
+    func repeatedFieldStrings() {
+        var client = Client()
+        client.connect()
+        let ua = ("user-agent", "a client with a name longer than fifteen octets")
+        var requests: [HTTPRequest] = []
+        for (id, path, host) in [(UInt32(1), "/a", "one.example"), (3, "/a", "one.example"), (5, "/b", "two.example")] {
+            let input = client.send(client.headers(id, [(":method", "GET"), (":scheme", "https"), (":authority", host),
+                                                        (":path", path), ua]))
+            requests += input.requests.map(\.1)
+        }
+        let other = client.send(client.headers(7, [(":method", "POST"), (":scheme", "https"), (":path", "/c"),
+                                                   ("accept", "*/*")], endStream: true))
+        requests += other.requests.map(\.1)
+        #expect(requests.map(\.target) == ["/a", "/a", "/b", "/c"])
+        #expect(requests.map { $0.headers["Host"] } == ["one.example", "one.example", "two.example", nil])
+        #expect(requests.map { $0.headers["User-Agent"] } == [ua.1, ua.1, ua.1, nil])
+        #expect(requests[3].method == .post && requests[3].headers["Accept"] == "*/*")
+    }
+
     @Test("§8.2.3: cookie crumbs are joined with \"; \"")
     func cookies() {
         var client = Client()

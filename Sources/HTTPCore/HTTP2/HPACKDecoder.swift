@@ -22,6 +22,9 @@ public struct HPACKDecoder: Sendable {
     public var maxHeaderListSize: Int?
     /// The limit was lowered below the table's size, so the next block must start with an update (§4.2).
     private var sizeUpdateRequired = false
+    /// Where a literal that is not indexed is decoded, reused block after block: its octets are only lent.
+    private var literalName: [UInt8] = []
+    private var literalValue: [UInt8] = []
 
     public init(maxTableSize: Int = 4096, maxHeaderListSize: Int? = nil) {
         dynamicTable = HPACKDynamicTable(maxSize: maxTableSize)
@@ -36,9 +39,26 @@ public struct HPACKDecoder: Sendable {
         if dynamicTable.maxSize > limit { sizeUpdateRequired = true }
     }
 
+    /// The header list of a block, each field copied out of the tables into its own arrays: for tests, the
+    /// REPL and the wire dump. It is `decode(_:each:)` with a visitor that keeps what it is lent.
     public mutating func decode(_ block: [UInt8]) throws(HTTP2Error) -> [HPACKHeaderField] {
         var fields: [HPACKHeaderField] = []
         fields.reserveCapacity(16) // a request's handful of fields: one allocation, not one per doubling
+        try decode(block) { name, value, neverIndexed in
+            fields.append(HPACKHeaderField(name: [UInt8](copying: name), value: [UInt8](copying: value), neverIndexed: neverIndexed))
+        }
+        return fields
+    }
+
+    /// Decodes a block and lends each field to `visit`, in order: its name and value as spans of the octets
+    /// where they already are — a static or dynamic table entry, or the decoder's buffer for a literal — so
+    /// nothing is copied for a field the caller does not keep. A request's fields are nearly all indexed
+    /// (`:method`, `:scheme`, `:authority`, `user-agent`…); copying each out of the table into a new
+    /// `HPACKHeaderField` cost two retains and releases a field. The spans live only during the call.
+    public mutating func decode(_ block: [UInt8], each visit: (_ name: Span<UInt8>, _ value: Span<UInt8>, _ neverIndexed: Bool) throws(HTTP2Error) -> Void) throws(HTTP2Error) {
+        // The closures below capture locals only: one that captured `self` made the compiler copy the whole
+        // decoder (its tables) for every field.
+        let limit = maxHeaderListSize
         var listSize = 0
         var index = 0
         var atStart = true
@@ -60,43 +80,87 @@ public struct HPACKDecoder: Sendable {
                 throw .compression("the header block does not start with the dynamic table size update that SETTINGS_HEADER_TABLE_SIZE = \(maxTableSizeLimit) requires")
             }
             atStart = false
-            let field: HPACKHeaderField
             if first & 0x80 != 0 {
-                field = try self.field(at: HPACKInteger.decode(block, at: &index, prefixBits: 7))
+                // A whole field from the tables: lent where it is.
+                let fieldIndex = try HPACKInteger.decode(block, at: &index, prefixBits: 7)
+                try Self.lendField(at: fieldIndex, from: dynamicTable) { name, value throws(HTTP2Error) in
+                    try Self.countField(name.count + value.count, into: &listSize, limit: limit)
+                    try visit(name, value, false)
+                }
             } else if first & 0xC0 == 0x40 {
-                field = try literal(block, at: &index, prefixBits: 6, neverIndexed: false)
+                // Kept in the table, so made into arrays; lent from there.
+                let field = try literal(block, at: &index, prefixBits: 6)
                 dynamicTable.add(field)
+                try Self.countField(field.name.count + field.value.count, into: &listSize, limit: limit)
+                try visit(field.name.span, field.value.span, false)
             } else {
-                // 0000xxxx without indexing, 0001xxxx never indexed.
-                field = try literal(block, at: &index, prefixBits: 4, neverIndexed: first & 0x10 != 0)
+                // 0000xxxx without indexing, 0001xxxx never indexed: decoded into the decoder's own buffers,
+                // which the next literal reuses.
+                let neverIndexed = first & 0x10 != 0
+                let nameIndex = try HPACKInteger.decode(block, at: &index, prefixBits: 4)
+                if nameIndex == 0 { try HPACKString.decode(block, at: &index, into: &literalName) }
+                try HPACKString.decode(block, at: &index, into: &literalValue)
+                let value = literalValue.span
+                if nameIndex == 0 {
+                    try Self.countField(literalName.count + value.count, into: &listSize, limit: limit)
+                    try visit(literalName.span, value, neverIndexed)
+                } else {
+                    try Self.lendField(at: nameIndex, from: dynamicTable) { name, _ throws(HTTP2Error) in
+                        try Self.countField(name.count + value.count, into: &listSize, limit: limit)
+                        try visit(name, value, neverIndexed)
+                    }
+                }
             }
-            listSize += field.size
-            if let max = maxHeaderListSize, listSize > max {
-                throw .compression("the header list is over SETTINGS_MAX_HEADER_LIST_SIZE = \(max) octets")
-            }
-            fields.append(field)
         }
         if sizeUpdateRequired {
             throw .compression("the header block does not start with the dynamic table size update that SETTINGS_HEADER_TABLE_SIZE = \(maxTableSizeLimit) requires")
         }
-        return fields
     }
 
-    /// The field at an overall index: 1...61 static, 62 and up dynamic (§2.3.3).
-    private func field(at index: Int) throws(HTTP2Error) -> HPACKHeaderField {
-        if index == 0 { throw .compression("index 0 (§6.1: \"MUST be treated as a decoding error\")") }
-        if index <= HPACKStaticTable.count { return HPACKStaticTable.fields[index - 1] }
-        let dynamicIndex = index - HPACKStaticTable.count
-        guard dynamicIndex <= dynamicTable.count else {
-            throw .compression("index \(index) is past the end of the tables (61 static + \(dynamicTable.count) dynamic)")
+    /// Adds a field's size to the header list's (32 + name + value octets, §4.1's count, which RFC 9113
+    /// §6.5.2 uses for SETTINGS_MAX_HEADER_LIST_SIZE) and stops as soon as the list is over the limit.
+    private static func countField(_ octets: Int, into listSize: inout Int, limit: Int?) throws(HTTP2Error) {
+        listSize += 32 + octets
+        if let max = limit, listSize > max {
+            throw .compression("the header list is over SETTINGS_MAX_HEADER_LIST_SIZE = \(max) octets")
         }
-        return dynamicTable[dynamicIndex]
     }
 
-    private func literal(_ block: [UInt8], at index: inout Int, prefixBits: Int, neverIndexed: Bool) throws(HTTP2Error) -> HPACKHeaderField {
+    /// Lends `body` the name and value of the field at an overall index: 1...61 static, 62 and up dynamic
+    /// (§2.3.3), where they are, without copying the entry.
+    private static func lendField(at index: Int, from dynamicTable: borrowing HPACKDynamicTable,
+                                  _ body: (_ name: Span<UInt8>, _ value: Span<UInt8>) throws(HTTP2Error) -> Void) throws(HTTP2Error) {
+        try checkIndex(index, dynamicCount: dynamicTable.count)
+        if index <= HPACKStaticTable.count {
+            let fields = HPACKStaticTable.fields // held in a local: a span's source must outlive it
+            let entries = fields.span
+            try body(entries[index - 1].name.span, entries[index - 1].value.span)
+        } else {
+            try dynamicTable.lend(index - HPACKStaticTable.count, body)
+        }
+    }
+
+    /// The field at an overall index, copied: for a literal's name that goes into the dynamic table.
+    private func field(at index: Int) throws(HTTP2Error) -> HPACKHeaderField {
+        try Self.checkIndex(index, dynamicCount: dynamicTable.count)
+        if index <= HPACKStaticTable.count { return HPACKStaticTable.fields[index - 1] }
+        return dynamicTable[index - HPACKStaticTable.count]
+    }
+
+    /// An index names a field in the tables: 0 never does, nor one past the dynamic table's end.
+    private static func checkIndex(_ index: Int, dynamicCount: Int) throws(HTTP2Error) {
+        if index == 0 { throw .compression("index 0 (§6.1: \"MUST be treated as a decoding error\")") }
+        guard index <= HPACKStaticTable.count + dynamicCount else {
+            throw .compression("index \(index) is past the end of the tables (61 static + \(dynamicCount) dynamic)")
+        }
+    }
+
+    /// A literal with incremental indexing: its name (from the tables or a string) and value as arrays, which
+    /// the dynamic table keeps.
+    private func literal(_ block: [UInt8], at index: inout Int, prefixBits: Int) throws(HTTP2Error) -> HPACKHeaderField {
         let nameIndex = try HPACKInteger.decode(block, at: &index, prefixBits: prefixBits)
         let name = nameIndex == 0 ? try HPACKString.decode(block, at: &index) : try field(at: nameIndex).name
         let value = try HPACKString.decode(block, at: &index)
-        return HPACKHeaderField(name: name, value: value, neverIndexed: neverIndexed)
+        return HPACKHeaderField(name: name, value: value)
     }
 }

@@ -28,6 +28,13 @@ public struct HPACKDynamicTable: Sendable, Hashable {
         entries[entries.count - index]
     }
 
+    /// Lends `body` the name and value of the entry at a dynamic index (1 the newest), without copying it.
+    func lend<E: Error>(_ index: Int, _ body: (_ name: Span<UInt8>, _ value: Span<UInt8>) throws(E) -> Void) throws(E) {
+        let all = entries.span
+        let position = entries.count - index
+        try body(all[position].name.span, all[position].value.span)
+    }
+
     /// The entries, newest first, as the RFC prints them.
     public var fields: [HPACKHeaderField] { entries.reversed() }
 
@@ -51,7 +58,8 @@ public struct HPACKDynamicTable: Sendable, Hashable {
         let index = insertions - insertion
         guard index >= 1, index <= entries.count else { return nil } // evicted, or never added
         let position = entries.count - index
-        return entries[position].value.elementsEqual(value) && entries[position].name.elementsEqual(name) ? index : nil
+        let all = entries.span // borrowed: `entries[position]` would copy the entry, two retains and releases
+        return all[position].value.span.elementsEqual(value) && all[position].name.span.elementsEqual(name) ? index : nil
     }
 
     public mutating func setMaxSize(_ newMax: Int) {
@@ -67,9 +75,10 @@ public struct HPACKDynamicTable: Sendable, Hashable {
     /// match is found does not matter: the encoder adds a field only when the table does not hold it.
     public func index(name: Span<UInt8>, value: Span<UInt8>) -> (index: Int, nameOnly: Bool)? {
         var nameMatch: Int?
-        for position in entries.indices where entries[position].name.elementsEqual(name) {
-            let index = entries.count - position
-            if entries[position].value.elementsEqual(value) { return (index, false) }
+        let all = entries.span // borrowed, as in `index(ofInsertion:name:value:)`
+        for position in all.indices where all[position].name.span.elementsEqual(name) {
+            let index = all.count - position
+            if all[position].value.span.elementsEqual(value) { return (index, false) }
             nameMatch = index // each later one is newer: its index is smaller
         }
         return nameMatch.map { ($0, true) }

@@ -40,7 +40,13 @@ public enum HPACKHuffman {
 
     public static func decode(_ bytes: ArraySlice<UInt8>) throws(HTTP2Error) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 8 / 5)
+        try decode(bytes, into: &out)
+        return out
+    }
+
+    /// The same, appending to `out`.
+    public static func decode(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8]) throws(HTTP2Error) {
+        out.reserveCapacity(out.count + bytes.count * 8 / 5)
         let table = HuffmanDecodeTable.shared
         // Four bits at a time through a table made from the code tree (nghttp2's approach): a state is a node
         // of the tree, and a nibble moves it and emits at most one octet (no code is shorter than 5 bits).
@@ -61,7 +67,6 @@ public enum HPACKHuffman {
         let end = table.states[state]
         if end.depth > 7 { throw .compression("a Huffman string ends with \(end.depth) bits of padding (at most 7)") }
         if !end.allOnes { throw .compression("a Huffman string's padding is not all ones (the start of EOS)") }
-        return out
     }
 
     public static func decode(_ bytes: [UInt8]) throws(HTTP2Error) -> [UInt8] {

@@ -8,14 +8,22 @@ extension Span where Element == UInt8 {
     /// The same octets in the same order, compared by `memcmp`. The encoder compares every field of every
     /// response with a table entry (about 200 octets a response); octet by octet, through the span's bounds
     /// checks, that was ~1,500 instructions a response, and memcmp, which compares a machine word or more
-    /// at a time, takes a tenth. The only unsafe code of HPACK: both buffers are the spans' own, and
-    /// `count` octets of each are read, no more (the lengths are equal, checked first).
+    /// at a time, takes a tenth. With `String(copying:)` below, the only unsafe code of HPACK: both buffers
+    /// are the spans' own, and `count` octets of each are read, no more (the lengths are equal, checked first).
     func elementsEqual(_ other: Span<UInt8>) -> Bool {
         guard count == other.count else { return false }
         guard count > 0 else { return true }
         return withUnsafeBufferPointer { mine in
             other.withUnsafeBufferPointer { theirs in memcmp(mine.baseAddress!, theirs.baseAddress!, mine.count) == 0 }
         }
+    }
+}
+
+extension String {
+    /// The octets a span views as UTF-8 (ill-formed sequences repaired, as `String(decoding:as:)` does): a
+    /// lent request field that the request keeps.
+    init(copying octets: Span<UInt8>) {
+        self = octets.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
     }
 }
 

@@ -31,6 +31,13 @@ public enum HPACKString {
 
     /// Reads a string literal at `bytes[index]`, moves `index` past it, and returns the decoded octets.
     public static func decode(_ bytes: [UInt8], at index: inout Int) throws(HTTP2Error) -> [UInt8] {
+        var out: [UInt8] = []
+        try decode(bytes, at: &index, into: &out)
+        return out
+    }
+
+    /// The same into `out`, which is emptied first and keeps its storage: a buffer reused literal after literal.
+    public static func decode(_ bytes: [UInt8], at index: inout Int, into out: inout [UInt8]) throws(HTTP2Error) {
         guard index < bytes.count else { throw .compression("a string is cut off at the end of the header block") }
         let isHuffman = bytes[index] & 0x80 != 0
         let length = try HPACKInteger.decode(bytes, at: &index, prefixBits: 7)
@@ -39,6 +46,7 @@ public enum HPACKString {
         }
         let data = bytes[index..<(index + length)]
         index += length
-        return isHuffman ? try HPACKHuffman.decode(data) : Array(data)
+        out.removeAll(keepingCapacity: true)
+        if isHuffman { try HPACKHuffman.decode(data, into: &out) } else { out += data }
     }
 }

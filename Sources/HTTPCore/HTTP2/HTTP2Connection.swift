@@ -124,6 +124,9 @@ public struct HTTP2Connection: Sendable {
     /// The header block being assembled: HEADERS without END_HEADERS, then CONTINUATIONs (§6.10).
     private var headerBlock: (streamID: UInt32, fragments: [UInt8], endStream: Bool)?
 
+    /// The Strings the previous request's fields became, reused by the next request where its octets are the
+    /// same (`HTTP2RequestStrings`).
+    private var requestStrings = HTTP2RequestStrings()
     /// The previous response's field names and their lowercase forms, in order (see `lowercasedName`).
     private var lowercasedNames: [(name: String, lowercased: String)] = []
     /// The previous response's body length and its decimal form for `content-length`: the same file is
@@ -436,10 +439,15 @@ public struct HTTP2Connection: Sendable {
 
     /// A whole header block for `streamID`: a new request, or the trailers of one.
     private mutating func headerBlockEnded(_ streamID: UInt32, _ block: [UInt8], endStream: Bool) throws(HTTP2Error) {
-        // Decoded first, whatever happens to the stream: the HPACK table is the connection's (§4.3).
-        let fields = try decoder.decode(block)
+        // Decoded first and whole, whatever happens to the stream: the HPACK table is the connection's (§4.3).
+        // Each field is checked as the decoder lends it; a malformed one is thrown by `head.request()` below.
+        var head = HTTP2RequestHead(streamID: streamID)
+        swap(&head.strings, &requestStrings) // lent, and taken back (moved, not copied) once the block is read
+        try decoder.decode(block) { name, value, _ in head.add(name: name, value: value) }
+        swap(&head.strings, &requestStrings)
+        requestStrings.rewind()
         if streams[streamID] != nil {
-            try trailers(streamID, fields, endStream: endStream)
+            try trailers(streamID, pseudoHeaderSeen: head.pseudoHeaderSeen, endStream: endStream)
             return
         }
         if resetStreams.contains(streamID) { return }
@@ -464,7 +472,7 @@ public struct HTTP2Connection: Sendable {
         lastProcessedStreamID = streamID
         // The last stream this connection takes: GOAWAY names it, the client goes on elsewhere.
         if configuration.maxRequests > 0 && streamsOpened >= configuration.maxRequests { stopAccepting() }
-        let (request, expectedLength) = try Self.request(from: fields, streamID: streamID)
+        let (request, expectedLength) = try head.request()
         var stream = HTTP2Stream(id: streamID, request: request, receiveWindow: Self.defaultWindow, sendWindow: peerInitialWindow)
         stream.expectedLength = expectedLength
         if endStream { try requestEnded(&stream) } // a GET: HEADERS with END_STREAM, the request is whole
@@ -473,14 +481,14 @@ public struct HTTP2Connection: Sendable {
 
     /// A second header block on an open stream: trailers, which must end the stream (§8.1). They are checked
     /// and dropped.
-    private mutating func trailers(_ streamID: UInt32, _ fields: [HPACKHeaderField], endStream: Bool) throws(HTTP2Error) {
+    private mutating func trailers(_ streamID: UInt32, pseudoHeaderSeen: Bool, endStream: Bool) throws(HTTP2Error) {
         guard streams[streamID]!.state == .open else {
             throw .stream(streamID, .streamClosed, "HEADERS on stream \(streamID) after its END_STREAM")
         }
         guard endStream else {
             throw .stream(streamID, .protocolError, "a second header block without END_STREAM on stream \(streamID)")
         }
-        guard !fields.contains(where: { $0.name.first == UInt8(ascii: ":") }) else {
+        guard !pseudoHeaderSeen else {
             throw .stream(streamID, .protocolError, "a pseudo-header field in trailers (§8.1)")
         }
         var stream = streams.removeValue(forKey: streamID)! // out of the table while it changes
@@ -542,7 +550,7 @@ public struct HTTP2Connection: Sendable {
         if !stream.bodyRefused, let expected = stream.expectedLength, expected != stream.request.body.count {
             throw .stream(streamID, .protocolError, "content-length: \(expected) but \(stream.request.body.count) octets of DATA (§8.1.1)")
         }
-        if !stream.responded { outbox.append(.request(streamID: streamID, stream.request)) }
+        if !stream.responded { outbox.append(.request(streamID: streamID, stream.takeRequest())) }
     }
 
     /// Whether a (lowercase) name is a connection-specific field — connection, keep-alive, proxy-connection,
@@ -557,94 +565,6 @@ public struct HTTP2Connection: Sendable {
         default: return false
         }
     }
-
-    /// The request a header block describes, checked as §8.3.1 and §8.2 require; a malformed one is a stream
-    /// error of type PROTOCOL_ERROR (§8.1.1).
-    static func request(from fields: [HPACKHeaderField], streamID: UInt32) throws(HTTP2Error) -> (HTTPRequest, Int?) {
-        func malformed(_ reason: String) -> HTTP2Error { .stream(streamID, .protocolError, reason) }
-        // The four request pseudo-headers (§8.3.1), each at most once.
-        var method: String?, scheme: String?, authority: String?, path: String?
-        func set(_ slot: inout String?, _ name: String, _ value: String) throws(HTTP2Error) {
-            guard slot == nil else { throw malformed("\(name) twice (§8.3.1)") }
-            slot = value
-        }
-        var regular: [HeaderField] = []
-        regular.reserveCapacity(fields.count + 1) // one allocation for the fields, and Host
-        var cookies: [String] = []
-        var regularSeen = false, hostSeen = false
-        var contentLength: String? // the first one, as `HTTPHeaders` would find it
-        for field in fields {
-            guard let first = field.name.first else { throw malformed("an empty field name") }
-            // §8.2.1: "A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or 0x7f-0xff".
-            if let bad = field.name.first(where: { $0 <= 0x20 || (0x41...0x5A).contains($0) || $0 >= 0x7F }) {
-                throw malformed("the field name \"\(field.nameString)\" contains 0x\(String(bad, radix: 16)) (names are lowercase in HTTP/2)")
-            }
-            if field.value.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) {
-                throw malformed("the value of \(field.nameString) contains NUL, CR or LF (§8.2.1)")
-            }
-            if first == UInt8(ascii: ":") {
-                // Told apart by their octets: a pseudo-header's name becomes a String only in an error message.
-                guard !regularSeen else { throw malformed("the pseudo-header \(field.nameString) after a regular field (§8.3)") }
-                switch field.name {
-                case Self.methodName: try set(&method, ":method", field.valueString)
-                case Self.schemeName: try set(&scheme, ":scheme", "") // only its presence matters here
-                case Self.authorityName: try set(&authority, ":authority", field.valueString)
-                case Self.pathName: try set(&path, ":path", field.valueString)
-                default: throw malformed("\(field.nameString) is not a request pseudo-header (§8.3.1)")
-                }
-                continue
-            }
-            regularSeen = true
-            // Told apart by their octets as well (the name is lowercase, checked above): only what is kept
-            // becomes a String.
-            let name = field.name.span, value = field.valueString
-            if isConnectionSpecific(name) {
-                throw malformed("the connection-specific field \(field.nameString) (§8.2.2)")
-            }
-            if Self.teName.elementsEqual(name) && value != "trailers" { throw malformed("te: \(value); only \"trailers\" is allowed (§8.2.2)") }
-            if Self.cookieName.elementsEqual(name) { cookies.append(value); continue }
-            if Self.hostName.elementsEqual(name) { hostSeen = true }
-            if Self.contentLengthName.elementsEqual(name) && contentLength == nil { contentLength = value }
-            regular.append(HeaderField(field.nameString, value))
-        }
-        // §8.2.3: cookie crumbs are joined back into one field for an HTTP/1.1 application.
-        if !cookies.isEmpty { regular.append(HeaderField("cookie", cookies.joined(separator: "; "))) }
-        guard let method else { throw malformed("no :method (§8.3.1)") }
-        let target: String
-        if method == "CONNECT" {
-            // §8.5: CONNECT names only the authority.
-            guard scheme == nil, path == nil, let authority else {
-                throw malformed("CONNECT needs :authority and no :scheme or :path (§8.5)")
-            }
-            target = authority
-        } else {
-            guard scheme != nil else { throw malformed("no :scheme (§8.3.1)") }
-            guard let path, !path.isEmpty else { throw malformed("no :path, or an empty one (§8.3.1)") }
-            target = path
-        }
-        // §8.3.1: :authority stands for Host; an HTTP/1.1 application finds it under Host.
-        if let authority {
-            if hostSeen { regular.removeAll { $0.name == "host" } } // lowercase: checked above
-            regular.append(HeaderField("host", authority))
-        }
-        let headers = HTTPHeaders(regular)
-        var expectedLength: Int?
-        if let length = contentLength {
-            guard let value = Int(length), value >= 0 else { throw malformed("content-length: \(length) is not a number") }
-            expectedLength = value
-        }
-        let request = HTTPRequest(method: HTTPMethod(method), target: target, version: .http2, headers: headers)
-        return (request, expectedLength)
-    }
-
-    private static let methodName = Array(":method".utf8)
-    private static let schemeName = Array(":scheme".utf8)
-    private static let authorityName = Array(":authority".utf8)
-    private static let pathName = Array(":path".utf8)
-    private static let teName = Array("te".utf8)
-    private static let cookieName = Array("cookie".utf8)
-    private static let hostName = Array("host".utf8)
-    private static let contentLengthName = Array("content-length".utf8)
 
     // MARK: - Output
 
@@ -716,9 +636,9 @@ public struct HTTP2Connection: Sendable {
             encoder.encode(name: Self.statusName.span, value: status.utf8.span, into: &out)
         }
         var responseDate: String?
-        // By index, borrowing each field: iterating the headers would copy every field (two strings retained
-        // and released per field per response).
-        let fields = response.headers.fields
+        // By index, borrowing each field through a span: iterating the headers, or indexing the array, copies
+        // every field (two strings retained and released per field per response).
+        let fields = response.headers.fields.span
         for position in fields.indices {
             let name = lowercasedName(fields[position].name, at: position) // §8.2.1: names are lowercase in HTTP/2
             let octets = name.utf8.span

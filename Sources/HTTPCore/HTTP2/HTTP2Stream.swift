@@ -21,7 +21,8 @@ struct HTTP2Stream: Sendable {
     var state = State.open
 
     // Receiving the request.
-    /// The request built from the header block; its body grows as DATA arrives.
+    /// The request built from the header block; its body grows as DATA arrives. Once whole it is handed out
+    /// (`takeRequest`), and only its method stays for the response.
     var request: HTTPRequest
     /// The `content-length` the client announced: the DATA must add up to it (§8.1.1).
     var expectedLength: Int?
@@ -51,6 +52,14 @@ struct HTTP2Stream: Sendable {
         self.request = request
         self.receiveWindow = receiveWindow
         self.sendWindow = sendWindow
+    }
+    /// Moves the request out for the handler, leaving what the response still needs: its method (a HEAD is
+    /// answered without a body). Handing out a copy cost a retain of each of its strings and arrays, and
+    /// their release when the stream ends.
+    mutating func takeRequest() -> HTTPRequest {
+        var taken = HTTPRequest(method: request.method, target: "", headers: HTTPHeaders())
+        swap(&taken, &request)
+        return taken
     }
 }
 

@@ -1,0 +1,193 @@
+/// A request's header block becoming an `HTTPRequest` (RFC 9113 §8.3.1, §8.2), one field at a time as the
+/// HPACK decoder lends them (`HPACKDecoder.decode(_:each:)`): each field is checked on its octets where it
+/// lies — in a table entry, or in the decoder's buffer — and only what the request keeps becomes a `String`.
+///
+///     var head = HTTP2RequestHead(streamID: streamID)
+///     try decoder.decode(block) { name, value, _ in head.add(name: name, value: value) }
+///     let (request, expectedLength) = try head.request()
+///
+/// A malformed field is remembered, not thrown: the decoder must read the whole block whatever it holds, or
+/// its dynamic table would fall out of step with the client's (the table is the connection's, RFC 7541 §4.3),
+/// and the connection decides what the stream's state makes of it first. `request()` throws it: a stream
+/// error PROTOCOL_ERROR (§8.1.1), and the connection lives on.
+struct HTTP2RequestHead {
+    let streamID: UInt32
+    /// The first malformation found; the fields after it are not looked at (except for `pseudoHeaderSeen`).
+    private(set) var malformation: HTTP2Error?
+    /// A field whose name starts with `:` was seen: what trailers must not hold (§8.1).
+    private(set) var pseudoHeaderSeen = false
+
+    // The four request pseudo-headers (§8.3.1), each at most once.
+    private var method: HTTPMethod?
+    private var schemeSeen = false // only its presence matters here
+    private var authority: String?
+    private var path: String?
+
+    /// The strings the previous request on this connection made, lent by the connection (`recycle`).
+    var strings = HTTP2RequestStrings()
+    private var regular: [HeaderField] = []
+    private var cookies: [String] = []
+    private var regularSeen = false, hostSeen = false
+    private var contentLength: String? // the first one, as `HTTPHeaders` would find it
+
+    init(streamID: UInt32) {
+        self.streamID = streamID
+        regular.reserveCapacity(8) // one allocation for a request's fields, and Host
+    }
+
+    /// The String of octets the request keeps: the previous request's, when it had the same octets here.
+    private mutating func string(_ octets: Span<UInt8>) -> String { strings.string(octets) }
+
+    /// Looks at the next field of the block.
+    mutating func add(name: Span<UInt8>, value: Span<UInt8>) {
+        let pseudo = name.count > 0 && name[0] == UInt8(ascii: ":")
+        if pseudo { pseudoHeaderSeen = true }
+        guard malformation == nil else { return }
+        do {
+            if pseudo { try addPseudoHeader(name: name, value: value) } else { try addRegular(name: name, value: value) }
+        } catch {
+            malformation = error
+        }
+    }
+
+    private func malformed(_ reason: String) -> HTTP2Error { .stream(streamID, .protocolError, reason) }
+
+    /// §8.2.1's rules for every field, pseudo-header or not, on octets: a loop, where `first(where:)` with a
+    /// closure per field cost a call per octet.
+    private func check(name: Span<UInt8>, value: Span<UInt8>) throws(HTTP2Error) {
+        guard name.count > 0 else { throw malformed("an empty field name") }
+        for index in name.indices {
+            let octet = name[index]
+            // §8.2.1: "A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or 0x7f-0xff".
+            if octet <= 0x20 || (0x41...0x5A).contains(octet) || octet >= 0x7F {
+                throw malformed("the field name \"\(String(copying: name))\" contains 0x\(String(octet, radix: 16)) (names are lowercase in HTTP/2)")
+            }
+        }
+        for index in value.indices where value[index] == 0 || value[index] == 0x0A || value[index] == 0x0D {
+            throw malformed("the value of \(String(copying: name)) contains NUL, CR or LF (§8.2.1)")
+        }
+    }
+
+    /// Told apart by their octets: a pseudo-header's name becomes a String only in an error message.
+    private mutating func addPseudoHeader(name: Span<UInt8>, value: Span<UInt8>) throws(HTTP2Error) {
+        try check(name: name, value: value)
+        guard !regularSeen else { throw malformed("the pseudo-header \(String(copying: name)) after a regular field (§8.3)") }
+        // By length first: each name is then compared with one candidate at most.
+        if name.count == 7 && Self.methodName.elementsEqual(name) {
+            guard method == nil else { throw malformed(":method twice (§8.3.1)") }
+            method = method(value)
+        } else if name.count == 7 && Self.schemeName.elementsEqual(name) {
+            guard !schemeSeen else { throw malformed(":scheme twice (§8.3.1)") }
+            schemeSeen = true
+        } else if name.count == 10 && Self.authorityName.elementsEqual(name) {
+            guard authority == nil else { throw malformed(":authority twice (§8.3.1)") }
+            authority = string(value)
+        } else if name.count == 5 && Self.pathName.elementsEqual(name) {
+            guard path == nil else { throw malformed(":path twice (§8.3.1)") }
+            path = string(value)
+        } else {
+            throw malformed("\(String(copying: name)) is not a request pseudo-header (§8.3.1)")
+        }
+    }
+
+    /// Told apart by their octets as well (the name is lowercase, checked first): only what is kept becomes
+    /// a String.
+    private mutating func addRegular(name: Span<UInt8>, value: Span<UInt8>) throws(HTTP2Error) {
+        try check(name: name, value: value)
+        regularSeen = true
+        if HTTP2Connection.isConnectionSpecific(name) {
+            throw malformed("the connection-specific field \(String(copying: name)) (§8.2.2)")
+        }
+        if Self.teName.elementsEqual(name) && !Self.trailers.elementsEqual(value) {
+            throw malformed("te: \(String(copying: value)); only \"trailers\" is allowed (§8.2.2)")
+        }
+        if Self.cookieName.elementsEqual(name) {
+            cookies.append(string(value))
+            return
+        }
+        let value = string(value)
+        if Self.hostName.elementsEqual(name) { hostSeen = true }
+        if Self.contentLengthName.elementsEqual(name) && contentLength == nil { contentLength = value }
+        regular.append(HeaderField(string(name), value))
+    }
+
+    /// The request, once the whole block has been added; the malformation if there was one, or what the block
+    /// as a whole lacks.
+    mutating func request() throws(HTTP2Error) -> (HTTPRequest, Int?) {
+        if let malformation { throw malformation }
+        // §8.2.3: cookie crumbs are joined back into one field for an HTTP/1.1 application.
+        if !cookies.isEmpty { regular.append(HeaderField("cookie", cookies.joined(separator: "; "))) }
+        guard let method else { throw malformed("no :method (§8.3.1)") }
+        let target: String
+        if method == .connect {
+            // §8.5: CONNECT names only the authority.
+            guard !schemeSeen, path == nil, let authority else {
+                throw malformed("CONNECT needs :authority and no :scheme or :path (§8.5)")
+            }
+            target = authority
+        } else {
+            guard schemeSeen else { throw malformed("no :scheme (§8.3.1)") }
+            guard let path, !path.isEmpty else { throw malformed("no :path, or an empty one (§8.3.1)") }
+            target = path
+        }
+        // §8.3.1: :authority stands for Host; an HTTP/1.1 application finds it under Host.
+        if let authority {
+            if hostSeen { regular.removeAll { $0.name == "host" } } // lowercase: checked above
+            regular.append(HeaderField("host", authority))
+        }
+        var expectedLength: Int?
+        if let length = contentLength {
+            guard let value = Int(length), value >= 0 else { throw malformed("content-length: \(length) is not a number") }
+            expectedLength = value
+        }
+        let request = HTTPRequest(method: method, target: target, version: .http2, headers: HTTPHeaders(regular))
+        return (request, expectedLength)
+    }
+
+    /// The method a `:method` names: the common ones share their constant, no String is made for them.
+    private mutating func method(_ octets: Span<UInt8>) -> HTTPMethod {
+        if Self.getMethod.elementsEqual(octets) { return .get }
+        if Self.headMethod.elementsEqual(octets) { return .head }
+        if Self.postMethod.elementsEqual(octets) { return .post }
+        return HTTPMethod(string(octets))
+    }
+
+    private static let methodName = Array(":method".utf8)
+    private static let schemeName = Array(":scheme".utf8)
+    private static let authorityName = Array(":authority".utf8)
+    private static let pathName = Array(":path".utf8)
+    private static let teName = Array("te".utf8)
+    private static let trailers = Array("trailers".utf8)
+    private static let cookieName = Array("cookie".utf8)
+    private static let hostName = Array("host".utf8)
+    private static let contentLengthName = Array("content-length".utf8)
+    private static let getMethod = Array("GET".utf8)
+    private static let headMethod = Array("HEAD".utf8)
+    private static let postMethod = Array("POST".utf8)
+}
+
+/// The Strings one request's fields became, in the order they were made, kept for the next request on the
+/// connection: a client sends the same `:authority`, `user-agent`, `accept`… on every request, often the same
+/// `:path`, and the same octets at the same place give back the same String — one comparison of octets instead
+/// of making a String (~150 instructions, and an allocation past 15 octets). A String that differs is made and
+/// takes its place.
+struct HTTP2RequestStrings {
+    private var made: [String] = []
+    /// The place of the next String in the request.
+    private var position = 0
+
+    /// The String of `octets` (UTF-8, repaired as `String(decoding:as:)` does).
+    mutating func string(_ octets: Span<UInt8>) -> String {
+        defer { position += 1 }
+        if position < made.count {
+            if made[position].utf8.span.elementsEqual(octets) { return made[position] }
+            made[position] = String(copying: octets)
+        } else {
+            made.append(String(copying: octets))
+        }
+        return made[position]
+    }
+
+    /// Ready for the next request: its first String is compared with this one's first.
+    mutating func rewind() { position = 0 }
+}
