@@ -106,15 +106,8 @@ final class HTTP2LiveTests {
         let client = try RawClient(port: server.port)
         defer { client.close() }
         try client.send("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n")
-        let bytes = try client.readToEnd()
         // Our SETTINGS (type 4) first, then GOAWAY (type 7) with PROTOCOL_ERROR (1), then the close.
-        var frames: [(type: UInt8, payload: ArraySlice<UInt8>)] = []
-        var offset = 0
-        while offset + 9 <= bytes.count {
-            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
-            frames.append((bytes[offset + 3], bytes[(offset + 9)..<min(offset + 9 + length, bytes.count)]))
-            offset += 9 + length
-        }
+        let frames = HTTP2OnlyLiveTests.frames(try client.readToEnd())
         let goAway = try #require(frames.first { $0.type == 7 })
         #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 1])
     }
