@@ -44,7 +44,8 @@ public enum ASCII {
         guard a.utf8.count == b.utf8.count else { return false }
         // Header names are compared many times per request: on the strings' contiguous bytes, not through
         // two UTF8View iterators, and borrowed (`withUTF8` would need a mutable copy, a retain per call).
-        let same = a.utf8.withContiguousStorageIfAvailable { x in
+        // nil at either level: a string without contiguous UTF-8 (bridged, not native), compared the slow way.
+        let compared: Bool?? = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y in
                 for index in 0..<x.count where x[index] != y[index] && lowercased(x[index]) != lowercased(y[index]) {
                     return false
@@ -52,8 +53,8 @@ public enum ASCII {
                 return true
             }
         }
-        if let same, let same { return same }
-        return a.utf8.elementsEqual(b.utf8) { $0 == $1 || lowercased($0) == lowercased($1) } // bridged, not native
+        if case let same?? = compared { return same }
+        return a.utf8.elementsEqual(b.utf8) { $0 == $1 || lowercased($0) == lowercased($1) }
     }
 
     /// Whether `bytes` are exactly `literal` (a method name, "HTTP/"): a length check, then the bytes.
