@@ -1,7 +1,9 @@
 /// A parsed request. `target` is exactly as sent; `path` and `query` are its parts, still percent-encoded.
 public struct HTTPRequest: Sendable, Hashable {
     public var method: HTTPMethod
-    public var target: String
+    public var target: String {
+        didSet { shape = TargetShape(target) }
+    }
     public var version: HTTPVersion
     public var headers: HTTPHeaders
     public var body: [UInt8]
@@ -10,6 +12,9 @@ public struct HTTPRequest: Sendable, Hashable {
     /// Over TLS, what the handshake agreed on (`TLSv1.3 TLS_AES_256_GCM_SHA384 sni=localhost alpn=http/1.1`);
     /// nil over plain TCP.
     public var tls: String?
+    /// What one look at the target found when it was set: `path` and `hasNormalPath` are asked by the router,
+    /// Basic auth and the file cache for every request, and each ask used to scan the target again.
+    private var shape: TargetShape
 
     public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
                 headers: HTTPHeaders = [:], body: [UInt8] = []) {
@@ -18,16 +23,14 @@ public struct HTTPRequest: Sendable, Hashable {
         self.version = version
         self.headers = headers
         self.body = body
+        shape = TargetShape(target)
     }
 
     /// The path of the target: origin-form up to `?`; for absolute-form (`http://host/p`) the part after the authority.
     public var path: String {
-        // The common case, checked on bytes: origin-form with no query or fragment is the target itself
-        // (the String shares its storage; no copy, no search for "://").
-        let plain = target.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.first == UInt8(ascii: "/") && !bytes.contains { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
-        }
-        if plain == true { return target }
+        // The common case, found when the target was set: origin-form with no query or fragment is the
+        // target itself (the String shares its storage; no copy, no search for "://").
+        if shape.targetIsPath { return target }
         var rest = Substring(target)
         if let schemeEnd = rest.firstRange(of: "://") {
             rest = rest[schemeEnd.upperBound...]
@@ -37,6 +40,10 @@ public struct HTTPRequest: Sendable, Hashable {
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         return String(rest)
     }
+
+    /// Whether `path` is its own normal form (`URLPath.isNormal`): no `%`, `.` or `..` segment, empty segment…
+    /// Known from when the target was set for origin-form targets, as nearly all are.
+    public var hasNormalPath: Bool { shape.pathIsNormal ?? URLPath.isNormal(path) }
 
     /// The query string without `?`, or nil when there is none.
     public var query: String? {
@@ -54,4 +61,27 @@ public struct HTTPRequest: Sendable, Hashable {
         return headers.contains("Connection", token: "keep-alive")
     }
 
+}
+
+/// The two facts about a target that the hot path asks for, found in one look at its bytes.
+struct TargetShape: Sendable, Hashable {
+    /// Origin-form (`/…`) with no `?` or `#`: the path is the whole target.
+    var targetIsPath = false
+    /// Whether the path is normal, for an origin-form target; nil for the other forms (worked out when asked).
+    var pathIsNormal: Bool?
+
+    init(_ target: String) {
+        let found = target.utf8.withContiguousStorageIfAvailable { bytes -> TargetShape in
+            var shape = TargetShape()
+            guard bytes.first == ASCII.slash else { return shape }
+            var end = 0
+            while end < bytes.count, bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") { end += 1 }
+            shape.targetIsPath = end == bytes.count
+            shape.pathIsNormal = URLPath.isNormal(UnsafeBufferPointer(rebasing: bytes[..<end]))
+            return shape
+        }
+        self = found ?? TargetShape() // a bridged, non-contiguous String: `path` then looks for itself
+    }
+
+    private init() {}
 }

@@ -121,13 +121,12 @@ public struct Router: Sendable {
         }
     }
 
-    /// True when `path` certainly matches no route: it is already normal (so its first segment is the text up
-    /// to the next `/`, as it came) and that segment begins no pattern.
-    private func cannotMatch(_ path: String) -> Bool {
-        guard let firstSegments else { return false }
-        var path = path
+    /// True when the request's path certainly matches no route: it is already normal (so its first segment is
+    /// the text up to the next `/`, as it came) and that segment begins no pattern.
+    private func cannotMatch(_ request: HTTPRequest) -> Bool {
+        guard let firstSegments, request.hasNormalPath else { return false }
+        var path = request.path
         return path.withUTF8 { bytes in
-            guard URLPath.isNormal(bytes) else { return false }
             let rest = bytes[1...]
             let first = UnsafeBufferPointer(rebasing: rest[..<(rest.firstIndex(of: ASCII.slash) ?? rest.endIndex)])
             return !firstSegments.contains { $0.count == first.count && $0.elementsEqual(first) }
@@ -139,9 +138,8 @@ public struct Router: Sendable {
 
 
     public func match(_ request: HTTPRequest) throws(RequestError) -> Match {
-        let path = request.path
-        if cannotMatch(path) { return .notFound }
-        let segments = try URLPath.normalize(path).segments
+        if cannotMatch(request) { return .notFound }
+        let segments = try URLPath.normalize(request.path).segments
         var allowed: [String] = []
         for route in routes {
             guard let parameters = route.pattern.match(segments) else { continue }

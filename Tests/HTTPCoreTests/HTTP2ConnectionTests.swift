@@ -504,6 +504,93 @@ struct HTTP2ConnectionTests {
         #expect(!good.closed)
     }
 
+    @Test("§8.2.1: a malformed field that entered the dynamic table is refused again when it is sent as an index")
+    func malformedIndexedFieldRefusedAgain() {
+        var client = Client()
+        client.connect()
+        for value in ["0123456789ab\ncdef", "a\u{0}b", "0123456789abcdef\r"] {
+            // The client's encoder indexes the field the first time and sends its index after that: the
+            // decoder checked it when it entered the table and must not take it as well-formed later.
+            for _ in 0..<2 {
+                let id = UInt32(client.server.streamsAccepted * 2 + 1)
+                let output = client.send(client.headers(id, [(":method", "GET"), (":scheme", "https"), (":path", "/"),
+                                                             ("x-bad", value)]))
+                #expect(output.requests.isEmpty, "value \(value.debugDescription) on stream \(id)")
+                #expect(resets(output).map(\.1) == [.protocolError])
+            }
+        }
+        for name in ["X-Upper", "x y", "x\u{7f}"] {
+            for _ in 0..<2 {
+                let id = UInt32(client.server.streamsAccepted * 2 + 1)
+                let output = client.send(client.headers(id, [(":method", "GET"), (":scheme", "https"), (":path", "/"),
+                                                             (name, "1")]))
+                #expect(output.requests.isEmpty, "name \(name.debugDescription) on stream \(id)")
+            }
+        }
+        let id = UInt32(client.server.streamsAccepted * 2 + 1)
+        let fine = client.send(client.headers(id, [(":method", "GET"), (":scheme", "https"), (":path", "/"),
+                                                   ("x-fine", "a value longer than eight octets\tand a tab")]))
+        #expect(fine.requests.first?.1.headers["X-Fine"] == "a value longer than eight octets\tand a tab")
+    }
+
+    @Test("§8.2.1's octet tests, one octet at every position of a long value and a name")
+    func fieldRules() {
+        let plain = Array("abcdefghijklmnopqrstu".utf8)
+        let plainIsValid = HTTP2FieldRules.validValue(plain.span) // a Span cannot go into #expect's expansion
+        #expect(plainIsValid)
+        for position in plain.indices {
+            for octet: UInt8 in [0x00, 0x0A, 0x0D] {
+                var value = plain
+                value[position] = octet
+                let valid = HTTP2FieldRules.validValue(value.span)
+                #expect(!valid, "0x\(String(octet, radix: 16)) at \(position)")
+            }
+            for octet: UInt8 in [0x09, 0x20, 0x0B, 0x0E, 0x7F, 0x80, 0xFF] { // allowed in a value
+                var value = plain
+                value[position] = octet
+                let valid = HTTP2FieldRules.validValue(value.span)
+                #expect(valid, "0x\(String(octet, radix: 16)) at \(position)")
+            }
+        }
+        for octet in 0...255 {
+            let forbidden = octet <= 0x20 || (0x41...0x5A).contains(octet) || octet >= 0x7F
+            #expect(HTTP2FieldRules.forbiddenInName(UInt8(octet)) == forbidden, "0x\(String(octet, radix: 16))")
+            let name = Array("x-name".utf8) + [UInt8(octet)] + Array("-end".utf8)
+            let valid = HTTP2FieldRules.validName(name.span)
+            #expect(valid == !forbidden)
+        }
+        let emptyName: [UInt8] = []
+        let emptyNameIsWellFormed = HTTP2FieldRules.wellFormed(name: emptyName.span, value: plain.span)
+        #expect(!emptyNameIsWellFormed)
+    }
+
+    @Test("A repeated response reuses its header block only while the HPACK table is the same")
+    func repeatedHeaderBlock() {
+        var client = Client()
+        client.connect()
+        let cached = HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain", "ETag": "\"1\""], body: .bytes(Array("hi".utf8)))
+        var blocks: [[UInt8]] = []
+        for (index, date) in ["Mon, 01 Jan 2024 00:00:00 GMT", "Mon, 01 Jan 2024 00:00:00 GMT",
+                              "Mon, 01 Jan 2024 00:00:00 GMT", "Mon, 01 Jan 2024 00:00:01 GMT",
+                              "Mon, 01 Jan 2024 00:00:01 GMT"].enumerated() {
+            let id = UInt32(index * 2 + 1)
+            #expect(client.send(client.get(id)).requests.count == 1)
+            client.server.queueResponse(cached, to: id, date: date)
+            var output = Output()
+            client.drain(into: &output)
+            let headers = output.frames.filter { $0.type == .headers }
+            guard case .headers(let block, _, _, _, _)? = headers.first?.payload else { Issue.record("no HEADERS"); return }
+            blocks.append(block)
+            let fields = client.fields(headers[0])
+            #expect(fields["date"] == date && fields["etag"] == "\"1\"" && fields["content-length"] == "2")
+            #expect(output.data(on: id) == Array("hi".utf8))
+        }
+        // The first block adds its fields to the table; the second is all indexes; the third repeats it; the
+        // fourth has a new date (added to the table), and the fifth is all indexes again.
+        #expect(blocks[1] != blocks[0] && blocks[2] == blocks[1] && blocks[3] != blocks[2] && blocks[4] != blocks[3])
+        #expect(blocks[1].count < blocks[0].count && blocks[4].count <= blocks[1].count)
+    }
+
     @Test("Requests on one connection: Strings reused where the octets repeat, made anew where they differ")
     func repeatedFieldStrings() {
         var client = Client()

@@ -44,8 +44,8 @@ public struct HPACKDecoder: Sendable {
     public mutating func decode(_ block: [UInt8]) throws(HTTP2Error) -> [HPACKHeaderField] {
         var fields: [HPACKHeaderField] = []
         fields.reserveCapacity(16) // a request's handful of fields: one allocation, not one per doubling
-        try decode(block) { name, value, neverIndexed in
-            fields.append(HPACKHeaderField(name: [UInt8](copying: name), value: [UInt8](copying: value), neverIndexed: neverIndexed))
+        try decode(block) { name, value, field in
+            fields.append(HPACKHeaderField(name: [UInt8](copying: name), value: [UInt8](copying: value), neverIndexed: field.neverIndexed))
         }
         return fields
     }
@@ -55,7 +55,10 @@ public struct HPACKDecoder: Sendable {
     /// nothing is copied for a field the caller does not keep. A request's fields are nearly all indexed
     /// (`:method`, `:scheme`, `:authority`, `user-agent`…); copying each out of the table into a new
     /// `HPACKHeaderField` cost two retains and releases a field. The spans live only during the call.
-    public mutating func decode(_ block: [UInt8], each visit: (_ name: Span<UInt8>, _ value: Span<UInt8>, _ neverIndexed: Bool) throws(HTTP2Error) -> Void) throws(HTTP2Error) {
+    ///
+    /// With each field comes what the decoder knows of it (`LentField`): never-indexed, and well-formed for
+    /// HTTP/2 — a static entry always is, a dynamic one was checked once when it was added.
+    public mutating func decode(_ block: [UInt8], each visit: (_ name: Span<UInt8>, _ value: Span<UInt8>, _ field: LentField) throws(HTTP2Error) -> Void) throws(HTTP2Error) {
         // The closures below capture locals only: one that captured `self` made the compiler copy the whole
         // decoder (its tables) for every field.
         let limit = maxHeaderListSize
@@ -83,16 +86,17 @@ public struct HPACKDecoder: Sendable {
             if first & 0x80 != 0 {
                 // A whole field from the tables: lent where it is.
                 let fieldIndex = try HPACKInteger.decode(block, at: &index, prefixBits: 7)
-                try Self.lendField(at: fieldIndex, from: dynamicTable) { name, value throws(HTTP2Error) in
+                try Self.lendField(at: fieldIndex, from: dynamicTable) { name, value, wellFormed throws(HTTP2Error) in
                     try Self.countField(name.count + value.count, into: &listSize, limit: limit)
-                    try visit(name, value, false)
+                    try visit(name, value, LentField(neverIndexed: false, wellFormed: wellFormed))
                 }
             } else if first & 0xC0 == 0x40 {
                 // Kept in the table, so made into arrays; lent from there.
                 let field = try literal(block, at: &index, prefixBits: 6)
-                dynamicTable.add(field)
+                let wellFormed = HTTP2FieldRules.wellFormed(name: field.name.span, value: field.value.span)
+                dynamicTable.add(field, wellFormed: wellFormed)
                 try Self.countField(field.name.count + field.value.count, into: &listSize, limit: limit)
-                try visit(field.name.span, field.value.span, false)
+                try visit(field.name.span, field.value.span, LentField(neverIndexed: false, wellFormed: wellFormed))
             } else {
                 // 0000xxxx without indexing, 0001xxxx never indexed: decoded into the decoder's own buffers,
                 // which the next literal reuses.
@@ -103,11 +107,11 @@ public struct HPACKDecoder: Sendable {
                 let value = literalValue.span
                 if nameIndex == 0 {
                     try Self.countField(literalName.count + value.count, into: &listSize, limit: limit)
-                    try visit(literalName.span, value, neverIndexed)
+                    try visit(literalName.span, value, LentField(neverIndexed: neverIndexed, wellFormed: false))
                 } else {
-                    try Self.lendField(at: nameIndex, from: dynamicTable) { name, _ throws(HTTP2Error) in
+                    try Self.lendField(at: nameIndex, from: dynamicTable) { name, _, _ throws(HTTP2Error) in
                         try Self.countField(name.count + value.count, into: &listSize, limit: limit)
-                        try visit(name, value, neverIndexed)
+                        try visit(name, value, LentField(neverIndexed: neverIndexed, wellFormed: false))
                     }
                 }
             }
@@ -129,12 +133,13 @@ public struct HPACKDecoder: Sendable {
     /// Lends `body` the name and value of the field at an overall index: 1...61 static, 62 and up dynamic
     /// (§2.3.3), where they are, without copying the entry.
     private static func lendField(at index: Int, from dynamicTable: borrowing HPACKDynamicTable,
-                                  _ body: (_ name: Span<UInt8>, _ value: Span<UInt8>) throws(HTTP2Error) -> Void) throws(HTTP2Error) {
+                                  _ body: (_ name: Span<UInt8>, _ value: Span<UInt8>, _ wellFormed: Bool) throws(HTTP2Error) -> Void) throws(HTTP2Error) {
         try checkIndex(index, dynamicCount: dynamicTable.count)
         if index <= HPACKStaticTable.count {
             let fields = HPACKStaticTable.fields // held in a local: a span's source must outlive it
             let entries = fields.span
-            try body(entries[index - 1].name.span, entries[index - 1].value.span)
+            // The static table's names are lowercase tokens and its values plain text: all well-formed.
+            try body(entries[index - 1].name.span, entries[index - 1].value.span, true)
         } else {
             try dynamicTable.lend(index - HPACKStaticTable.count, body)
         }
@@ -153,6 +158,14 @@ public struct HPACKDecoder: Sendable {
         guard index <= HPACKStaticTable.count + dynamicCount else {
             throw .compression("index \(index) is past the end of the tables (61 static + \(dynamicCount) dynamic)")
         }
+    }
+
+    /// What the decoder knows of a field it lends.
+    public struct LentField: Sendable {
+        /// Sent as "never indexed" (§6.2.3): a proxy must forward it that way.
+        public var neverIndexed: Bool
+        /// Known to keep RFC 9113 §8.2.1's octet rules (`HTTP2FieldRules`); false means not looked at.
+        public var wellFormed: Bool
     }
 
     /// A literal with incremental indexing: its name (from the tables or a string) and value as arrays, which

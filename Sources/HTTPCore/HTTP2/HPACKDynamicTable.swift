@@ -10,6 +10,9 @@
 public struct HPACKDynamicTable: Sendable, Hashable {
     /// Oldest first, so adding is an append and evicting removes from the front.
     private var entries: [HPACKHeaderField] = []
+    /// For each entry, whether it keeps RFC 9113 §8.2.1's octet rules (`HTTP2FieldRules`), found when it was
+    /// added by a decoder that checks (`add(_:wellFormed:)`): the decoder lends it with the answer.
+    private var wellFormed: [Bool] = []
     /// The sum of the entries' sizes; never over `maxSize`.
     public private(set) var size = 0
     public private(set) var maxSize: Int
@@ -23,31 +26,45 @@ public struct HPACKDynamicTable: Sendable, Hashable {
 
     public var count: Int { entries.count }
 
+    // Two tables are equal when their entries and sizes are (the encoder's and the decoder's copies must
+    // stay so); `wellFormed` is what one decoder learned about its entries, not part of the table's state.
+    public static func == (a: HPACKDynamicTable, b: HPACKDynamicTable) -> Bool {
+        a.entries == b.entries && a.size == b.size && a.maxSize == b.maxSize && a.insertions == b.insertions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(entries)
+        hasher.combine(maxSize)
+        hasher.combine(insertions)
+    }
+
     /// The entry at a dynamic index, 1 being the newest (overall index 62 is dynamic index 1).
     public subscript(index: Int) -> HPACKHeaderField {
         entries[entries.count - index]
     }
 
     /// Lends `body` the name and value of the entry at a dynamic index (1 the newest), without copying it.
-    func lend<E: Error>(_ index: Int, _ body: (_ name: Span<UInt8>, _ value: Span<UInt8>) throws(E) -> Void) throws(E) {
+    func lend<E: Error>(_ index: Int, _ body: (_ name: Span<UInt8>, _ value: Span<UInt8>, _ wellFormed: Bool) throws(E) -> Void) throws(E) {
         let all = entries.span
         let position = entries.count - index
-        try body(all[position].name.span, all[position].value.span)
+        try body(all[position].name.span, all[position].value.span, wellFormed[position])
     }
 
     /// The entries, newest first, as the RFC prints them.
     public var fields: [HPACKHeaderField] { entries.reversed() }
 
-    public mutating func add(_ field: HPACKHeaderField) {
+    public mutating func add(_ field: HPACKHeaderField, wellFormed: Bool = false) {
         var entry = field
         entry.neverIndexed = false
         guard entry.size <= maxSize else {
             entries.removeAll()
+            self.wellFormed.removeAll()
             size = 0
             return
         }
         evict(toFit: maxSize - entry.size)
         entries.append(entry)
+        self.wellFormed.append(wellFormed)
         size += entry.size
         insertions += 1
     }
@@ -91,5 +108,6 @@ public struct HPACKDynamicTable: Sendable, Hashable {
             evicted += 1
         }
         entries.removeFirst(evicted)
+        wellFormed.removeFirst(evicted)
     }
 }

@@ -23,6 +23,11 @@ public struct HPACKEncoder: Sendable {
     private var previousEntries: [Int] = []
     /// The position of the next field in the block being encoded.
     private var position = 0
+    /// Counts the changes to the dynamic table (an entry added, a new size): a block encoded when the table
+    /// was at the same version, and that changed nothing, would be encoded to the same octets again.
+    public private(set) var tableVersion = 0
+    /// A table size update waits for the next block (`setMaxTableSize`).
+    public var sizeUpdatePending: Bool { pendingSizeUpdate != nil }
 
     /// Names whose values are never indexed.
     public static let neverIndexedNames: Set<[UInt8]> = [Array("authorization".utf8), Array("cookie".utf8)]
@@ -38,6 +43,7 @@ public struct HPACKEncoder: Sendable {
         let smallest = min(pendingSizeUpdate?.smallest ?? size, size)
         pendingSizeUpdate = (smallest, size)
         dynamicTable.setMaxSize(size)
+        tableVersion += 1
     }
 
     public mutating func encode(_ fields: [HPACKHeaderField]) -> [UInt8] {
@@ -98,6 +104,7 @@ public struct HPACKEncoder: Sendable {
         }
         literal(name: name, value: value, nameIndex: nameIndex, prefixBits: 6, flags: 0x40, into: &out)
         dynamicTable.add(HPACKHeaderField(name: [UInt8](copying: name), value: [UInt8](copying: value)))
+        tableVersion += 1
         previousEntries[position] = dynamicTable.insertions - 1
     }
 

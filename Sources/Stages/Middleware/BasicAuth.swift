@@ -33,7 +33,7 @@ public struct BasicAuth: Sendable {
         // `/x/../admin` all route to /admin. A path that does not normalise is the router's 400.
         guard !prefixes.isEmpty else { return .open }
         var path = request.path
-        if !URLPath.isNormal(path) {
+        if !request.hasNormalPath {
             guard let normal = try? URLPath.normalize(path).path else { return .open }
             path = normal
         }
