@@ -78,7 +78,8 @@ extension EventLoop {
         case .request(let streamID, var request):
             request.remoteAddress = connection.remoteAddress
             request.tls = connection.tlsDescription
-            var response = Self.streamRead(handler(request))
+            var response = handler(request)
+            Self.readStream(of: &response)
             // Opened now, so a file that cannot be opened is a 403 before the HEADERS go.
             let files = writer.openFiles(of: &response, answering: request.method)
             if let metrics {
@@ -108,22 +109,28 @@ extension EventLoop {
     /// A streamed body (a large file being gzipped, a generated body) is read into memory here, up to 64 MiB:
     /// its length is unknown and the HTTP/2 machine sends only what it can size (bytes and file ranges, which
     /// stay on disk). Larger ones get a 500 that says why.
-    static func streamRead(_ response: HTTPResponse) -> HTTPResponse {
-        guard case .stream(let streamed) = response.body else { return response }
+    static func readStream(of response: inout HTTPResponse) {
+        // In place: most responses have no stream, and returning one copied it (its strings and arrays retained).
+        guard case .stream(let streamed) = response.body else { return }
         let limit = 64 << 20
         let failed = HTTPResponse.text(.internalServerError,
             "500 Internal Server Error: the body could not be produced, or is over 64 MiB (HTTP/2 reads streamed bodies into memory)\n")
-        guard let stream = try? streamed.open() else { return failed }
+        guard let stream = try? streamed.open() else {
+            response = failed
+            return
+        }
         defer { stream.close() }
         var bytes: [UInt8] = []
         do {
             while bytes.count <= limit, let piece = try stream.next() { bytes += piece }
         } catch {
-            return failed // a stream that fails is a 500, never a truncated 200
+            response = failed // a stream that fails is a 500, never a truncated 200
+            return
         }
-        guard bytes.count <= limit else { return failed }
-        var response = response
-        response.body = .bytes(bytes)
-        return response
+        if bytes.count <= limit {
+            response.body = .bytes(bytes)
+        } else {
+            response = failed
+        }
     }
 }

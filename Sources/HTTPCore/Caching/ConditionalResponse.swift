@@ -8,7 +8,9 @@
 public enum ConditionalResponse {
     public static func apply(to response: consuming HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
         // Most requests carry none of these headers: one pass over the names, nothing parsed.
-        guard response.status.code == 200, request.headers.contains(where: { mayCondition($0.name) }) else { return response }
+        guard response.status.code == 200, request.headers.contains(where: { mayCondition($0.name) }) else {
+            return consume response // moved out: a plain `return` copied it (its strings and arrays retained)
+        }
         let etag = response.headers["ETag"].flatMap { EntityTag(parsing: Substring($0)) }
         let lastModified = response.headers["Last-Modified"].flatMap(HTTPDate.parse)
 

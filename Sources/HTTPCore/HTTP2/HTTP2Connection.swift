@@ -91,6 +91,11 @@ public struct HTTP2Connection: Sendable {
     private var encoder = HPACKEncoder()
     /// Actions waiting for `nextAction`, oldest first.
     private var outbox: [Action] = []
+    /// Frames made and not handed out yet. They leave as one `.write` when the machine has nothing more to do
+    /// with the bytes it has, before an action that must follow them (a file's octets, `.close`), or once
+    /// `dataBatch` octets wait: the answers to ten requests that came in one read go out as one write — one
+    /// array, one segment of the driver's output — where each used to be two.
+    private var written: [UInt8] = []
 
     /// The streams that are open or half-closed; a stream leaves as soon as it is closed.
     private var streams: [UInt32: HTTP2Stream] = [:]
@@ -156,7 +161,7 @@ public struct HTTP2Connection: Sendable {
             HTTP2Setting(.enablePush, 0),
             HTTP2Setting(.maxHeaderListSize, UInt32(configuration.maxHeaderListSize)),
         ]
-        outbox.append(.write(HTTP2Frame(streamID: 0, payload: .settings(settings)).encoded()))
+        send(HTTP2Frame(streamID: 0, payload: .settings(settings)).encoded())
     }
 
     /// The machine of a connection upgraded from HTTP/1.1 (`Upgrade: h2c`, RFC 7540 §3.2, what `curl --http2`
@@ -170,18 +175,19 @@ public struct HTTP2Connection: Sendable {
         upgraded.version = .http2
         var stream = HTTP2Stream(id: 1, request: upgraded, receiveWindow: Self.defaultWindow, sendWindow: peerInitialWindow)
         stream.state = .halfClosedRemote
+        let request = stream.takeRequest() ?? upgraded // handed out below, as `requestEnded` does
         streams[1] = stream
         highestStreamID = 1
         lastProcessedStreamID = 1
         streamsOpened = 1
-        outbox.append(.request(streamID: 1, upgraded))
+        outbox.append(.request(streamID: 1, request))
     }
 
     /// The streams open or half-closed now.
     public var activeStreams: Int { streams.count }
 
     /// Whether the machine is done: the driver closes the connection.
-    public var isClosed: Bool { phase == .closed && outbox.isEmpty }
+    public var isClosed: Bool { phase == .closed && outbox.isEmpty && written.isEmpty }
 
     /// Streams the client has opened on this connection.
     public var streamsAccepted: Int { streamsOpened }
@@ -234,15 +240,15 @@ public struct HTTP2Connection: Sendable {
     public mutating func stopAccepting() {
         guard phase != .closed, !goingAway else { return }
         goingAway = true
-        outbox.append(.write(goAway(.noError, debug: "")))
+        send(goAway(.noError, debug: ""))
     }
 
     /// Ends the connection now (an idle timeout): GOAWAY with NO_ERROR and `reason` as its debug data, then
     /// `.close`, so the client knows which streams were processed (none are in flight when idle) and why.
     public mutating func shutDown(reason: String) {
         guard phase != .closed else { return }
-        outbox.append(.write(goAway(.noError, debug: reason)))
-        outbox.append(.close)
+        send(goAway(.noError, debug: reason))
+        enqueue(.close)
         for id in Array(streams.keys) { removeStream(id) }
         phase = .closed
     }
@@ -251,18 +257,20 @@ public struct HTTP2Connection: Sendable {
     public mutating func nextAction() -> Action? {
         while true {
             if !outbox.isEmpty { return takeFromOutbox() }
-            guard phase != .closed else { return nil }
+            if written.count >= Self.dataBatch { return takeWritten() } // the driver's output holds the rest back
+            guard phase != .closed else { return takeWritten() }
             if !sendQueue.isEmpty && !sendBlocked {
                 makeData() // responses first: a client that keeps sending waits while its answers leave
                 continue
             }
             if (goingAway || peerGoingAway) && streams.isEmpty && headerBlock == nil {
                 phase = .closed
-                return .close
+                enqueue(.close) // after the frames made before it
+                continue
             }
-            guard phase != .preface else { return nil }
+            guard phase != .preface else { return takeWritten() }
             do {
-                guard let frame = try parser.next() else { return nil }
+                guard let frame = try parser.next() else { return takeWritten() }
                 try handle(frame)
             } catch {
                 fail(error)
@@ -274,6 +282,33 @@ public struct HTTP2Connection: Sendable {
     /// `removeFirst` would shift an empty rest and copy the action.
     private mutating func takeFromOutbox() -> Action {
         outbox.count == 1 ? outbox.removeLast() : outbox.removeFirst()
+    }
+
+    /// Adds frames to those waiting in `written`.
+    private mutating func send(_ frames: [UInt8]) {
+        if written.isEmpty {
+            written = frames // adopted, not copied
+        } else {
+            written += frames
+        }
+    }
+
+    /// An action that must come after the frames made so far: they go into the outbox first.
+    private mutating func enqueue(_ action: Action) {
+        if !written.isEmpty { outbox.append(.write(takeWrittenBytes())) }
+        outbox.append(action)
+    }
+
+    /// The frames waiting, as one `.write`; nil when there are none.
+    private mutating func takeWritten() -> Action? {
+        written.isEmpty ? nil : .write(takeWrittenBytes())
+    }
+
+    /// Moves the waiting frames out (no copy), leaving `written` empty.
+    private mutating func takeWrittenBytes() -> [UInt8] {
+        var bytes: [UInt8] = []
+        swap(&bytes, &written)
+        return bytes
     }
 
     // MARK: - Frames
@@ -301,7 +336,7 @@ public struct HTTP2Connection: Sendable {
         case .ping(let data, let ack):
             if !ack {
                 try countFrameWithoutRequest("PING")
-                outbox.append(.write(HTTP2Frame(streamID: 0, payload: .ping(data, ack: true)).encoded()))
+                send(HTTP2Frame(streamID: 0, payload: .ping(data, ack: true)).encoded())
             }
         case .goAway:
             peerGoingAway = true
@@ -379,7 +414,7 @@ public struct HTTP2Connection: Sendable {
                 break // ENABLE_PUSH (we never push), MAX_CONCURRENT_STREAMS (limits pushes), advisory or unknown
             }
         }
-        if acknowledge { outbox.append(.write(HTTP2Frame(streamID: 0, payload: .settings([], ack: true)).encoded())) }
+        if acknowledge { send(HTTP2Frame(streamID: 0, payload: .settings([], ack: true)).encoded()) }
         sendBlocked = false // a larger window may free held data
     }
 
@@ -468,16 +503,26 @@ public struct HTTP2Connection: Sendable {
         if goingAway { return } // §6.8: streams after our GOAWAY are ignored
         guard streams.count < configuration.maxConcurrentStreams else {
             Self.remember(streamID, in: &resetStreams)
-            outbox.append(.write(rstStream(streamID, .refusedStream)))
+            send(rstStream(streamID, .refusedStream))
             return
         }
         lastProcessedStreamID = streamID
         // The last stream this connection takes: GOAWAY names it, the client goes on elsewhere.
         if configuration.maxRequests > 0 && streamsOpened >= configuration.maxRequests { stopAccepting() }
         let (request, expectedLength) = try head.request()
+        if endStream {
+            // A GET: HEADERS with END_STREAM, the request is whole. It goes straight to the handler, and the
+            // stream keeps only what its answer needs (the method), never a copy of the request.
+            if let expected = expectedLength, expected != 0 {
+                throw .stream(streamID, .protocolError, "content-length: \(expected) but 0 octets of DATA (§8.1.1)")
+            }
+            streams[streamID] = HTTP2Stream(id: streamID, answering: request.method, receiveWindow: Self.defaultWindow,
+                                            sendWindow: peerInitialWindow)
+            outbox.append(.request(streamID: streamID, request))
+            return
+        }
         var stream = HTTP2Stream(id: streamID, request: request, receiveWindow: Self.defaultWindow, sendWindow: peerInitialWindow)
         stream.expectedLength = expectedLength
-        if endStream { try requestEnded(&stream) } // a GET: HEADERS with END_STREAM, the request is whole
         streams[streamID] = consume stream // moved into the table, not copied
     }
 
@@ -518,13 +563,13 @@ public struct HTTP2Connection: Sendable {
         }
         stream.receiveWindow -= flowControlled
         if !stream.bodyRefused {
-            stream.request.body += data
-            stream.bodyRefused = stream.request.body.count > configuration.maxBodyBytes
+            stream.request?.body += data
+            stream.bodyRefused = stream.bodyCount > configuration.maxBodyBytes
         }
         // The body is held in memory and consumed at once: the client's window is given back at once.
         if !endStream && flowControlled > 0 {
             stream.receiveWindow += flowControlled
-            outbox.append(.write(HTTP2Frame(streamID: streamID, payload: .windowUpdate(increment: UInt32(flowControlled))).encoded()))
+            send(HTTP2Frame(streamID: streamID, payload: .windowUpdate(increment: UInt32(flowControlled))).encoded())
         }
         if stream.bodyRefused && !stream.responded {
             streams[streamID] = stream
@@ -541,7 +586,7 @@ public struct HTTP2Connection: Sendable {
     private mutating func replenishConnection(_ count: Int) {
         guard count > 0 else { return }
         connectionReceiveWindow += count
-        outbox.append(.write(HTTP2Frame(streamID: 0, payload: .windowUpdate(increment: UInt32(count))).encoded()))
+        send(HTTP2Frame(streamID: 0, payload: .windowUpdate(increment: UInt32(count))).encoded())
     }
 
     /// END_STREAM arrived: the request is whole and is handed out. The caller holds `stream` out of the table
@@ -549,10 +594,10 @@ public struct HTTP2Connection: Sendable {
     private mutating func requestEnded(_ stream: inout HTTP2Stream) throws(HTTP2Error) {
         stream.state = .halfClosedRemote
         let streamID = stream.id
-        if !stream.bodyRefused, let expected = stream.expectedLength, expected != stream.request.body.count {
-            throw .stream(streamID, .protocolError, "content-length: \(expected) but \(stream.request.body.count) octets of DATA (§8.1.1)")
+        if !stream.bodyRefused, let expected = stream.expectedLength, expected != stream.bodyCount {
+            throw .stream(streamID, .protocolError, "content-length: \(expected) but \(stream.bodyCount) octets of DATA (§8.1.1)")
         }
-        if !stream.responded { outbox.append(.request(streamID: streamID, stream.takeRequest())) }
+        if !stream.responded, let request = stream.takeRequest() { outbox.append(.request(streamID: streamID, request)) }
     }
 
     /// Whether a (lowercase) name is a connection-specific field — connection, keep-alive, proxy-connection,
@@ -576,42 +621,45 @@ public struct HTTP2Connection: Sendable {
     ///
     /// - Parameter date: an IMF-fixdate for a `date` field, if the response has none.
     public mutating func respond(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) -> [Action] {
-        guard let frames = respond(headersOf: response, on: streamID, date: date) else { return [] }
+        var frames: [UInt8] = []
+        guard respond(headersOf: response, on: streamID, date: date, into: &frames) else { return [] }
         return [.write(frames)]
     }
 
-    /// Like `respond`, but the HEADERS frame waits in the machine and comes out of `nextAction`, before the
-    /// DATA: what the event loop does, which spares an array per response (~300 instructions).
+    /// Like `respond`, but the HEADERS frame waits in the machine with the other frames made (`written`) and
+    /// comes out of `nextAction`, before the DATA: what the event loop does, which spares an array per response.
     public mutating func queueResponse(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) {
-        guard let frames = respond(headersOf: response, on: streamID, date: date) else { return }
-        outbox.append(.write(frames))
+        var out = takeWrittenBytes() // out of `self` while `respond` appends to it (one access at a time)
+        if out.isEmpty { out.reserveCapacity(1024) } // room for several small answers: one allocation
+        _ = respond(headersOf: response, on: streamID, date: date, into: &out)
+        written = out
     }
 
-    /// The work of both: the HEADERS (and CONTINUATION) frames, nil when the stream is gone or answered. (Its
-    /// name is `respond` too, so that `scripts/instructions` still finds the response side.)
-    private mutating func respond(headersOf response: HTTPResponse, on streamID: UInt32, date: String?) -> [UInt8]? {
+    /// The work of both: appends the HEADERS (and CONTINUATION) frames to `out`; false when the stream is gone
+    /// or answered. (Its name is `respond` too, so that `scripts/instructions` still finds the response side.)
+    private mutating func respond(headersOf response: HTTPResponse, on streamID: UInt32, date: String?,
+                                  into out: inout [UInt8]) -> Bool {
         guard var body = Self.segments(of: response.body) else {
             let refusal = "500: HTTP2Connection sends bodies from memory or files; the driver must read a stream into .bytes\n"
-            return respond(headersOf: .text(.internalServerError, refusal), on: streamID, date: date)
+            return respond(headersOf: .text(.internalServerError, refusal), on: streamID, date: date, into: &out)
         }
         // Taken out of the table while it changes (its arrays then change in place), put back below.
-        guard phase != .closed, var stream = streams.removeValue(forKey: streamID) else { return nil }
+        guard phase != .closed, var stream = streams.removeValue(forKey: streamID) else { return false }
         guard !stream.responded else {
             streams[streamID] = stream
-            return nil
+            return false
         }
         stream.responded = true
         let length = body.reduce(0) { $0 + $1.count }
-        if !response.sendsBody(answering: stream.request.method) { body = [] }
+        if !response.sendsBody(answering: stream.method) { body = [] }
 
         let endStream = body.isEmpty
         // The header block is encoded straight into the output, after room for its HEADERS frame's header,
         // which is written once the block's length is known (`frameHeaderBlock`).
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
+        let frameStart = out.count
         out += HTTP2Frame.headerRoom
         headerBlock(of: response, bodyLength: length, date: date, into: &out)
-        frameHeaderBlock(streamID, in: &out, endStream: endStream)
+        frameHeaderBlock(streamID, in: &out, from: frameStart, endStream: endStream)
         stream.sendsFiles = body.contains { if case .file = $0 { true } else { false } }
         if endStream {
             endLocal(stream, into: &out) // not put back: the stream is over
@@ -623,7 +671,7 @@ public struct HTTP2Connection: Sendable {
             sendQueue.append(streamID)
             sendBlocked = false
         }
-        return out
+        return true
     }
 
     /// The response's header block: the previous one again when it would come out the same (`RepeatedBlock`),
@@ -722,40 +770,39 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
-    /// Turns `out` — 9 octets of room, then a header block — into frames: one HEADERS when the block fits the
-    /// client's SETTINGS_MAX_FRAME_SIZE, as it nearly always does (its header written into the room, the block
-    /// not moved); else HEADERS, then CONTINUATIONs, each cut to that size (§4.3).
-    private func frameHeaderBlock(_ streamID: UInt32, in out: inout [UInt8], endStream: Bool) {
+    /// Turns the end of `out` from `start` — 9 octets of room, then a header block — into frames: one HEADERS
+    /// when the block fits the client's SETTINGS_MAX_FRAME_SIZE, as it nearly always does (its header written
+    /// into the room, the block not moved); else HEADERS, then CONTINUATIONs, each cut to that size (§4.3).
+    private func frameHeaderBlock(_ streamID: UInt32, in out: inout [UInt8], from start: Int, endStream: Bool) {
         let streamFlag = endStream ? HTTP2Flags.endStream : 0
-        let blockLength = out.count - HTTP2Frame.headerLength
+        let blockLength = out.count - start - HTTP2Frame.headerLength
         if blockLength <= peerMaxFrameSize {
             HTTP2Frame.writeHeader(length: blockLength, type: .headers, flags: streamFlag | HTTP2Flags.endHeaders,
-                                   streamID: streamID, into: &out, at: 0)
+                                   streamID: streamID, into: &out, at: start)
             return
         }
-        let block = out[HTTP2Frame.headerLength...]
-        var frames: [UInt8] = []
-        var offset = block.startIndex
+        let block = Array(out[(start + HTTP2Frame.headerLength)...])
+        out.removeSubrange(start...)
+        var offset = 0
         repeat {
-            let end = min(offset + peerMaxFrameSize, block.endIndex)
-            let last = end == block.endIndex ? HTTP2Flags.endHeaders : 0
-            if offset == block.startIndex {
-                HTTP2Frame.appendHeader(length: end - offset, type: .headers, flags: streamFlag | last, streamID: streamID, to: &frames)
+            let end = min(offset + peerMaxFrameSize, block.count)
+            let last = end == block.count ? HTTP2Flags.endHeaders : 0
+            if offset == 0 {
+                HTTP2Frame.appendHeader(length: end - offset, type: .headers, flags: streamFlag | last, streamID: streamID, to: &out)
             } else {
-                HTTP2Frame.appendHeader(length: end - offset, type: .continuation, flags: last, streamID: streamID, to: &frames)
+                HTTP2Frame.appendHeader(length: end - offset, type: .continuation, flags: last, streamID: streamID, to: &out)
             }
-            frames += block[offset..<end]
+            out += block[offset..<end]
             offset = end
-        } while offset < block.endIndex
-        out = frames
+        } while offset < block.count
     }
 
-    /// Makes DATA frames into the outbox, up to `dataBatch` octets: one frame per stream in turn, each no
+    /// Makes DATA frames into `written`, up to `dataBatch` octets: one frame per stream in turn, each no
     /// larger than the client's SETTINGS_MAX_FRAME_SIZE nor the stream's and the connection's windows
     /// (§5.2, §6.9). A stream whose window is shut waits in the queue; when no frame can be made at all,
     /// `sendBlocked` holds until a window grows.
     private mutating func makeData() {
-        var out: [UInt8] = []
+        var out = takeWrittenBytes() // out of `self` while it grows (one access at a time)
         var made = 0
         var waiting: [UInt32] = []
         var turns = 0 // the streams at the front of the queue that had their turn
@@ -786,7 +833,7 @@ public struct HTTP2Connection: Sendable {
                     needed -= take
                 case .file(let path, let offset, let remaining):
                     let take = min(needed, remaining)
-                    if !out.isEmpty { outbox.append(.write(out)); out = [] }
+                    if !out.isEmpty { outbox.append(.write(out)); out = [] } // the frame's header, then its octets
                     outbox.append(.sendFile(streamID: id, path: path, offset: offset, length: take))
                     stream.pending[0] = .file(path: path, offset: offset + take, remaining: remaining - take)
                     needed -= take
@@ -794,14 +841,14 @@ public struct HTTP2Connection: Sendable {
                 if stream.pending[0].count == 0 { stream.pending.removeFirst() }
             }
             if last {
-                if !out.isEmpty { outbox.append(.write(out)); out = [] }
+                if stream.sendsFiles && !out.isEmpty { outbox.append(.write(out)); out = [] } // before `.streamEnded`
                 endLocal(stream, into: &out) // not put back: the stream is over
             } else {
                 streams[id] = stream
                 waiting.append(id) // its next frame comes after every other stream's turn
             }
         }
-        if !out.isEmpty { outbox.append(.write(out)) }
+        written = out
         if turns == sendQueue.count && waiting.isEmpty {
             sendQueue.removeAll(keepingCapacity: true) // the usual end: the next response reuses its storage
         } else {
@@ -835,10 +882,10 @@ public struct HTTP2Connection: Sendable {
         case .stream(let id):
             removeStream(id)
             Self.remember(id, in: &resetStreams)
-            outbox.append(.write(rstStream(id, error.code)))
+            send(rstStream(id, error.code))
         case .connection:
-            outbox.append(.write(goAway(error.code, debug: error.reason)))
-            outbox.append(.close)
+            send(goAway(error.code, debug: error.reason))
+            enqueue(.close)
             for id in Array(streams.keys) { removeStream(id) }
             phase = .closed
         }

@@ -22,8 +22,11 @@ struct HTTP2Stream: Sendable {
 
     // Receiving the request.
     /// The request built from the header block; its body grows as DATA arrives. Once whole it is handed out
-    /// (`takeRequest`), and only its method stays for the response.
-    var request: HTTPRequest
+    /// (`takeRequest`) and nil here: the response needs only `method`, and a stream that holds no request
+    /// costs nothing to end.
+    var request: HTTPRequest?
+    /// The request's method: a HEAD is answered without a body.
+    let method: HTTPMethod
     /// The `content-length` the client announced: the DATA must add up to it (§8.1.1).
     var expectedLength: Int?
     /// What the client may still send before we send a WINDOW_UPDATE (§6.9).
@@ -50,17 +53,30 @@ struct HTTP2Stream: Sendable {
     init(id: UInt32, request: HTTPRequest, receiveWindow: Int, sendWindow: Int) {
         self.id = id
         self.request = request
+        method = request.method
         self.receiveWindow = receiveWindow
         self.sendWindow = sendWindow
     }
-    /// Moves the request out for the handler, leaving what the response still needs: its method (a HEAD is
-    /// answered without a body). Handing out a copy cost a retain of each of its strings and arrays, and
-    /// their release when the stream ends.
-    mutating func takeRequest() -> HTTPRequest {
-        var taken = HTTPRequest(method: request.method, target: "", headers: HTTPHeaders())
+
+    /// A stream whose request came whole in its HEADERS (END_STREAM) and has been handed out: half-closed
+    /// (remote), waiting for its answer.
+    init(id: UInt32, answering method: HTTPMethod, receiveWindow: Int, sendWindow: Int) {
+        self.id = id
+        self.method = method
+        state = .halfClosedRemote
+        self.receiveWindow = receiveWindow
+        self.sendWindow = sendWindow
+    }
+    /// Moves the request out for the handler (once). Handing out a copy cost a retain of each of its strings
+    /// and arrays, and their release when the stream ends.
+    mutating func takeRequest() -> HTTPRequest? {
+        var taken: HTTPRequest?
         swap(&taken, &request)
         return taken
     }
+
+    /// The octets of request body received so far.
+    var bodyCount: Int { request?.body.count ?? 0 }
 }
 
 /// A piece of a response body waiting for its DATA frames.
