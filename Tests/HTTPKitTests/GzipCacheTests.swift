@@ -54,6 +54,26 @@ struct GzipCacheTests {
         #expect(try Gzip.decompress(Array(bodyBytes(first))) == text)
     }
 
+    @Test("octets that grow under gzip are sent as they are, with Vary; /echo/ is gzipped at every size")
+    func incompressible() throws {
+        var generator = SystemRandomNumberGenerator()
+        let noise = (0..<1024).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let gzip = Middlewares.gzip(everySizeUnder: ["/echo/"])
+        func answer(_ target: String, _ body: [UInt8]) -> HTTPResponse {
+            var request = HTTPRequest(method: .get, target: target)
+            request.headers.add("Accept-Encoding", "gzip")
+            return gzip(RoutedRequest(request)) { _ in
+                HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream", "ETag": "\"n1\""], body: .bytes(body))
+            }
+        }
+        let random = answer("/1k.bin", noise)
+        #expect(random.headers["Content-Encoding"] == nil && random.headers["Vary"] == "Accept-Encoding")
+        #expect(bodyBytes(random) == noise && random.headers["ETag"] == "\"n1\"")
+        let echo = answer("/echo/abc", Array("abc".utf8)) // 23 octets gzipped: more than 3, gzipped all the same
+        #expect(echo.headers["Content-Encoding"] == "gzip")
+        #expect(try Gzip.decompress(bodyBytes(echo)) == Array("abc".utf8))
+    }
+
     private func bodyBytes(_ response: HTTPResponse) -> [UInt8] {
         if case .bytes(let bytes) = response.body { return bytes }
         return []
