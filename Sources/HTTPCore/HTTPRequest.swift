@@ -26,6 +26,16 @@ public struct HTTPRequest: Sendable, Hashable {
         shape = TargetShape(target)
     }
 
+    /// The same, with the target's shape already found on its bytes (the parser, as it reads the request line).
+    init(method: HTTPMethod, target: String, shape: TargetShape, version: HTTPVersion, headers: HTTPHeaders, body: [UInt8] = []) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.shape = shape
+    }
+
     /// The path of the target: origin-form up to `?`; for absolute-form (`http://host/p`) the part after the authority.
     public var path: String {
         // The common case, found when the target was set: origin-form with no query or fragment is the
@@ -44,6 +54,12 @@ public struct HTTPRequest: Sendable, Hashable {
     /// Whether `path` is its own normal form (`URLPath.isNormal`): no `%`, `.` or `..` segment, empty segment…
     /// Known from when the target was set for origin-form targets, as nearly all are.
     public var hasNormalPath: Bool { shape.pathIsNormal ?? URLPath.isNormal(path) }
+
+    /// `URLPath.normalize(path)`, without looking again at what `hasNormalPath` already knows: the segments the
+    /// router matches and the file handler resolves.
+    public func normalizedPath() throws(RequestError) -> URLPath.Normalized {
+        try URLPath.normalize(path, isNormal: shape.pathIsNormal)
+    }
 
     /// The query string without `?`, or nil when there is none.
     public var query: String? {
@@ -71,17 +87,17 @@ struct TargetShape: Sendable, Hashable {
     var pathIsNormal: Bool?
 
     init(_ target: String) {
-        let found = target.utf8.withContiguousStorageIfAvailable { bytes -> TargetShape in
-            var shape = TargetShape()
-            guard bytes.first == ASCII.slash else { return shape }
-            var end = 0
-            while end < bytes.count, bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") { end += 1 }
-            shape.targetIsPath = end == bytes.count
-            shape.pathIsNormal = URLPath.isNormal(UnsafeBufferPointer(rebasing: bytes[..<end]))
-            return shape
-        }
-        self = found ?? TargetShape() // a bridged, non-contiguous String: `path` then looks for itself
+        self = target.utf8.withContiguousStorageIfAvailable(TargetShape.init(bytes:))
+            ?? TargetShape() // a bridged, non-contiguous String: `path` then looks for itself
     }
 
-    private init() {}
+    /// The shape of a target's octets.
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.first == ASCII.slash else { return }
+        let (pathEnd, isNormal) = URLPath.scanTarget(bytes)
+        targetIsPath = pathEnd == bytes.count
+        pathIsNormal = isNormal
+    }
+
+    init() {}
 }

@@ -45,6 +45,8 @@ public struct RequestParser: Sendable {
     // The request being assembled.
     private var method: HTTPMethod = ""
     private var target = ""
+    /// Found on the target's octets as the request line is read: the request then does not look again.
+    private var targetShape = TargetShape()
     private var version = HTTPVersion.http1_1
     private var headers = HTTPHeaders()
     private var headerBytes = 0
@@ -98,7 +100,7 @@ public struct RequestParser: Sendable {
         // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request.
         guard !continueSent, bodyBytesReceived == 0, version == .http1_1,
               headers.contains("Expect", token: "100-continue") else { return nil }
-        return HTTPRequest(method: method, target: target, version: version, headers: headers)
+        return HTTPRequest(method: method, target: target, shape: targetShape, version: version, headers: headers)
     }
 
     /// Records that the interim `100 Continue` went out, so `requestAwaitingContinue` stops asking.
@@ -180,7 +182,7 @@ public struct RequestParser: Sendable {
                     scanFrom = line.next
                     if let request = try startBody() { return .request(request) }
                     if streamsBodies {
-                        return .head(HTTPRequest(method: method, target: target, version: version, headers: headers))
+                        return .head(HTTPRequest(method: method, target: target, shape: targetShape, version: version, headers: headers))
                     }
                     continue
                 }
@@ -266,6 +268,7 @@ public struct RequestParser: Sendable {
         version = try Self.parseVersion(versionBytes)
         method = HTTPMethod(bytes: methodBytes)
         target = String(decoding: targetBytes, as: UTF8.self)
+        targetShape = targetBytes.withUnsafeBufferPointer(TargetShape.init(bytes:))
         try checkTargetForm()
     }
 
@@ -393,7 +396,7 @@ public struct RequestParser: Sendable {
     }
 
     private mutating func finishRequest() -> HTTPRequest {
-        let request = HTTPRequest(method: method, target: target, version: version, headers: headers, body: body)
+        let request = HTTPRequest(method: method, target: target, shape: targetShape, version: version, headers: headers, body: body)
         method = ""
         target = ""
         headers = HTTPHeaders()

@@ -139,7 +139,7 @@ public struct Router: Sendable {
 
     public func match(_ request: HTTPRequest) throws(RequestError) -> Match {
         if cannotMatch(request) { return .notFound }
-        let segments = try URLPath.normalize(request.path).segments
+        let segments = try request.normalizedPath().segments
         var allowed: [String] = []
         for route in routes {
             guard let parameters = route.pattern.match(segments) else { continue }

@@ -35,7 +35,7 @@ public struct StaticFileHandler: Sendable {
         }
         let resolution: DocumentRoot.Resolution
         do {
-            resolution = try root.resolve(request.path)
+            resolution = root.resolve(try request.normalizedPath().segments)
         } catch {
             return .error(error)
         }

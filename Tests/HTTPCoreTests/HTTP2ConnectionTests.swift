@@ -293,6 +293,14 @@ struct HTTP2ConnectionTests {
         let output = client.send(head + frame(1, .data([1, 2], endStream: true)))
         #expect(output.requests.isEmpty)
         #expect(resets(output).map(\.1) == [.protocolError])
+        // A request whole in its HEADERS (END_STREAM, no DATA at all) that announces a body.
+        let whole = client.send(client.headers(3, [(":method", "POST"), (":scheme", "https"), (":path", "/"),
+                                                   ("content-length", "3")], endStream: true))
+        #expect(whole.requests.isEmpty)
+        #expect(resets(whole).map(\.0) == [3] && resets(whole).map(\.1) == [.protocolError])
+        let empty = client.send(client.headers(5, [(":method", "POST"), (":scheme", "https"), (":path", "/"),
+                                                   ("content-length", "0")], endStream: true))
+        #expect(empty.requests.map(\.0) == [5])
     }
 
     @Test("A body over the limit: a 413, then RST_STREAM NO_ERROR; the rest of the body is dropped")

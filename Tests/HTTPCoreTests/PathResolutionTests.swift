@@ -37,6 +37,19 @@ struct URLPathTests {
         #expect(URLPath.isNormal(path) == expected, "\(path)")
         if expected { #expect((try? URLPath.normalize(path).path) == path) }
     }
+
+    @Test("A request's path and hasNormalPath, found when its target is set, agree with looking again", arguments: [
+        ("/", "/", true), ("/a/b?x=1", "/a/b", true), ("/a/../b?x", "/a/../b", false), ("/a#frag", "/a", true),
+        ("/a/.?q", "/a/.", false), ("/%41?b", "/%41", false), ("/a?b/../c", "/a", true), ("/x/..#y", "/x/..", false),
+        ("/caf\u{e9}?", "/caf\u{e9}", false), ("http://h/p/q?r", "/p/q", true), ("http://h", "/", true), ("*", "*", false),
+    ])
+    func requestShape(_ target: String, _ path: String, _ normal: Bool) {
+        var request = HTTPRequest(method: .get, target: "/elsewhere/")
+        request.target = target // set after init too: the shape follows the target
+        #expect(request.path == path)
+        #expect(request.hasNormalPath == normal && URLPath.isNormal(request.path) == normal)
+        if normal { #expect((try? request.normalizedPath().path) == path) }
+    }
 }
 
 /// A temporary document root with a secret next to it and a symlink that points at the secret.

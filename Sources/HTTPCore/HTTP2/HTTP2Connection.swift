@@ -513,9 +513,7 @@ public struct HTTP2Connection: Sendable {
         if endStream {
             // A GET: HEADERS with END_STREAM, the request is whole. It goes straight to the handler, and the
             // stream keeps only what its answer needs (the method), never a copy of the request.
-            if let expected = expectedLength, expected != 0 {
-                throw .stream(streamID, .protocolError, "content-length: \(expected) but 0 octets of DATA (§8.1.1)")
-            }
+            try Self.checkLength(expectedLength, received: 0, on: streamID)
             streams[streamID] = HTTP2Stream(id: streamID, answering: request.method, receiveWindow: Self.defaultWindow,
                                             sendWindow: peerInitialWindow)
             outbox.append(.request(streamID: streamID, request))
@@ -594,10 +592,14 @@ public struct HTTP2Connection: Sendable {
     private mutating func requestEnded(_ stream: inout HTTP2Stream) throws(HTTP2Error) {
         stream.state = .halfClosedRemote
         let streamID = stream.id
-        if !stream.bodyRefused, let expected = stream.expectedLength, expected != stream.bodyCount {
-            throw .stream(streamID, .protocolError, "content-length: \(expected) but \(stream.bodyCount) octets of DATA (§8.1.1)")
-        }
+        if !stream.bodyRefused { try Self.checkLength(stream.expectedLength, received: stream.bodyCount, on: streamID) }
         if !stream.responded, let request = stream.takeRequest() { outbox.append(.request(streamID: streamID, request)) }
+    }
+
+    /// §8.1.1: the DATA of a request must add up to its `content-length`, if it sent one.
+    private static func checkLength(_ expected: Int?, received: Int, on streamID: UInt32) throws(HTTP2Error) {
+        guard let expected, expected != received else { return }
+        throw .stream(streamID, .protocolError, "content-length: \(expected) but \(received) octets of DATA (§8.1.1)")
     }
 
     /// Whether a (lowercase) name is a connection-specific field — connection, keep-alive, proxy-connection,
@@ -678,8 +680,8 @@ public struct HTTP2Connection: Sendable {
     /// else encoded, and kept for the next response if encoding it left the dynamic table as it was.
     private mutating func headerBlock(of response: HTTPResponse, bodyLength: Int, date: String?, into out: inout [UInt8]) {
         let key = RepeatedBlock.Key(response, bodyLength: bodyLength, date: date)
-        if let repeated = repeatedBlock, repeated.key == key, repeated.tableVersion == encoder.tableVersion,
-           !encoder.sizeUpdatePending {
+        // (A table size update pending since then changed the version too: the block would lack it.)
+        if let repeated = repeatedBlock, repeated.key == key, repeated.tableVersion == encoder.tableVersion {
             out += repeated.octets
             return
         }

@@ -34,7 +34,7 @@ public struct BasicAuth: Sendable {
         guard !prefixes.isEmpty else { return .open }
         var path = request.path
         if !request.hasNormalPath {
-            guard let normal = try? URLPath.normalize(path).path else { return .open }
+            guard let normal = try? request.normalizedPath().path else { return .open }
             path = normal
         }
         guard path.withUTF8({ isGuarded($0) }) else { return .open }
