@@ -50,19 +50,27 @@ public enum HPACKHuffman {
         let table = HuffmanDecodeTable.shared
         // Four bits at a time through a table made from the code tree (nghttp2's approach): a state is a node
         // of the tree, and a nibble moves it and emits at most one octet (no code is shorter than 5 bits).
+        // Read through buffer pointers: a `:path` is decoded on every request, and indexing the arrays checked
+        // bounds twice a nibble.
         var state = 0
-        func advance(_ nibble: UInt8) throws(HTTP2Error) {
-            let step = table.steps[state << 4 | Int(nibble)]
-            if step.symbol >= 0 {
-                if step.symbol == 256 { throw .compression("a Huffman string contains the EOS symbol") }
-                out.append(UInt8(step.symbol))
+        var sawEOS = false
+        table.steps.withUnsafeBufferPointer { steps in
+            bytes.withUnsafeBufferPointer { input in
+                for byte in input {
+                    var shift = 4
+                    while shift >= 0 { // the high nibble, then the low one
+                        let step = steps[state << 4 | Int((byte >> UInt8(shift)) & 0x0F)]
+                        if step.symbol >= 0 {
+                            if step.symbol == 256 { sawEOS = true; return }
+                            out.append(UInt8(truncatingIfNeeded: step.symbol))
+                        }
+                        state = Int(step.next)
+                        shift -= 4
+                    }
+                }
             }
-            state = Int(step.next)
         }
-        for byte in bytes {
-            try advance(byte >> 4)
-            try advance(byte & 0x0F)
-        }
+        if sawEOS { throw .compression("a Huffman string contains the EOS symbol") }
         // What is left after the last octet is padding: at most 7 bits, all ones (a prefix of EOS).
         let end = table.states[state]
         if end.depth > 7 { throw .compression("a Huffman string ends with \(end.depth) bits of padding (at most 7)") }

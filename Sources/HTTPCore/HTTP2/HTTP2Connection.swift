@@ -665,6 +665,16 @@ public struct HTTP2Connection: Sendable {
         stream.sendsFiles = body.contains { if case .file = $0 { true } else { false } }
         if endStream {
             endLocal(stream, into: &out) // not put back: the stream is over
+        } else if let bytes = Self.oneFrame(of: body, within: min(peerMaxFrameSize, stream.sendWindow, connectionSendWindow)),
+                  sendQueue.isEmpty {
+            // A small body in memory that the windows let through whole, with no other stream waiting for its
+            // turn: its one DATA frame follows the HEADERS now, and the stream is over. Through the queue it
+            // went back into the table, out again in `makeData`, and round the queue's bookkeeping.
+            stream.sendWindow -= bytes.count
+            connectionSendWindow -= bytes.count
+            HTTP2Frame.appendHeader(length: bytes.count, type: .data, flags: HTTP2Flags.endStream, streamID: streamID, to: &out)
+            out += bytes
+            endLocal(stream, into: &out)
         } else {
             stream.pending = body
             stream.pendingCount = body.reduce(0) { $0 + $1.count }
@@ -674,6 +684,12 @@ public struct HTTP2Connection: Sendable {
             sendBlocked = false
         }
         return true
+    }
+
+    /// The octets of a body that is one piece in memory of at most `limit` octets, else nil.
+    private static func oneFrame(of body: [HTTP2BodySegment], within limit: Int) -> ArraySlice<UInt8>? {
+        guard body.count == 1, case .bytes(let bytes, let offset) = body[0], bytes.count - offset <= limit else { return nil }
+        return bytes[offset...]
     }
 
     /// The response's header block: the previous one again when it would come out the same (`RepeatedBlock`),
