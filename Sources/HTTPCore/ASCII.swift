@@ -60,8 +60,13 @@ public enum ASCII {
     /// Whether `bytes` are exactly `literal` (a method name, "HTTP/"): a length check, then the bytes.
     public static func equals(_ bytes: ArraySlice<UInt8>, _ literal: StaticString) -> Bool {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        let expected = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-        return bytes.withUnsafeBufferPointer { $0.elementsEqual(expected) }
+        // A plain loop over two buffers: the generic `elementsEqual` was not specialized here and cost about
+        // 150 instructions for "HTTP/" (callgrind), on every request line.
+        let expected = literal.utf8Start
+        return bytes.withUnsafeBufferPointer { buffer in
+            for index in 0..<buffer.count where buffer[index] != expected[index] { return false }
+            return true
+        }
     }
 
     private static let tokenTable: [Bool] = (0..<256).map { value in

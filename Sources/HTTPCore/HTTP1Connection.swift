@@ -226,10 +226,15 @@ public struct HTTP1Connection: Sendable {
         let switching = response.status.code == 101 && answersARequest
         let keepAlive = switching || (!bodyUnread && answersARequest && keepsAlive(clientAsks: clientKeepsAlive, framing: framing))
 
-        var head = serializer.head(for: response, requestMethod: method, version: version, keepAlive: keepAlive,
-                                   framing: framing, date: date)
+        let sendsBody = serializer.sendsBody(response, requestMethod: method)
+        // A small in-memory body goes in the head's buffer, allocated once for both: one write, one
+        // syscall, no Nagle stall.
+        var bodyBehindHead: [UInt8]? = nil
+        if sendsBody, case .bytes(let bytes) = response.body, bytes.count <= Self.bodyCopyLimit { bodyBehindHead = bytes }
+        let head = serializer.head(for: response, version: version, keepAlive: keepAlive, framing: framing, date: date,
+                                   followedBy: bodyBehindHead)
         var actions: [Action] = []
-        if serializer.sendsBody(response, requestMethod: method) {
+        if sendsBody {
             switch response.body {
             case .empty:
                 actions.append(.write(head))
@@ -238,9 +243,8 @@ public struct HTTP1Connection: Sendable {
                 // one gathered write (writev), so there is still one system call and no Nagle stall.
                 actions.append(.write(head))
                 actions.append(.write(bytes))
-            case .bytes(let bytes):
-                head.append(contentsOf: bytes) // one write for head and body (no Nagle stall, one syscall)
-                actions.append(.write(head))
+            case .bytes:
+                actions.append(.write(head)) // the body is already in it
             case .file(let path, let offset, let length):
                 actions.append(.write(head))
                 if length > 0 { actions.append(.sendFile(path: path, offset: offset, length: length)) }

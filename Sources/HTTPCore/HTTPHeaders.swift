@@ -117,8 +117,15 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     public mutating func add(_ field: HeaderField) {
         fields.append(field)
-        if wire != nil {
-            if ResponseSerializer.isFramingHeader(field.name) { wire = nil } else { Self.appendLine(field, to: &wire!) }
+        if let lines = wire {
+            // A cached response's lines are shared with the cache (gzip adds Vary to every response it sees):
+            // the copy is made once, at its final size, instead of copied and then grown while appending.
+            wire = nil
+            guard !ResponseSerializer.isFramingHeader(field.name) else { return }
+            var grown = lines
+            grown.reserveCapacity(lines.count + field.name.utf8.count + field.value.utf8.count + 4)
+            Self.appendLine(field, to: &grown)
+            wire = grown
         }
     }
 

@@ -18,14 +18,16 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     /// `HTTP/1.1 200 OK␍␊`, the first line of a response (RFC 9112 §4). Every response starts with one,
     /// so the lines of the standard statuses are made once; a custom reason phrase is formatted each time.
     public var statusLine: [UInt8] {
-        if let standard = Self.standardStatusLines[code], standard.reason == reason { return standard.line }
+        if (100...599).contains(code), let standard = Self.standardStatusLines[code - 100], standard.reason == reason {
+            return standard.line
+        }
         return Array("HTTP/1.1 \(code) \(reason)\r\n".utf8)
     }
 
-    private static let standardStatusLines: [Int: (reason: String, line: [UInt8])] =
-        Dictionary(uniqueKeysWithValues: standardReasons.map { code, reason in
-            (code, (reason, Array("HTTP/1.1 \(code) \(reason)\r\n".utf8)))
-        })
+    /// Indexed by code - 100: an array index instead of hashing the code, once per response.
+    private static let standardStatusLines: [(reason: String, line: [UInt8])?] = (100...599).map { code in
+        standardReasons[code].map { reason in (reason, Array("HTTP/1.1 \(code) \(reason)\r\n".utf8)) }
+    }
 
     /// 1xx, 204 and 304 responses never carry a body (RFC 9110 §6.4.1).
     public var allowsBody: Bool { !(100...199).contains(code) && code != 204 && code != 304 }

@@ -28,17 +28,27 @@ public enum MIMEType {
     public static func isAlreadyCompressed(_ contentType: String) -> Bool {
         // Compared on the string's bytes, case-insensitively, without copies: it runs for every response the
         // gzip middleware sees. The essence is the type/subtype before any `;` parameters, trimmed.
-        var contentType = contentType
-        return contentType.withUTF8 { bytes in
-            var start = 0, end = bytes.firstIndex(of: ASCII.semicolon) ?? bytes.count
-            while start < end, ASCII.isWhitespace(bytes[start]) { start += 1 }
-            while end > start, ASCII.isWhitespace(bytes[end - 1]) { end -= 1 }
-            let essence = UnsafeBufferPointer(rebasing: bytes[start..<end])
-            if startsIgnoringCase(essence, "image/") { return !equalsIgnoringCase(essence, "image/svg+xml") }
-            return startsIgnoringCase(essence, "video/") || startsIgnoringCase(essence, "audio/")
+        contentType.utf8.withContiguousStorageIfAvailable(isAlreadyCompressed(bytes:))
+            ?? Array(contentType.utf8).withUnsafeBufferPointer(isAlreadyCompressed(bytes:))
+    }
+
+    private static func isAlreadyCompressed(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0, end = bytes.firstIndex(of: ASCII.semicolon) ?? bytes.count
+        while start < end, ASCII.isWhitespace(bytes[start]) { start += 1 }
+        while end > start, ASCII.isWhitespace(bytes[end - 1]) { end -= 1 }
+        guard start < end else { return false }
+        let essence = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        // The first letter picks the few names to compare (text/… and application/… are the usual answers).
+        switch ASCII.lowercased(essence[0]) {
+        case UInt8(ascii: "i"):
+            return startsIgnoringCase(essence, "image/") && !equalsIgnoringCase(essence, "image/svg+xml")
+        case UInt8(ascii: "v"): return startsIgnoringCase(essence, "video/")
+        case UInt8(ascii: "a"):
+            return startsIgnoringCase(essence, "audio/")
                 || equalsIgnoringCase(essence, "application/zip") || equalsIgnoringCase(essence, "application/gzip")
-                || equalsIgnoringCase(essence, "font/woff") || equalsIgnoringCase(essence, "font/woff2")
                 || equalsIgnoringCase(essence, "application/pdf")
+        case UInt8(ascii: "f"): return equalsIgnoringCase(essence, "font/woff") || equalsIgnoringCase(essence, "font/woff2")
+        default: return false
         }
     }
 

@@ -269,12 +269,17 @@ public struct RequestParser: Sendable {
         method = HTTPMethod(bytes: methodBytes)
         target = String(decoding: targetBytes, as: UTF8.self)
         targetShape = targetBytes.withUnsafeBufferPointer(TargetShape.init(bytes:))
-        try checkTargetForm()
+        // origin-form, nearly every request, is known by its first octet without looking at the String.
+        if targetBytes.first != UInt8(ascii: "/") { try checkTargetForm() }
     }
 
     /// HTTP-version = "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 are served, 1.2 to 1.9 are served as 1.1, other
     /// well-formed versions (2.0, 3.0, 0.9) get 505.
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(RequestError) -> HTTPVersion {
+        // Nearly every request says exactly HTTP/1.1: those eight octets, compared as one 64-bit word.
+        if bytes.count == 8, bytes.withUnsafeBytes({ $0.loadUnaligned(as: UInt64.self) }) == Self.http1_1Word {
+            return .http1_1
+        }
         let text = bytes.startIndex
         guard bytes.count == 8, ASCII.equals(bytes[text..<(text + 5)], "HTTP/"), ASCII.isDigit(bytes[text + 5]),
               bytes[text + 6] == UInt8(ascii: "."), ASCII.isDigit(bytes[text + 7]) else {
@@ -290,6 +295,9 @@ public struct RequestParser: Sendable {
         }
         return version
     }
+
+    /// "HTTP/1.1" as the word its eight octets make in memory (the byte order of this machine).
+    private static let http1_1Word: UInt64 = Array("HTTP/1.1".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
 
     /// origin-form (`/path?q`), absolute-form (`http://host/path`), asterisk-form (`*`, OPTIONS only),
     /// authority-form (`host:port`, CONNECT only) — RFC 9112 §3.2.

@@ -23,41 +23,86 @@ public struct ResponseSerializer: Sendable {
     ///   - date: the IMF-fixdate to send, from `HTTPDate`.
     public func head(for response: HTTPResponse, requestMethod: HTTPMethod, version: HTTPVersion = .http1_1,
                      keepAlive: Bool, framing: BodyFraming? = nil, date: String) -> [UInt8] {
-        let framing = framing ?? BodyFraming.choose(for: response.body, version: version)
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        out.append(contentsOf: response.status.statusLine)
-        appendField(&out, "Date", date)
-        if let serverName { appendField(&out, "Server", serverName) }
+        head(for: response, version: version, keepAlive: keepAlive,
+             framing: framing ?? BodyFraming.choose(for: response.body, version: version), date: date, followedBy: nil)
+    }
+
+    /// The head, and `body` right behind it when given, in one buffer allocated at its final size.
+    ///
+    /// Every response goes through here, so the head is not grown string by string: the length of each
+    /// line is known before any is written (the status line and a cached response's field lines are
+    /// ready-made octets; Date, Server and the framing header are a name, a value and CRLF), then one
+    /// allocation receives them all, each one copied once. Measured with callgrind, the appends it
+    /// replaces cost about 1,000 instructions a response, and a 1 KB body copied behind a 256-octet
+    /// reservation moved the whole buffer once more.
+    func head(for response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, framing: BodyFraming,
+              date: String, followedBy body: [UInt8]?) -> [UInt8] {
         // A 101 names the protocol it switches to in `Connection: upgrade` and `Upgrade` (RFC 9110 §7.8);
         // every other response's Connection header is the serializer's to write.
         let switching = response.status.code == 101
-        if let wire = response.headers.wire, !switching {
-            out.append(contentsOf: wire) // a cached response's field lines, made once (HTTPHeaders.prepareWire)
-        } else {
-            for field in response.headers where !Self.isFramingHeader(field.name)
-                || (switching && ASCII.caseInsensitiveEquals(field.name, "Connection")) {
-                appendField(&out, field.name, field.value)
-            }
+        let statusLine = response.status.statusLine
+        let wire = switching ? nil : response.headers.wire // a cached response's field lines (HTTPHeaders.prepareWire)
+        let length: Int? // the value of Content-Length, when the framing sends one
+        var framingLine: StaticString? = nil
+        switch framing {
+        case .contentLength(let count) where response.status.allowsBody: length = count
+        case .none where response.status.allowsBody: length = 0
+        case .chunked where response.status.allowsBody: length = nil; framingLine = "Transfer-Encoding: chunked\r\n"
+        default: length = nil
         }
-        if response.status.allowsBody {
-            switch framing {
-            case .contentLength(let length): appendField(&out, "Content-Length", String(length))
-            case .none: appendField(&out, "Content-Length", "0")
-            case .chunked: appendField(&out, "Transfer-Encoding", "chunked")
-            case .untilClose: break
-            }
-        }
+        var connectionLine: StaticString? = nil
         if switching {
             // The connection goes on in the new protocol: no Connection: close.
         } else if !keepAlive || framing == .untilClose {
-            appendField(&out, "Connection", "close")
+            connectionLine = "Connection: close\r\n"
         } else if version == .http1_0 {
-            appendField(&out, "Connection", "keep-alive")
+            connectionLine = "Connection: keep-alive\r\n"
         }
-        out.append(contentsOf: ASCII.crlf)
-        return out
+
+        var size = statusLine.count + Self.fieldSize("Date", date) + (serverName.map { Self.fieldSize("Server", $0) } ?? 0)
+        if let wire {
+            size += wire.count
+        } else {
+            for field in response.headers where Self.writes(field, switching: switching) {
+                size += Self.fieldSize(field.name, field.value)
+            }
+        }
+        if let length { size += 18 + HeadWriter.decimalDigits(length) } // "Content-Length: " and CRLF
+        size += (framingLine?.utf8CodeUnitCount ?? 0) + (connectionLine?.utf8CodeUnitCount ?? 0) + 2 + (body?.count ?? 0)
+
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var out = HeadWriter(buffer)
+            out.write(statusLine)
+            out.writeField("Date", date)
+            if let serverName { out.writeField("Server", serverName) }
+            if let wire {
+                out.write(wire)
+            } else {
+                for field in response.headers where Self.writes(field, switching: switching) {
+                    out.writeField(field.name, field.value)
+                }
+            }
+            if let length {
+                out.write("Content-Length: ")
+                out.writeDecimal(length)
+                out.write("\r\n")
+            }
+            if let framingLine { out.write(framingLine) }
+            if let connectionLine { out.write(connectionLine) }
+            out.write("\r\n")
+            if let body { out.write(body) }
+            initialized = out.position
+        }
     }
+
+    /// Whether a handler's field goes into the head: the framing fields are the serializer's own, except a
+    /// 101's `Connection: upgrade`.
+    private static func writes(_ field: HeaderField, switching: Bool) -> Bool {
+        !isFramingHeader(field.name) || (switching && ASCII.caseInsensitiveEquals(field.name, "Connection"))
+    }
+
+    /// `Name: value␍␊`, in octets.
+    private static func fieldSize(_ name: String, _ value: String) -> Int { name.utf8.count + value.utf8.count + 4 }
 
     /// Whether the body bytes follow the head: not for HEAD, and not for statuses that have no body.
     public func sendsBody(_ response: HTTPResponse, requestMethod: HTTPMethod) -> Bool {
@@ -67,11 +112,10 @@ public struct ResponseSerializer: Sendable {
     /// Head and in-memory body in one buffer, for one write. A file body is not included.
     public func serialize(_ response: HTTPResponse, requestMethod: HTTPMethod, version: HTTPVersion = .http1_1,
                           keepAlive: Bool, date: String) -> [UInt8] {
-        var out = head(for: response, requestMethod: requestMethod, version: version, keepAlive: keepAlive, date: date)
-        if sendsBody(response, requestMethod: requestMethod), case .bytes(let bytes) = response.body {
-            out.append(contentsOf: bytes)
-        }
-        return out
+        var body: [UInt8]? = nil
+        if sendsBody(response, requestMethod: requestMethod), case .bytes(let bytes) = response.body { body = bytes }
+        return head(for: response, version: version, keepAlive: keepAlive,
+                    framing: BodyFraming.choose(for: response.body, version: version), date: date, followedBy: body)
     }
 
     static func isFramingHeader(_ name: String) -> Bool {
@@ -85,15 +129,6 @@ public struct ResponseSerializer: Sendable {
         default: return false
         }
     }
-
-    private func appendField(_ out: inout [UInt8], _ name: String, _ value: String) {
-        out.appendUTF8(name)
-        out.append(ASCII.colon)
-        out.append(ASCII.space)
-        out.appendUTF8(value)
-        out.append(ASCII.cr)
-        out.append(ASCII.lf)
-    }
 }
 
 extension Array where Element == UInt8 {
@@ -103,5 +138,68 @@ extension Array where Element == UInt8 {
     public mutating func appendUTF8(_ text: String) {
         var text = text
         text.withUTF8 { append(contentsOf: $0) }
+    }
+}
+
+/// Writes a response head into memory sized for it beforehand (`ResponseSerializer.head`): a cursor over
+/// the buffer, each piece copied with one `memcpy`, no capacity checks between pieces.
+struct HeadWriter {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var position = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    @inline(__always)
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        precondition(position + bytes.count <= buffer.count, "HeadWriter: the head was sized too small")
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        UnsafeMutableRawPointer(buffer.baseAddress! + position).copyMemory(from: source, byteCount: bytes.count)
+        position += bytes.count
+    }
+
+    @inline(__always)
+    mutating func write(_ bytes: [UInt8]) { bytes.withUnsafeBytes { write($0) } }
+
+    @inline(__always)
+    mutating func write(_ text: StaticString) {
+        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func write(_ text: String) {
+        // A native Swift string is contiguous UTF-8; anything else is written octet by octet.
+        if text.utf8.withContiguousStorageIfAvailable({ write(UnsafeRawBufferPointer($0)) }) != nil { return }
+        for byte in text.utf8 {
+            precondition(position < buffer.count, "HeadWriter: the head was sized too small")
+            buffer[position] = byte
+            position += 1
+        }
+    }
+
+    mutating func writeField(_ name: String, _ value: String) {
+        write(name)
+        write(": ")
+        write(value)
+        write("\r\n")
+    }
+
+    /// `value` in decimal, written from its last digit back (no String made for it).
+    mutating func writeDecimal(_ value: Int) {
+        let digits = Self.decimalDigits(value)
+        precondition(position + digits <= buffer.count, "HeadWriter: the head was sized too small")
+        var rest = value.magnitude, index = position + digits - 1
+        repeat {
+            buffer[index] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+            rest /= 10
+            index -= 1
+        } while rest > 0
+        if value < 0 { buffer[position] = UInt8(ascii: "-") }
+        position += digits
+    }
+
+    /// How many octets `writeDecimal(value)` writes (a minus sign included).
+    static func decimalDigits(_ value: Int) -> Int {
+        var count = value < 0 ? 2 : 1, rest = value.magnitude
+        while rest >= 10 { rest /= 10; count += 1 }
+        return count
     }
 }

@@ -75,6 +75,49 @@ struct ResponseSerializerTests {
         #expect(response.body == .bytes(Array("400 Bad Request: missing Host header\n".utf8)))
     }
 
+    /// The head as the serializer wrote it before it sized its buffer first: line by line, appended.
+    func appended(_ lines: [String], body: String = "") -> String { lines.map { $0 + "\r\n" }.joined() + "\r\n" + body }
+
+    @Test("the head sized before it is written holds exactly every line, for every shape of response")
+    func sizedHead() {
+        var wired = HTTPResponse(status: .ok, headers: ["Content-Type": "text/css", "ETag": "\"v1\""], body: .bytes(Array("p{}".utf8)))
+        wired.headers.prepareWire()
+        wired.headers.add("Vary", "Accept-Encoding") // added to a cached response's ready-made lines
+        let unicode = HTTPResponse(status: HTTPStatus(code: 299, reason: "Très Bien"), headers: ["X-Note": "café ☕"],
+                                   body: .bytes(Array("é".utf8)))
+        var switching = HTTPResponse(status: HTTPStatus(code: 101), headers: ["Upgrade": "websocket", "Connection": "Upgrade"])
+        switching.headers.add("Content-Length", "5") // a framing field a handler should not set: dropped
+        let streamed = HTTPResponse(status: .ok, body: .stream(StreamedBody("never opened") { throw RequestError(.badRequest, "unused") }))
+        let cases: [(HTTPResponse, HTTPVersion, Bool, String)] = [
+            (wired, .http1_1, true, appended(["HTTP/1.1 200 OK", "Date: \(date)", "Server: httpkit", "Content-Type: text/css",
+                                             "ETag: \"v1\"", "Vary: Accept-Encoding", "Content-Length: 3"], body: "p{}")),
+            (unicode, .http1_0, true, appended(["HTTP/1.1 299 Très Bien", "Date: \(date)", "Server: httpkit", "X-Note: café ☕",
+                                               "Content-Length: 2", "Connection: keep-alive"], body: "é")),
+            (switching, .http1_1, true, appended(["HTTP/1.1 101 Switching Protocols", "Date: \(date)", "Server: httpkit",
+                                                  "Upgrade: websocket", "Connection: Upgrade"])),
+            (streamed, .http1_1, false, appended(["HTTP/1.1 200 OK", "Date: \(date)", "Server: httpkit",
+                                                  "Transfer-Encoding: chunked", "Connection: close"])),
+            (HTTPResponse(status: .ok), .http1_1, true, appended(["HTTP/1.1 200 OK", "Date: \(date)", "Server: httpkit",
+                                                                  "Content-Length: 0"])),
+        ]
+        for (response, version, keepAlive, expected) in cases {
+            let bytes = serializer.serialize(response, requestMethod: "GET", version: version, keepAlive: keepAlive, date: date)
+            #expect(text(bytes) == expected)
+        }
+        let anonymous = ResponseSerializer(serverName: nil)
+        let plain = anonymous.serialize(.text(.ok, "x"), requestMethod: "GET", keepAlive: true, date: date)
+        #expect(text(plain) == appended(["HTTP/1.1 200 OK", "Date: \(date)", "Content-Type: text/plain; charset=utf-8",
+                                         "Content-Length: 1"], body: "x"))
+    }
+
+    @Test("Content-Length is written digit by digit, at every number of digits",
+          arguments: [0, 1, 9, 10, 99, 100, 1_023, 65_536, 999_999_999, 1_000_000_000, Int.max])
+    func lengthDigits(_ length: Int) {
+        let response = HTTPResponse(status: .ok, body: .file(path: "/x", length: length))
+        let head = text(serializer.head(for: response, requestMethod: "GET", keepAlive: true, date: date))
+        #expect(head.hasSuffix("Content-Length: \(length)\r\n\r\n"))
+    }
+
     @Test func dateFormat() {
         #expect(HTTPDate.format(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT")
         #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")

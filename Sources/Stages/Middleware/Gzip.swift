@@ -17,54 +17,74 @@ extension Middlewares {
                             maxInMemory: Int = 1 << 20, cache: GzipCache = GzipCache()) -> Middleware {
         let prefixBytes = prefixes.map { Array($0.utf8) } // compared with each small answer's target, on bytes
         return Middleware { routed, next in
-            var response = next(routed)
-            guard response.status.allowsBody else { return response }
-            // The size first: it is the cheap test, and most small answers stop here.
-            if let length = response.body.length, length < minimumSize,
-               !startsWithAny(routed.request.target, prefixBytes) { return response }
-            guard response.headers["Content-Encoding"] == nil else { return response }
-            guard !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "") else { return response }
-            response.headers.add("Vary", "Accept-Encoding")
-            // A range is a range of the file's bytes (the identity representation): a request with Range for a
-            // file is answered uncompressed, so its Content-Range counts what is on disk. (nginx, compressing on
-            // the fly, ignores Range instead; sending the identity bytes keeps resumed downloads working.) It still
-            // says Vary: the same URL without Range would have been compressed (RFC 9110 §15.3.7: a 206
-            // carries the Vary a 200 would).
-            if routed.request.headers["Range"] != nil && response.headers["Accept-Ranges"] != nil { return response }
-            switch ContentCoding.negotiate(routed.request.headers.values("Accept-Encoding")) {
-            case .identity:
-                return response
-            case .notAcceptable:
-                var refused = HTTPResponse.text(HTTPStatus(code: 406),
-                    "406 Not Acceptable: the Accept-Encoding header refuses identity and gzip, the only codings available\n")
-                refused.headers.add("Vary", "Accept-Encoding")
-                return refused
-            case .gzip:
-                guard let body = compressed(response.body, maxInMemory: maxInMemory, cache: cache,
-                                            validator: response.headers["ETag"]) else { return response }
-                // Already compressed or random octets grow under gzip: the smaller identity bytes are sent (still
-                // with Vary: the answer depends on Accept-Encoding, whichever variant it is). Not for the paths
-                // compressed at every size (`/echo/`, whose course checks that even "abc" comes gzipped).
-                if let original = response.body.length, let zipped = body.length, zipped >= original,
-                   !startsWithAny(routed.request.target, prefixBytes) { return response }
-                response.body = body
-                response.headers.set("Content-Encoding", "gzip")
-                // The gzip variant is another representation: its own strong ETag (zlib's output is the same
-                // for the same input, so the tag is honest), and no ranges over compressed bytes.
-                if let tag = response.headers["ETag"].flatMap({ EntityTag(parsing: Substring($0)) }) {
-                    response.headers.set("ETag", EntityTag(tag.opaque + "-gzip", weak: tag.isWeak).description)
-                }
-                response.headers.remove("Accept-Ranges")
-                return response
+            let answer = next(routed)
+            // The cheap tests first, on the answer as it is: most small answers stop here, and are passed on
+            // without a copy (returning a `var` changed on other paths copied the whole response, measured).
+            guard mayCompress(answer, target: routed.request.target, minimumSize: minimumSize, prefixBytes) else {
+                return answer
             }
+            return variant(of: answer, for: routed.request, prefixBytes, maxInMemory: maxInMemory, cache: cache)
         }
+    }
+
+    /// The variant the client gets of an answer gzip may change: compressed when Accept-Encoding allows and
+    /// it pays, identity otherwise (406 when neither is acceptable), and always marked `Vary: Accept-Encoding`.
+    /// The answer is moved in and out, not copied.
+    private static func variant(of answer: consuming HTTPResponse, for request: HTTPRequest, _ prefixBytes: [[UInt8]],
+                                maxInMemory: Int, cache: GzipCache) -> HTTPResponse {
+        var response = answer
+        response.headers.add("Vary", "Accept-Encoding")
+        // A range is a range of the file's bytes (the identity representation): a request with Range for a
+        // file is answered uncompressed, so its Content-Range counts what is on disk. (nginx, compressing on
+        // the fly, ignores Range instead; sending the identity bytes keeps resumed downloads working.) It still
+        // says Vary: the same URL without Range would have been compressed (RFC 9110 §15.3.7: a 206
+        // carries the Vary a 200 would).
+        if request.headers["Range"] != nil && response.headers["Accept-Ranges"] != nil { return response }
+        switch ContentCoding.negotiate(request.headers.values("Accept-Encoding")) {
+        case .identity:
+            return response
+        case .notAcceptable:
+            var refused = HTTPResponse.text(HTTPStatus(code: 406),
+                "406 Not Acceptable: the Accept-Encoding header refuses identity and gzip, the only codings available\n")
+            refused.headers.add("Vary", "Accept-Encoding")
+            return refused
+        case .gzip:
+            guard let body = compressed(response.body, maxInMemory: maxInMemory, cache: cache,
+                                        validator: response.headers["ETag"]) else { return response }
+            // Already compressed or random octets grow under gzip: the smaller identity bytes are sent (still
+            // with Vary: the answer depends on Accept-Encoding, whichever variant it is). Not for the paths
+            // compressed at every size (`/echo/`, whose course checks that even "abc" comes gzipped).
+            if let original = response.body.length, let zipped = body.length, zipped >= original,
+               !startsWithAny(request.target, prefixBytes) { return response }
+            response.body = body
+            response.headers.set("Content-Encoding", "gzip")
+            // The gzip variant is another representation: its own strong ETag (zlib's output is the same
+            // for the same input, so the tag is honest), and no ranges over compressed bytes.
+            if let tag = response.headers["ETag"].flatMap({ EntityTag(parsing: Substring($0)) }) {
+                response.headers.set("ETag", EntityTag(tag.opaque + "-gzip", weak: tag.isWeak).description)
+            }
+            response.headers.remove("Accept-Ranges")
+            return response
+        }
+    }
+
+    /// Whether the answer is one gzip may change (and must then mark with Vary): a body is allowed, it is not
+    /// tiny (unless under `prefixes`), not already encoded, and not of a type that is compressed already.
+    private static func mayCompress(_ response: borrowing HTTPResponse, target: String, minimumSize: Int,
+                                    _ prefixes: [[UInt8]]) -> Bool {
+        guard response.status.allowsBody else { return false }
+        if let length = response.body.length, length < minimumSize, !startsWithAny(target, prefixes) { return false }
+        guard response.headers["Content-Encoding"] == nil else { return false }
+        return !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "")
     }
 
     /// Whether `target` starts with one of `prefixes`, compared on bytes.
     private static func startsWithAny(_ target: String, _ prefixes: [[UInt8]]) -> Bool {
         guard !prefixes.isEmpty else { return false }
-        var target = target
-        return target.withUTF8 { bytes in prefixes.contains { bytes.starts(with: $0) } }
+        if let found = target.utf8.withContiguousStorageIfAvailable({ bytes in prefixes.contains { bytes.starts(with: $0) } }) {
+            return found
+        }
+        return prefixes.contains { target.utf8.starts(with: $0) }
     }
 
     static func compressed(_ body: ResponseBody, maxInMemory: Int, cache: GzipCache? = nil, validator: String? = nil) -> ResponseBody? {
