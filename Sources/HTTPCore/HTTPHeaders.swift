@@ -27,6 +27,14 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         fields = elements.map { HeaderField($0.0, $0.1) }
     }
 
+    /// Which `wire` buffer these headers share, if they have one: headers with the same identity are copies
+    /// of one value (every change to the fields makes new lines or drops them), so a result derived from one
+    /// holds for all, while the buffer is alive. nil without ready-made lines.
+    public var wireIdentity: Int? {
+        guard let wire, !wire.isEmpty else { return nil }
+        return wire.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+    }
+
     /// Makes `wire` from the fields as they are now.
     public mutating func prepareWire() {
         var lines: [UInt8] = []

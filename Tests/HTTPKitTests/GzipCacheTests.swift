@@ -54,6 +54,30 @@ struct GzipCacheTests {
         #expect(try Gzip.decompress(Array(bodyBytes(first))) == text)
     }
 
+    @Test("Vary on a cached response's ready-made lines: made once per header set, never mixed up between sets")
+    func varyMemo() {
+        let memo = VaryMemo()
+        func cached(_ type: String) -> HTTPHeaders {
+            var headers: HTTPHeaders = ["Content-Type": type, "ETag": "\"\(type)\""]
+            headers.prepareWire()
+            return headers
+        }
+        let css = cached("text/css"), html = cached("text/html")
+        let first = memo.adding(to: css), again = memo.adding(to: css), other = memo.adding(to: html)
+        #expect(first.fields.map(\.name) == ["Content-Type", "ETag", "Vary"] && first == again)
+        #expect(first.wireIdentity == again.wireIdentity, "the second answer is the remembered one, not a new copy")
+        #expect(other["Content-Type"] == "text/html" && other["Vary"] == "Accept-Encoding")
+        #expect(String(decoding: other.wire ?? [], as: UTF8.self)
+                == "Content-Type: text/html\r\nETag: \"text/html\"\r\nVary: Accept-Encoding\r\n")
+        // The same fields without ready-made lines, and a set changed after it was cached, are added to afresh.
+        let plain = memo.adding(to: ["Content-Type": "text/css"])
+        #expect(plain.values("Vary") == ["Accept-Encoding"] && plain.wire == nil)
+        var changed = css
+        changed.add("X-Extra", "1")
+        #expect(memo.adding(to: changed).fields.map(\.name) == ["Content-Type", "ETag", "X-Extra", "Vary"])
+        #expect(css.fields.count == 2, "the cached value itself is never changed")
+    }
+
     @Test("octets that grow under gzip are sent as they are, with Vary; /echo/ is gzipped at every size")
     func incompressible() throws {
         var generator = SystemRandomNumberGenerator()
