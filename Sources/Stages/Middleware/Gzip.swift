@@ -130,14 +130,18 @@ extension Middlewares {
 /// instructions of a 1 KB file's 18,000 (callgrind). The result depends only on the headers, and headers that
 /// share one `wire` buffer are copies of one value (`HTTPHeaders.wireIdentity`), so it is kept per buffer: the
 /// memo holds the input's lines, which keeps the buffer alive and its address from naming another one.
+/// The slots are direct-mapped by that address (no hashing); a set whose slot another one took is added to
+/// the long way and takes the slot back.
 final class VaryMemo: Sendable {
     private struct Entry {
+        let identity: Int
         let input: [UInt8]
         let output: HTTPHeaders
     }
-    private let entries = Locked([Int: Entry]())
-    /// Cached header sets remembered at once; the memo starts over beyond (the file cache holds about as many).
-    static let capacity = 1024
+    static let slotCount = 256
+    private let slots = Locked([Entry?](repeating: nil, count: VaryMemo.slotCount))
+
+    private static func slot(of identity: Int) -> Int { (identity >> 4) & (slotCount - 1) }
 
     func adding(to headers: HTTPHeaders) -> HTTPHeaders {
         var varied = headers
@@ -145,12 +149,16 @@ final class VaryMemo: Sendable {
             varied.add("Vary", "Accept-Encoding")
             return varied
         }
+        let slot = Self.slot(of: identity)
         // Another loop holding the lock: add the field the long way rather than wait.
-        if let known = entries.withLockIfAvailable({ $0[identity]?.output }), let known { return known }
+        let known = slots.withLockIfAvailable { slots -> HTTPHeaders? in
+            guard let entry = slots[slot], entry.identity == identity else { return nil }
+            return entry.output
+        }
+        if let known, let known { return known }
         varied.add("Vary", "Accept-Encoding")
-        entries.withLockIfAvailable { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[identity] = Entry(input: headers.wire ?? [], output: varied)
+        slots.withLockIfAvailable { slots in
+            slots[slot] = Entry(identity: identity, input: headers.wire ?? [], output: varied)
         }
         return varied
     }
