@@ -106,6 +106,9 @@ public struct Router: Sendable {
     /// it goes to the fallback without being split and without trying each pattern (most requests to the
     /// router are for static files).
     private var firstSegments: [[UInt8]]? = []
+    /// Bit n set when some first segment is n octets long (n < 64; longer ones set bit 63): most paths are
+    /// ruled out by their first segment's length alone, before any octet is compared.
+    private var firstSegmentLengths: UInt64 = 0
     /// Answers requests no route matches (for example the static files); nil gives a plain 404.
     public var fallback: RouteHandler?
 
@@ -119,18 +122,24 @@ public struct Router: Sendable {
         case .literal(let text): firstSegments?.append(Array(text.utf8))
         case .parameter, .rest: firstSegments = nil
         }
+        firstSegmentLengths = firstSegments?.reduce(0) { $0 | Self.lengthBit($1.count) } ?? 0
     }
+
+    private static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
 
     /// True when the request's path certainly matches no route: it is already normal (so its first segment is
     /// the text up to the next `/`, as it came) and that segment begins no pattern.
     private func cannotMatch(_ request: HTTPRequest) -> Bool {
         guard let firstSegments, request.hasNormalPath else { return false }
-        var path = request.path
-        return path.withUTF8 { bytes in
+        let lengths = firstSegmentLengths
+        func cannotMatch(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
             let rest = bytes[1...]
             let first = UnsafeBufferPointer(rebasing: rest[..<(rest.firstIndex(of: ASCII.slash) ?? rest.endIndex)])
+            if lengths & Self.lengthBit(first.count) == 0 { return true }
             return !firstSegments.contains { $0.count == first.count && $0.elementsEqual(first) }
         }
+        let path = request.path
+        return path.utf8.withContiguousStorageIfAvailable(cannotMatch) ?? Array(path.utf8).withUnsafeBufferPointer(cannotMatch)
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping RouteHandler) { add("GET", pattern, handler) }

@@ -72,6 +72,12 @@ struct RouterTests {
         #expect(get("/echoes/hi", on: router) == "fallback")
         #expect(get("/ech", on: router) == "fallback")
         #expect(get("/index.html", on: router) == "fallback")
+        // First segments of 63 octets and more share one length bit: they are still told apart octet by octet.
+        let long = String(repeating: "a", count: 70), longer = String(repeating: "a", count: 80)
+        router.get("/\(long)") { _ in .text(.ok, "long") }
+        #expect(get("/\(long)", on: router) == "long")
+        #expect(get("/\(longer)", on: router) == "fallback")
+        #expect(get("/\(String(repeating: "a", count: 63))", on: router) == "fallback")
         router.get("/:name") { .text(.ok, "name=\($0[parameter: "name"] ?? "")") }
         #expect(get("/index.html", on: router) == "name=index.html")
     }
