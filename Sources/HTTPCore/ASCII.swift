@@ -69,6 +69,44 @@ public enum ASCII {
         }
     }
 
+    /// Whether every byte of `bytes` is a token character, with the table looked up once for the run
+    /// (`isTokenChar` per byte reached the lazily made table through its one-time check on every byte).
+    public static func allTokenChars(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        tokenTable.withUnsafeBufferPointer { table in
+            for byte in bytes where !table[Int(byte)] { return false }
+            return true
+        }
+    }
+
+    /// Whether every byte of `bytes` may stand in a field value (`isFieldValueChar`).
+    ///
+    /// Eight octets at a time: a word with no octet below 0x20 and none equal to 0x7F is all allowed (octets
+    /// from 0x80 are obs-text, allowed too). The two tests are the classic "has a zero byte" trick on the
+    /// word and on the word XOR 0x7F…; they may flag an allowed word (a tab, or a borrow past a real match),
+    /// never miss a bad one, and a flagged word is looked at octet by octet.
+    public static func allFieldValueChars(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= bytes.count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let belowSpace = (word &- ones &* 0x20) & ~word & highs
+                let deleted = word ^ (ones &* 0x7F)
+                let hasDelete = (deleted &- ones) & ~deleted & highs
+                if belowSpace | hasDelete != 0 {
+                    for offset in index..<(index + 8) where !isFieldValueChar(bytes[offset]) { return false }
+                }
+                index += 8
+            }
+        }
+        while index < bytes.count {
+            if !isFieldValueChar(bytes[index]) { return false }
+            index += 1
+        }
+        return true
+    }
+
     private static let tokenTable: [Bool] = (0..<256).map { value in
         let byte = UInt8(value)
         switch byte {

@@ -49,6 +49,8 @@ public struct RequestParser: Sendable {
     private var targetShape = TargetShape()
     private var version = HTTPVersion.http1_1
     private var headers = HTTPHeaders()
+    /// The previous request's Strings, given back for the same octets at the same place (`RepeatedStrings`).
+    private var strings: RepeatedStrings? = RepeatedStrings()
     private var headerBytes = 0
     private var body: [UInt8] = []
     private var bodyBytesReceived = 0
@@ -197,7 +199,7 @@ public struct RequestParser: Sendable {
                 guard headers.count < limits.maxHeaderCount else {
                     throw RequestError(.requestHeaderFieldsTooLarge, "more than \(limits.maxHeaderCount) header fields")
                 }
-                headers.add(try HeaderFieldParser.parse(buffer[line.content]))
+                headers.add(try HeaderFieldParser.parse(buffer[line.content], reusing: &strings))
 
             case .body(let remaining):
                 let available = buffer.count - start
@@ -267,7 +269,8 @@ public struct RequestParser: Sendable {
         }
         version = try Self.parseVersion(versionBytes)
         method = HTTPMethod(bytes: methodBytes)
-        target = String(decoding: targetBytes, as: UTF8.self)
+        strings!.rewind()
+        target = strings!.string(targetBytes)
         targetShape = targetBytes.withUnsafeBufferPointer(TargetShape.init(bytes:))
         // origin-form, nearly every request, is known by its first octet without looking at the String.
         if targetBytes.first != UInt8(ascii: "/") { try checkTargetForm() }

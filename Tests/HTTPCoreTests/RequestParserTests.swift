@@ -221,3 +221,52 @@ struct RequestLimitTests {
         #expect(status("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n1\r\nx\r\n0\r\n\r\n") == 413)
     }
 }
+
+@Suite("The field-line checks on buffer pointers, and Strings reused from the previous request")
+struct FieldLineCheckTests {
+    @Test("allFieldValueChars agrees with isFieldValueChar for every octet at every position (words and tail)")
+    func valueOctets() {
+        let plain = Array("abcdefghijklmnopqrstu".utf8) // 21 octets: two 8-octet words and a 5-octet tail
+        for position in plain.indices {
+            for octet in 0...255 {
+                var value = plain
+                value[position] = UInt8(octet)
+                let allowed = value.withUnsafeBufferPointer(ASCII.allFieldValueChars)
+                #expect(allowed == ASCII.isFieldValueChar(UInt8(octet)), "0x\(String(octet, radix: 16)) at \(position)")
+            }
+        }
+        let empty: [UInt8] = []
+        #expect(empty.withUnsafeBufferPointer(ASCII.allFieldValueChars))
+    }
+
+    @Test("allTokenChars agrees with isTokenChar for every octet")
+    func nameOctets() {
+        for octet in 0...255 {
+            let name = Array("x-name".utf8) + [UInt8(octet)] + Array("-end".utf8)
+            #expect(name.withUnsafeBufferPointer(ASCII.allTokenChars) == ASCII.isTokenChar(UInt8(octet)))
+        }
+    }
+
+    @Test("a request's Strings are the previous request's where the octets are the same, and new where not")
+    func stringsReused() throws {
+        var parser = RequestParser()
+        func request(_ text: [UInt8]) throws -> HTTPRequest? {
+            parser.append(text)
+            return try parser.next()
+        }
+        let first = try #require(try request(Array("GET /a HTTP/1.1\r\nHost: x\r\nUser-Agent: a-long-user-agent/1.0 (reused)\r\nX-Bin: \u{FF}\r\n\r\n".utf8)
+            .map { $0 == 0xC3 ? 0xFF : $0 }.filter { $0 != 0xBF }))
+        #expect(first.headers["User-Agent"] == "a-long-user-agent/1.0 (reused)")
+        #expect(first.headers["X-Bin"] == "\u{FFFD}", "an invalid octet is repaired as String(decoding:) does")
+        // Same octets except the path and one value; then fewer fields; then more.
+        let second = try #require(try request(Array("GET /b HTTP/1.1\r\nHost: y\r\nUser-Agent: a-long-user-agent/1.0 (reused)\r\nX-Bin: \u{FF}\r\n\r\n".utf8)
+            .map { $0 == 0xC3 ? 0xFF : $0 }.filter { $0 != 0xBF }))
+        #expect(second.target == "/b" && second.headers["Host"] == "y")
+        #expect(second.headers["User-Agent"] == "a-long-user-agent/1.0 (reused)" && second.headers["X-Bin"] == "\u{FFFD}")
+        let third = try #require(try request(Array("GET /a HTTP/1.1\r\nHost: x\r\n\r\n".utf8)))
+        #expect(third.headers.fields.map(\.name) == ["Host"] && third.target == "/a")
+        let fourth = try #require(try request(Array("GET /a HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nAccept: text/html\r\n\r\n".utf8)))
+        #expect(fourth.headers.values("Accept") == ["*/*", "text/html"])
+        #expect(first.headers["Host"] == "x" && first.target == "/a", "earlier requests keep their own values")
+    }
+}

@@ -130,8 +130,8 @@ public struct HTTP2Connection: Sendable {
     private var headerBlock: (streamID: UInt32, fragments: [UInt8], endStream: Bool)?
 
     /// The Strings the previous request's fields became, reused by the next request where its octets are the
-    /// same (`HTTP2RequestStrings`).
-    private var requestStrings = HTTP2RequestStrings()
+    /// same (`RepeatedStrings`).
+    private var requestStrings = RepeatedStrings()
     /// The previous response's header block, when encoding it changed nothing in the encoder's table.
     private var repeatedBlock: RepeatedBlock?
     /// The previous response's field names and their lowercase forms, in order (see `lowercasedName`).

@@ -24,7 +24,7 @@ struct HTTP2RequestHead {
     private var path: String?
 
     /// The strings the previous request on this connection made, lent by the connection (`recycle`).
-    var strings = HTTP2RequestStrings()
+    var strings = RepeatedStrings()
     private var regular: [HeaderField] = []
     private var cookies: [String] = []
     private var regularSeen = false, hostSeen = false
@@ -163,30 +163,4 @@ struct HTTP2RequestHead {
     private static let getMethod = Array("GET".utf8)
     private static let headMethod = Array("HEAD".utf8)
     private static let postMethod = Array("POST".utf8)
-}
-
-/// The Strings one request's fields became, in the order they were made, kept for the next request on the
-/// connection: a client sends the same `:authority`, `user-agent`, `accept`… on every request, often the same
-/// `:path`, and the same octets at the same place give back the same String — one comparison of octets instead
-/// of making a String (~150 instructions, and an allocation past 15 octets). A String that differs is made and
-/// takes its place.
-struct HTTP2RequestStrings {
-    private var made: [String] = []
-    /// The place of the next String in the request.
-    private var position = 0
-
-    /// The String of `octets` (UTF-8, repaired as `String(decoding:as:)` does).
-    mutating func string(_ octets: Span<UInt8>) -> String {
-        defer { position += 1 }
-        if position < made.count {
-            if made[position].utf8.span.elementsEqual(octets) { return made[position] }
-            made[position] = String(copying: octets)
-        } else {
-            made.append(String(copying: octets))
-        }
-        return made[position]
-    }
-
-    /// Ready for the next request: its first String is compared with this one's first.
-    mutating func rewind() { position = 0 }
 }

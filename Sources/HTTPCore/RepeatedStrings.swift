@@ -1,0 +1,31 @@
+/// The Strings one request's fields became, in the order they were made, kept for the next request on the
+/// connection: a client sends the same `Host`, `User-Agent`, `Accept`… on every request (in HTTP/2 the same
+/// `:authority` too), often the same path, and the same octets at the same place give back the same String —
+/// one comparison of octets instead of making a String (~150 instructions, and an allocation past 15
+/// octets). A String that differs is made and takes its place. Used by the HTTP/1.1 parser and by HTTP/2's
+/// request heads; one per connection, so it holds one request's strings at most.
+struct RepeatedStrings {
+    private var made: [String] = []
+    /// The place of the next String in the request.
+    private var position = 0
+
+    /// The String of `octets` (UTF-8, repaired as `String(decoding:as:)` does).
+    mutating func string(_ octets: Span<UInt8>) -> String {
+        defer { position += 1 }
+        if position < made.count {
+            if made[position].utf8.span.elementsEqual(octets) { return made[position] }
+            made[position] = String(copying: octets)
+        } else {
+            made.append(String(copying: octets))
+        }
+        return made[position]
+    }
+
+    /// The String of `octets`, from an array's slice (the HTTP/1.1 parser's read buffer).
+    mutating func string(_ octets: ArraySlice<UInt8>) -> String {
+        octets.withUnsafeBufferPointer { string(Span(_unsafeElements: $0)) }
+    }
+
+    /// Ready for the next request: its first String is compared with this one's first.
+    mutating func rewind() { position = 0 }
+}
