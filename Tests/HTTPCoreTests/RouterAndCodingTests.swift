@@ -116,6 +116,18 @@ struct ContentCodingTests {
         (["GZIP;Q=0.8"], .gzip),
         (["x-gzip"], .gzip),
         (["gzip;q=0, *"], .identity),
+        // Read on octets: spaces and tabs around every part, empty elements, other parameters, bad numbers.
+        (["gzip ; q=0.5 , identity ; q=0.4"], .gzip),
+        (["\t gzip \t"], .gzip),
+        ([",, ,gzip,,"], .gzip),
+        (["gzip;level=1;q=0"], .identity),
+        (["gzip;q=abc"], .identity),
+        (["gzip;q="], .identity),
+        (["gzip;q=7"], .gzip),
+        (["identity;Q=0, *;q=0"], .notAcceptable),
+        (["br;q=1", "X-GZIP;q=1"], .gzip),
+        ([""], .identity),
+        (["deflate, gzip;q=0.001, identity;q=0.001"], .gzip),
     ])
     func negotiate(_ header: [String], _ expected: ContentCoding) {
         #expect(ContentCoding.negotiate(header) == expected, "\(header)")

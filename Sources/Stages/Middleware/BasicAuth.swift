@@ -37,8 +37,7 @@ public struct BasicAuth: Sendable {
             guard let normal = try? request.normalizedPath().path else { return .open }
             path = normal
         }
-        guard path.utf8.withContiguousStorageIfAvailable(isGuarded) ?? Array(path.utf8).withUnsafeBufferPointer(isGuarded)
-        else { return .open }
+        guard path.withUTF8({ isGuarded($0) }) else { return .open }
         let header = request.headers["Authorization"]
         if let credentials = header.flatMap({ BasicCredentials(authorization: $0) }),
            Self.constantTimeEquals(credentials.pair, expected) {
