@@ -75,7 +75,9 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
         var found: [String] = []
-        for index in fields.indices where ASCII.caseInsensitiveEquals(fields[index].name, name) {
+        let length = name.utf8.count // compared before any octet, as in the subscript
+        for index in fields.indices where fields[index].name.utf8.count == length
+            && ASCII.caseInsensitiveEquals(fields[index].name, name) {
             found.append(fields[index].value)
         }
         return found
@@ -92,7 +94,9 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     public func contains(_ name: String, token: String) -> Bool {
         // Asked for every request (`Connection: close`?): compared in place on the value's bytes, element by
         // element, no copies.
-        for index in fields.indices where ASCII.caseInsensitiveEquals(fields[index].name, name) {
+        let length = name.utf8.count
+        for index in fields.indices where fields[index].name.utf8.count == length
+            && ASCII.caseInsensitiveEquals(fields[index].name, name) {
             var value = fields[index].value, token = token
             let found = value.withUTF8 { bytes in
                 token.withUTF8 { wanted in
