@@ -67,6 +67,35 @@ struct HPACKVectorTests {
         #expect(decoder.dynamicTable.count == 0)
     }
 
+    @Test("a Huffman literal repeated block after block is decoded again only when its coded octets change")
+    func repeatedHuffmanLiteral() throws {
+        var decoder = HPACKDecoder()
+        func pathBlock(_ path: String, huffman: HPACKString.Huffman) -> [UInt8] {
+            var block: [UInt8] = [0x04] // literal without indexing, the name :path from the static table
+            HPACKString.encode(Array(path.utf8), huffman: huffman, into: &block)
+            return block
+        }
+        func path(_ block: [UInt8]) throws -> String? {
+            try decoder.decode(block).first.map { String(decoding: $0.value, as: UTF8.self) }
+        }
+        let long = pathBlock("/a/long/path/to/a/file.html", huffman: .whenNotLonger)
+        #expect(long[1] & 0x80 != 0, "the value is Huffman-coded")
+        #expect(try path(long) == "/a/long/path/to/a/file.html")
+        #expect(try path(long) == "/a/long/path/to/a/file.html")
+        #expect(try path(pathBlock("/other/path/file.css", huffman: .whenNotLonger)) == "/other/path/file.css")
+        #expect(try path(pathBlock("/a/long/path/to/a/file.html", huffman: .never)) == "/a/long/path/to/a/file.html")
+        #expect(try path(pathBlock("/plain", huffman: .never)) == "/plain")
+        #expect(try path(long) == "/a/long/path/to/a/file.html")
+        // The same coded octets cut short: an error, not the remembered value.
+        #expect(throws: HTTP2Error.self) { try decoder.decode(Array(long.dropLast())) }
+        #expect(try path(long) == "/a/long/path/to/a/file.html")
+        // A coded literal of the same length that differs in one octet is decoded, not taken for the last one.
+        var changed = long
+        changed[changed.count - 2] ^= 0x01
+        let other = try? path(changed)
+        #expect(other != "/a/long/path/to/a/file.html")
+    }
+
     @Test func c2_3LiteralNeverIndexed() throws {
         var decoder = HPACKDecoder()
         let block = octets("1008 7061 7373 776f 7264 0673 6563 7265 74")

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Decodes header blocks (RFC 7541 §3, §6) into header lists. One decoder per connection and direction: its
 /// dynamic table carries over from one block to the next, so blocks must be decoded in the order they were
 /// sent, each whole (a HEADERS frame and its CONTINUATIONs joined first).
@@ -25,6 +27,10 @@ public struct HPACKDecoder: Sendable {
     /// Where a literal that is not indexed is decoded, reused block after block: its octets are only lent.
     private var literalName: [UInt8] = []
     private var literalValue: [UInt8] = []
+    /// The Huffman-coded octets `literalValue` holds the decoding of (empty when it holds anything else): a
+    /// client sends the same `:path` as the same literal request after request (nghttp2 and curl never index
+    /// `:path`), and the same coded octets decode to the same octets — compared, not decoded again.
+    private var literalValueCoded: [UInt8] = []
 
     public init(maxTableSize: Int = 4096, maxHeaderListSize: Int? = nil) {
         dynamicTable = HPACKDynamicTable(maxSize: maxTableSize)
@@ -103,7 +109,7 @@ public struct HPACKDecoder: Sendable {
                 let neverIndexed = first & 0x10 != 0
                 let nameIndex = try HPACKInteger.decode(block, at: &index, prefixBits: 4)
                 if nameIndex == 0 { try HPACKString.decode(block, at: &index, into: &literalName) }
-                try HPACKString.decode(block, at: &index, into: &literalValue)
+                try decodeLiteralValue(block, at: &index)
                 let value = literalValue.span
                 if nameIndex == 0 {
                     try Self.countField(literalName.count + value.count, into: &listSize, limit: limit)
@@ -119,6 +125,29 @@ public struct HPACKDecoder: Sendable {
         if sizeUpdateRequired {
             throw .compression("the header block does not start with the dynamic table size update that SETTINGS_HEADER_TABLE_SIZE = \(maxTableSizeLimit) requires")
         }
+    }
+
+    /// `HPACKString.decode(block, at: &index, into: &literalValue)`, except that a Huffman literal whose
+    /// coded octets are those `literalValue` was decoded from is not decoded again.
+    private mutating func decodeLiteralValue(_ block: [UInt8], at index: inout Int) throws(HTTP2Error) {
+        if index < block.count, block[index] & 0x80 != 0, !literalValueCoded.isEmpty {
+            var start = index
+            let length = try HPACKInteger.decode(block, at: &start, prefixBits: 7)
+            if length == literalValueCoded.count, length <= block.count - start,
+               block.withUnsafeBufferPointer({ all in
+                   literalValueCoded.withUnsafeBufferPointer { memcmp(all.baseAddress! + start, $0.baseAddress!, length) == 0 }
+               }) {
+                index = start + length
+                return
+            }
+        }
+        literalValueCoded.removeAll(keepingCapacity: true)
+        let start = index
+        try HPACKString.decode(block, at: &index, into: &literalValue)
+        guard block[start] & 0x80 != 0 else { return }
+        var coded = start
+        let length = try HPACKInteger.decode(block, at: &coded, prefixBits: 7)
+        if length > 0 { literalValueCoded.append(contentsOf: block[coded..<(coded + length)]) }
     }
 
     /// Adds a field's size to the header list's (32 + name + value octets, §4.1's count, which RFC 9113
