@@ -28,4 +28,16 @@ struct RepeatedStrings {
 
     /// Ready for the next request: its first String is compared with this one's first.
     mutating func rewind() { position = 0 }
+
+    /// The last target's shape (`TargetShape`), kept with it: a target this gave back again is the same
+    /// String, found equal at once (same storage), and its shape is not worked out again.
+    private var lastTarget = ""
+    private var lastShape = TargetShape()
+
+    mutating func shape(of target: String, _ find: () -> TargetShape) -> TargetShape {
+        if target == lastTarget, !target.isEmpty { return lastShape }
+        lastTarget = target
+        lastShape = find()
+        return lastShape
+    }
 }

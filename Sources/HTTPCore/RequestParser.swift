@@ -271,7 +271,7 @@ public struct RequestParser: Sendable {
         method = HTTPMethod(bytes: methodBytes)
         strings!.rewind()
         target = strings!.string(targetBytes)
-        targetShape = targetBytes.withUnsafeBufferPointer(TargetShape.init(bytes:))
+        targetShape = strings!.shape(of: target) { targetBytes.withUnsafeBufferPointer(TargetShape.init(bytes:)) }
         // origin-form, nearly every request, is known by its first octet without looking at the String.
         if targetBytes.first != UInt8(ascii: "/") { try checkTargetForm() }
     }

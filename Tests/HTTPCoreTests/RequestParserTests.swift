@@ -269,4 +269,16 @@ struct FieldLineCheckTests {
         #expect(fourth.headers.values("Accept") == ["*/*", "text/html"])
         #expect(first.headers["Host"] == "x" && first.target == "/a", "earlier requests keep their own values")
     }
+
+    @Test("a repeated target keeps its shape, a changed one gets its own")
+    func shapeReused() throws {
+        var parser = RequestParser()
+        for (target, normal, path) in [("/a/../b", false, "/a/../b"), ("/a/../b", false, "/a/../b"), ("/b", true, "/b"),
+                                       ("/b?x=1", true, "/b"), ("/b?x=1", true, "/b"), ("/%62", false, "/%62"), ("/b", true, "/b")] {
+            parser.append(Array("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            let request = try #require(try parser.next())
+            #expect(request.hasNormalPath == normal && request.path == path, "\(target)")
+            #expect(try request.normalizedPath().path == URLPath.normalize(path).path, "\(target)")
+        }
+    }
 }

@@ -477,7 +477,7 @@ public struct HTTP2Connection: Sendable {
     /// A whole header block for `streamID`: a new request, or the trailers of one.
     private mutating func headerBlockEnded(_ streamID: UInt32, _ block: [UInt8], endStream: Bool) throws(HTTP2Error) {
         // Decoded first and whole, whatever happens to the stream: the HPACK table is the connection's (§4.3).
-        // Each field is checked as the decoder lends it; a malformed one is thrown by `head.request()` below.
+        // Each field is checked as the decoder lends it; a malformed one is thrown by `head.request(shapes:)` below.
         var head = HTTP2RequestHead(streamID: streamID)
         swap(&head.strings, &requestStrings) // lent, and taken back (moved, not copied) once the block is read
         try decoder.decode(block) { name, value, field in head.add(name: name, value: value, wellFormed: field.wellFormed) }
@@ -509,7 +509,7 @@ public struct HTTP2Connection: Sendable {
         lastProcessedStreamID = streamID
         // The last stream this connection takes: GOAWAY names it, the client goes on elsewhere.
         if configuration.maxRequests > 0 && streamsOpened >= configuration.maxRequests { stopAccepting() }
-        let (request, expectedLength) = try head.request()
+        let (request, expectedLength) = try head.request(shapes: &requestStrings)
         if endStream {
             // A GET: HEADERS with END_STREAM, the request is whole. It goes straight to the handler, and the
             // stream keeps only what its answer needs (the method), never a copy of the request.

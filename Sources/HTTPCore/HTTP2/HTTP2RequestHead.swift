@@ -4,11 +4,11 @@
 ///
 ///     var head = HTTP2RequestHead(streamID: streamID)
 ///     try decoder.decode(block) { name, value, field in head.add(name: name, value: value, wellFormed: field.wellFormed) }
-///     let (request, expectedLength) = try head.request()
+///     let (request, expectedLength) = try head.request(shapes: &strings)
 ///
 /// A malformed field is remembered, not thrown: the decoder must read the whole block whatever it holds, or
 /// its dynamic table would fall out of step with the client's (the table is the connection's, RFC 7541 §4.3),
-/// and the connection decides what the stream's state makes of it first. `request()` throws it: a stream
+/// and the connection decides what the stream's state makes of it first. `request(shapes:)` throws it: a stream
 /// error PROTOCOL_ERROR (§8.1.1), and the connection lives on.
 struct HTTP2RequestHead {
     let streamID: UInt32
@@ -112,7 +112,8 @@ struct HTTP2RequestHead {
 
     /// The request, once the whole block has been added; the malformation if there was one, or what the block
     /// as a whole lacks.
-    mutating func request() throws(HTTP2Error) -> (HTTPRequest, Int?) {
+    /// `shapes`: the connection's strings, which remember the last target's shape (`RepeatedStrings.shape`).
+    mutating func request(shapes: inout RepeatedStrings) throws(HTTP2Error) -> (HTTPRequest, Int?) {
         if let malformation { throw malformation }
         // §8.2.3: cookie crumbs are joined back into one field for an HTTP/1.1 application.
         if !cookies.isEmpty { regular.append(HeaderField("cookie", cookies.joined(separator: "; "))) }
@@ -139,7 +140,8 @@ struct HTTP2RequestHead {
             guard let value = Int(length), value >= 0 else { throw malformed("content-length: \(length) is not a number") }
             expectedLength = value
         }
-        let request = HTTPRequest(method: method, target: target, version: .http2, headers: HTTPHeaders(regular))
+        let shape = shapes.shape(of: target) { TargetShape(target) }
+        let request = HTTPRequest(method: method, target: target, shape: shape, version: .http2, headers: HTTPHeaders(regular))
         return (request, expectedLength)
     }
 
