@@ -4,21 +4,34 @@
 /// one comparison of octets instead of making a String (~150 instructions, and an allocation past 15
 /// octets). A String that differs is made and takes its place. Used by the HTTP/1.1 parser and by HTTP/2's
 /// request heads; one per connection, so it holds one request's strings at most.
+///
+/// What it keeps is bounded (`keptLimit` octets): an idle connection whose last request carried large
+/// fields (a big Cookie) does not hold them until it closes. A String past the limit is made as before and
+/// its place is kept by an empty one.
 struct RepeatedStrings {
     private var made: [String] = []
     /// The place of the next String in the request.
     private var position = 0
+    /// The octets the kept Strings hold, at most `keptLimit`.
+    private var kept = 0
+    static let keptLimit = 4096
+    /// The octets held now (for the tests of the bound).
+    var keptOctets: Int { kept }
 
     /// The String of `octets` (UTF-8, repaired as `String(decoding:as:)` does).
     mutating func string(_ octets: Span<UInt8>) -> String {
         defer { position += 1 }
-        if position < made.count {
-            if made[position].utf8.span.elementsEqual(octets) { return made[position] }
-            made[position] = String(copying: octets)
-        } else {
-            made.append(String(copying: octets))
+        if position < made.count, made[position].utf8.count == octets.count, !octets.isEmpty,
+           made[position].utf8.span.elementsEqual(octets) {
+            return made[position]
         }
-        return made[position]
+        let string = String(copying: octets)
+        let previous = position < made.count ? made[position].utf8.count : 0
+        let keep = kept - previous + octets.count <= Self.keptLimit
+        let stored = keep ? string : ""
+        if position < made.count { made[position] = stored } else { made.append(stored) }
+        kept += (keep ? octets.count : 0) - previous
+        return string
     }
 
     /// The String of `octets`, from an array's slice (the HTTP/1.1 parser's read buffer).

@@ -270,6 +270,25 @@ struct FieldLineCheckTests {
         #expect(first.headers["Host"] == "x" && first.target == "/a", "earlier requests keep their own values")
     }
 
+    @Test("the Strings kept for the next request stay within 4 KB; larger ones are made each time, and right")
+    func stringsBounded() {
+        var strings = RepeatedStrings()
+        let big = Array(repeating: UInt8(ascii: "c"), count: 3000), other = Array(repeating: UInt8(ascii: "d"), count: 3000)
+        for round in 0..<3 {
+            strings.rewind()
+            let first = big.withUnsafeBufferPointer { strings.string(Span(_unsafeElements: $0)) }
+            let second = other.withUnsafeBufferPointer { strings.string(Span(_unsafeElements: $0)) }
+            let small = Array("x".utf8).withUnsafeBufferPointer { strings.string(Span(_unsafeElements: $0)) }
+            #expect(first.utf8.count == 3000 && first.utf8.allSatisfy { $0 == UInt8(ascii: "c") }, "round \(round)")
+            #expect(second.utf8.count == 3000 && second.utf8.allSatisfy { $0 == UInt8(ascii: "d") }, "round \(round)")
+            #expect(small == "x")
+            #expect(strings.keptOctets == 3001, "the second 3,000 octets would pass the bound: not kept")
+        }
+        strings.rewind()
+        _ = Array("short".utf8).withUnsafeBufferPointer { strings.string(Span(_unsafeElements: $0)) }
+        #expect(strings.keptOctets == 5 + 0 + 1, "a place taken by a shorter String gives its octets back")
+    }
+
     @Test("a repeated target keeps its shape, a changed one gets its own")
     func shapeReused() throws {
         var parser = RequestParser()
