@@ -69,6 +69,29 @@ public enum ASCII {
         }
     }
 
+    /// Whether `bytes` begin with `lowercasePrefix`, ignoring the case of `bytes`. `withUTF8Buffer`, not
+    /// `utf8Start`: a one-character literal ("q", "*") is stored as a scalar, not as a pointer.
+    public static func startsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercasePrefix: StaticString) -> Bool {
+        lowercasePrefix.withUTF8Buffer { expected in
+            guard bytes.count >= expected.count else { return false }
+            for index in 0..<expected.count where lowercased(bytes[index]) != expected[index] { return false }
+            return true
+        }
+    }
+
+    /// Whether `bytes` are `lowercaseName`, ignoring the case of `bytes` (a coding, a media type, a parameter).
+    public static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercaseName: StaticString) -> Bool {
+        bytes.count == lowercaseName.utf8CodeUnitCount && startsIgnoringCase(bytes, lowercaseName)
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs (HTTP's OWS).
+    public static func trimmingWhitespace(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0, end = bytes.count
+        while start < end, isWhitespace(bytes[start]) { start += 1 }
+        while end > start, isWhitespace(bytes[end - 1]) { end -= 1 }
+        return UnsafeBufferPointer(rebasing: bytes[start..<end])
+    }
+
     /// Whether every byte of `bytes` is a token character, with the table looked up once for the run
     /// (`isTokenChar` per byte reached the lazily made table through its one-time check on every byte).
     public static func allTokenChars(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -113,5 +136,14 @@ public enum ASCII {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
         default: return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
         }
+    }
+}
+
+extension String {
+    /// `body` with the string's UTF-8 octets, borrowed where they lie (a native string is contiguous), copied
+    /// only for a string that is not (`withUTF8` would need a mutable copy of the string, a retain per call).
+    func withUTF8Octets<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        return try Array(utf8).withUnsafeBufferPointer(body)
     }
 }

@@ -19,9 +19,7 @@ public enum ContentCoding: Sendable, Hashable {
             // Every browser request to the router carries this header: it is read on its octets, with no
             // String made for an element, a name or a parameter (splitting and lowercasing them cost about
             // 10,000 instructions for "gzip, deflate, br", callgrind).
-            if value.utf8.withContiguousStorageIfAvailable({ qualities.read($0) }) == nil {
-                Array(value.utf8).withUnsafeBufferPointer { qualities.read($0) }
-            }
+            value.withUTF8Octets { qualities.read($0) }
         }
         let gzipQuality = qualities.gzip ?? qualities.star ?? 0
         // identity is acceptable unless refused, but only an explicit, higher q makes it preferred.
@@ -47,7 +45,7 @@ public enum ContentCoding: Sendable, Hashable {
 
         private mutating func readElement(_ element: UnsafeBufferPointer<UInt8>) {
             let nameEnd = Self.index(of: ASCII.semicolon, in: element, from: 0)
-            let name = Self.trimmed(UnsafeBufferPointer(rebasing: element[..<nameEnd]))
+            let name = ASCII.trimmingWhitespace(UnsafeBufferPointer(rebasing: element[..<nameEnd]))
             guard !name.isEmpty else { return }
             var quality = 1.0
             var start = nameEnd + 1
@@ -55,17 +53,17 @@ public enum ContentCoding: Sendable, Hashable {
                 let end = Self.index(of: ASCII.semicolon, in: element, from: start)
                 let parameter = UnsafeBufferPointer(rebasing: element[start..<end])
                 let equals = Self.index(of: UInt8(ascii: "="), in: parameter, from: 0)
-                if equals < parameter.count, Self.equalsIgnoringCase(Self.trimmed(UnsafeBufferPointer(rebasing: parameter[..<equals])), "q") {
-                    let number = Self.trimmed(UnsafeBufferPointer(rebasing: parameter[(equals + 1)...]))
+                if equals < parameter.count, ASCII.equalsIgnoringCase(ASCII.trimmingWhitespace(UnsafeBufferPointer(rebasing: parameter[..<equals])), "q") {
+                    let number = ASCII.trimmingWhitespace(UnsafeBufferPointer(rebasing: parameter[(equals + 1)...]))
                     quality = Double(String(decoding: number, as: UTF8.self)).map { min(max($0, 0), 1) } ?? 0
                 }
                 start = end + 1
             }
-            if Self.equalsIgnoringCase(name, "gzip") || Self.equalsIgnoringCase(name, "x-gzip") {
+            if ASCII.equalsIgnoringCase(name, "gzip") || ASCII.equalsIgnoringCase(name, "x-gzip") {
                 gzip = max(gzip ?? 0, quality)
-            } else if Self.equalsIgnoringCase(name, "identity") {
+            } else if ASCII.equalsIgnoringCase(name, "identity") {
                 identity = quality
-            } else if Self.equalsIgnoringCase(name, "*") {
+            } else if ASCII.equalsIgnoringCase(name, "*") {
                 star = quality
             }
         }
@@ -75,23 +73,6 @@ public enum ContentCoding: Sendable, Hashable {
             var index = from
             while index < bytes.count, bytes[index] != byte { index += 1 }
             return index
-        }
-
-        /// Without leading and trailing spaces and tabs (OWS).
-        private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-            var start = 0, end = bytes.count
-            while start < end, ASCII.isWhitespace(bytes[start]) { start += 1 }
-            while end > start, ASCII.isWhitespace(bytes[end - 1]) { end -= 1 }
-            return UnsafeBufferPointer(rebasing: bytes[start..<end])
-        }
-
-        private static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
-            // withUTF8Buffer, not utf8Start: a one-character literal ("q", "*") is stored as a scalar.
-            lowercase.withUTF8Buffer { expected in
-                guard bytes.count == expected.count else { return false }
-                for index in 0..<bytes.count where ASCII.lowercased(bytes[index]) != expected[index] { return false }
-                return true
-            }
         }
     }
 }

@@ -3,22 +3,21 @@ import Glibc
 /// Parses one field line: `field-name ":" OWS field-value OWS` (RFC 9112 §5).
 enum HeaderFieldParser {
     static func parse(_ line: ArraySlice<UInt8>) throws(RequestError) -> HeaderField {
-        var strings: RepeatedStrings? = nil
-        return try parse(line, reusing: &strings)
+        let (name, value) = try ranges(of: line)
+        return HeaderField(String(decoding: line[name], as: UTF8.self), String(decoding: line[value], as: UTF8.self))
     }
 
     /// The same, with the name and value Strings given back by `strings` when they are the octets of the
     /// previous request's field at this place (the HTTP/1.1 parser, one per connection).
-    static func parse(_ line: ArraySlice<UInt8>, reusing strings: inout RepeatedStrings?) throws(RequestError) -> HeaderField {
-        // The checks look at every octet of every field line: they run on a buffer pointer (no bounds or
-        // index checks per octet, callgrind: ~15 instructions an octet on the slice), and the colon is
-        // found with memchr.
-        let (nameRange, valueRange) = try line.withUnsafeBufferPointer { bytes throws(RequestError) in
-            try split(bytes, base: line.startIndex)
-        }
-        let name = line[nameRange], value = line[valueRange]
-        if strings != nil { return HeaderField(strings!.string(name), strings!.string(value)) }
-        return HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    static func parse(_ line: ArraySlice<UInt8>, reusing strings: inout RepeatedStrings) throws(RequestError) -> HeaderField {
+        let (name, value) = try ranges(of: line)
+        return HeaderField(strings.string(line[name]), strings.string(line[value]))
+    }
+
+    /// The checks look at every octet of every field line: they run on a buffer pointer (no bounds or index
+    /// checks per octet, callgrind: ~15 instructions an octet on the slice), and the colon is found with memchr.
+    private static func ranges(of line: ArraySlice<UInt8>) throws(RequestError) -> (name: Range<Int>, value: Range<Int>) {
+        try line.withUnsafeBufferPointer { bytes throws(RequestError) in try split(bytes, base: line.startIndex) }
     }
 
     /// The name's and the value's ranges in the line (indices from `base`), or the 400 the line deserves.

@@ -28,39 +28,24 @@ public enum MIMEType {
     public static func isAlreadyCompressed(_ contentType: String) -> Bool {
         // Compared on the string's bytes, case-insensitively, without copies: it runs for every response the
         // gzip middleware sees. The essence is the type/subtype before any `;` parameters, trimmed.
-        contentType.utf8.withContiguousStorageIfAvailable(isAlreadyCompressed(bytes:))
-            ?? Array(contentType.utf8).withUnsafeBufferPointer(isAlreadyCompressed(bytes:))
+        contentType.withUTF8Octets(isAlreadyCompressed(bytes:))
     }
 
     private static func isAlreadyCompressed(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var start = 0, end = bytes.firstIndex(of: ASCII.semicolon) ?? bytes.count
-        while start < end, ASCII.isWhitespace(bytes[start]) { start += 1 }
-        while end > start, ASCII.isWhitespace(bytes[end - 1]) { end -= 1 }
-        guard start < end else { return false }
-        let essence = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        let parameters = bytes.firstIndex(of: ASCII.semicolon) ?? bytes.count
+        let essence = ASCII.trimmingWhitespace(UnsafeBufferPointer(rebasing: bytes[..<parameters]))
+        guard !essence.isEmpty else { return false }
         // The first letter picks the few names to compare (text/… and application/… are the usual answers).
         switch ASCII.lowercased(essence[0]) {
         case UInt8(ascii: "i"):
-            return startsIgnoringCase(essence, "image/") && !equalsIgnoringCase(essence, "image/svg+xml")
-        case UInt8(ascii: "v"): return startsIgnoringCase(essence, "video/")
+            return ASCII.startsIgnoringCase(essence, "image/") && !ASCII.equalsIgnoringCase(essence, "image/svg+xml")
+        case UInt8(ascii: "v"): return ASCII.startsIgnoringCase(essence, "video/")
         case UInt8(ascii: "a"):
-            return startsIgnoringCase(essence, "audio/")
-                || equalsIgnoringCase(essence, "application/zip") || equalsIgnoringCase(essence, "application/gzip")
-                || equalsIgnoringCase(essence, "application/pdf")
-        case UInt8(ascii: "f"): return equalsIgnoringCase(essence, "font/woff") || equalsIgnoringCase(essence, "font/woff2")
+            return ASCII.startsIgnoringCase(essence, "audio/")
+                || ASCII.equalsIgnoringCase(essence, "application/zip") || ASCII.equalsIgnoringCase(essence, "application/gzip")
+                || ASCII.equalsIgnoringCase(essence, "application/pdf")
+        case UInt8(ascii: "f"): return ASCII.equalsIgnoringCase(essence, "font/woff") || ASCII.equalsIgnoringCase(essence, "font/woff2")
         default: return false
         }
-    }
-
-    /// Whether `bytes` begin with `lowercasePrefix`, ignoring the case of `bytes`.
-    private static func startsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercasePrefix: StaticString) -> Bool {
-        let count = lowercasePrefix.utf8CodeUnitCount
-        guard bytes.count >= count else { return false }
-        for index in 0..<count where ASCII.lowercased(bytes[index]) != lowercasePrefix.utf8Start[index] { return false }
-        return true
-    }
-
-    private static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercaseName: StaticString) -> Bool {
-        bytes.count == lowercaseName.utf8CodeUnitCount && startsIgnoringCase(bytes, lowercaseName)
     }
 }

@@ -50,7 +50,7 @@ public struct RequestParser: Sendable {
     private var version = HTTPVersion.http1_1
     private var headers = HTTPHeaders()
     /// The previous request's Strings, given back for the same octets at the same place (`RepeatedStrings`).
-    private var strings: RepeatedStrings? = RepeatedStrings()
+    private var strings = RepeatedStrings()
     private var headerBytes = 0
     private var body: [UInt8] = []
     private var bodyBytesReceived = 0
@@ -269,9 +269,9 @@ public struct RequestParser: Sendable {
         }
         version = try Self.parseVersion(versionBytes)
         method = HTTPMethod(bytes: methodBytes)
-        strings!.rewind()
-        target = strings!.string(targetBytes)
-        targetShape = strings!.shape(of: target) { targetBytes.withUnsafeBufferPointer(TargetShape.init(bytes:)) }
+        strings.rewind()
+        target = strings.string(targetBytes)
+        targetShape = strings.shape(of: target) { targetBytes.withUnsafeBufferPointer(TargetShape.init(bytes:)) }
         // origin-form, nearly every request, is known by its first octet without looking at the String.
         if targetBytes.first != UInt8(ascii: "/") { try checkTargetForm() }
     }

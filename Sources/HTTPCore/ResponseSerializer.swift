@@ -157,8 +157,9 @@ struct HeadWriter {
     /// specializes for octets. The initializers that hand out uninitialized memory (`Array(unsafeUninitialized-
     /// Capacity:)`, `Array(repeating:count:)`) went through the runtime's generic allocation, which looks up the
     /// storage type on every call: about 530 instructions a response (callgrind).
-    /// Its octets are copied from a block of zeros (one memcpy per 4 KB); appending `repeatElement(0, …)` stored
-    /// them one at a time.
+    ///
+    /// Its octets are copied from a block of zeros (one memcpy per 4 KB); appending `repeatElement(0, …)`
+    /// stored them one at a time.
     static func buffer(count: Int) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count)

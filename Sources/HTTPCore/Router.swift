@@ -138,8 +138,7 @@ public struct Router: Sendable {
             if lengths & Self.lengthBit(first.count) == 0 { return true }
             return !firstSegments.contains { $0.count == first.count && $0.elementsEqual(first) }
         }
-        let path = request.path
-        return path.utf8.withContiguousStorageIfAvailable(cannotMatch) ?? Array(path.utf8).withUnsafeBufferPointer(cannotMatch)
+        return request.path.withUTF8Octets(cannotMatch)
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping RouteHandler) { add("GET", pattern, handler) }

@@ -130,24 +130,21 @@ public struct HPACKDecoder: Sendable {
     /// `HPACKString.decode(block, at: &index, into: &literalValue)`, except that a Huffman literal whose
     /// coded octets are those `literalValue` was decoded from is not decoded again.
     private mutating func decodeLiteralValue(_ block: [UInt8], at index: inout Int) throws(HTTP2Error) {
-        if index < block.count, block[index] & 0x80 != 0, !literalValueCoded.isEmpty {
-            var start = index
-            let length = try HPACKInteger.decode(block, at: &start, prefixBits: 7)
-            if length == literalValueCoded.count, length <= block.count - start,
+        let isHuffman = index < block.count && block[index] & 0x80 != 0
+        var coded = index // where the coded octets start, after the length
+        if isHuffman {
+            let length = try HPACKInteger.decode(block, at: &coded, prefixBits: 7)
+            if length == literalValueCoded.count, length > 0, length <= block.count - coded,
                block.withUnsafeBufferPointer({ all in
-                   literalValueCoded.withUnsafeBufferPointer { memcmp(all.baseAddress! + start, $0.baseAddress!, length) == 0 }
+                   literalValueCoded.withUnsafeBufferPointer { memcmp(all.baseAddress! + coded, $0.baseAddress!, length) == 0 }
                }) {
-                index = start + length
+                index = coded + length
                 return
             }
         }
         literalValueCoded.removeAll(keepingCapacity: true)
-        let start = index
         try HPACKString.decode(block, at: &index, into: &literalValue)
-        guard block[start] & 0x80 != 0 else { return }
-        var coded = start
-        let length = try HPACKInteger.decode(block, at: &coded, prefixBits: 7)
-        if length > 0 { literalValueCoded.append(contentsOf: block[coded..<(coded + length)]) }
+        if isHuffman { literalValueCoded.append(contentsOf: block[coded..<index]) }
     }
 
     /// Adds a field's size to the header list's (32 + name + value octets, §4.1's count, which RFC 9113

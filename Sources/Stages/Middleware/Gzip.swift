@@ -82,10 +82,8 @@ extension Middlewares {
     /// Whether `target` starts with one of `prefixes`, compared on bytes.
     private static func startsWithAny(_ target: String, _ prefixes: [[UInt8]]) -> Bool {
         guard !prefixes.isEmpty else { return false }
-        if let found = target.utf8.withContiguousStorageIfAvailable({ bytes in prefixes.contains { bytes.starts(with: $0) } }) {
-            return found
-        }
-        return prefixes.contains { target.utf8.starts(with: $0) }
+        return target.utf8.withContiguousStorageIfAvailable { bytes in prefixes.contains { bytes.starts(with: $0) } }
+            ?? prefixes.contains { target.utf8.starts(with: $0) }
     }
 
     static func compressed(_ body: ResponseBody, maxInMemory: Int, cache: GzipCache? = nil, validator: String? = nil) -> ResponseBody? {
@@ -150,12 +148,13 @@ final class VaryMemo: Sendable {
             return varied
         }
         let slot = Self.slot(of: identity)
-        // Another loop holding the lock: add the field the long way rather than wait.
+        // nil when the slot holds another set, or when another loop holds the lock: then the field is added
+        // the long way rather than waiting.
         let known = slots.withLockIfAvailable { slots -> HTTPHeaders? in
             guard let entry = slots[slot], entry.identity == identity else { return nil }
             return entry.output
-        }
-        if let known, let known { return known }
+        } ?? nil
+        if let known { return known }
         varied.add("Vary", "Accept-Encoding")
         slots.withLockIfAvailable { slots in
             slots[slot] = Entry(identity: identity, input: headers.wire ?? [], output: varied)
