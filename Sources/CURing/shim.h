@@ -126,6 +126,24 @@ static inline void httpkit_ring_cancel_and_close(struct httpkit_ring *r, int fd,
     close->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
+/// Cancels the requests submitted with `first` and `second` (0: none), then closes `fd`. Cheaper than by
+/// descriptor: a cancel by user_data finds its request in a hash table, where a cancel by descriptor walks
+/// every pending poll request (io_poll_cancel was 5% of a Connection: close run). Linked as above; a
+/// cancel that finds nothing (the request ended meanwhile) posts its -ENOENT completion with `user_data`.
+static inline void httpkit_ring_cancel_requests_and_close(struct httpkit_ring *r, int fd, unsigned long long first,
+                                                          unsigned long long second, unsigned long long user_data) {
+    unsigned long long targets[2] = {first, second};
+    for (int i = 0; i < 2; i++) {
+        if (targets[i] == 0) continue;
+        struct io_uring_sqe *cancel = httpkit_ring_sqe(r, user_data);
+        io_uring_prep_cancel64(cancel, targets[i], 0);
+        cancel->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+    }
+    struct io_uring_sqe *close = httpkit_ring_sqe(r, user_data);
+    io_uring_prep_close(close, fd);
+    close->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
 /// A completion with -ETIME after `milliseconds`.
 static inline void httpkit_ring_timeout(struct httpkit_ring *r, unsigned milliseconds, unsigned long long user_data) {
     r->tick.tv_sec = milliseconds / 1000;

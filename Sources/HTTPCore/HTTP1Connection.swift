@@ -207,6 +207,15 @@ public struct HTTP1Connection: Sendable {
     static let bodyCopyLimit = 16 * 1024
 
     public mutating func respond(_ response: HTTPResponse, to request: HTTPRequest?, date: String) -> [Action] {
+        var actions: [Action] = []
+        respond(response, to: request, date: date) { actions.append($0) }
+        return actions
+    }
+
+    /// The same actions handed one by one to `emit`, in order: the event loop's way, which queues each as it
+    /// comes instead of collecting them in an array first (an allocation per response, ~250 instructions).
+    public mutating func respond(_ response: HTTPResponse, to request: HTTPRequest?, date: String,
+                                 into emit: (Action) -> Void) {
         // Answered on its head, before its body (RFC 9110 §10.1.1 allows a final status instead of 100
         // Continue): the body that may follow is never read, so the connection cannot be reused; what
         // still arrives is discarded while the connection lingers.
@@ -233,46 +242,44 @@ public struct HTTP1Connection: Sendable {
         if sendsBody, case .bytes(let bytes) = response.body, bytes.count <= Self.bodyCopyLimit { bodyBehindHead = bytes }
         let head = serializer.head(for: response, version: version, keepAlive: keepAlive, framing: framing, date: date,
                                    followedBy: bodyBehindHead)
-        var actions: [Action] = []
         if sendsBody {
             switch response.body {
             case .empty:
-                actions.append(.write(head))
+                emit(.write(head))
             case .bytes(let bytes) where bytes.count > Self.bodyCopyLimit:
                 // A large body (a cached file) is not copied behind the head: the driver sends both pieces in
                 // one gathered write (writev), so there is still one system call and no Nagle stall.
-                actions.append(.write(head))
-                actions.append(.write(bytes))
+                emit(.write(head))
+                emit(.write(bytes))
             case .bytes:
-                actions.append(.write(head)) // the body is already in it
+                emit(.write(head)) // the body is already in it
             case .file(let path, let offset, let length):
-                actions.append(.write(head))
-                if length > 0 { actions.append(.sendFile(path: path, offset: offset, length: length)) }
+                emit(.write(head))
+                if length > 0 { emit(.sendFile(path: path, offset: offset, length: length)) }
             case .stream(let body):
-                actions.append(.write(head))
-                actions.append(.stream(body, chunked: framing == .chunked))
+                emit(.write(head))
+                emit(.stream(body, chunked: framing == .chunked))
             case .parts(let parts):
-                actions.append(.write(head))
+                emit(.write(head))
                 for part in parts {
                     switch part {
-                    case .bytes(let bytes): actions.append(.write(bytes))
+                    case .bytes(let bytes): emit(.write(bytes))
                     case .file(let path, let offset, let length) where length > 0:
-                        actions.append(.sendFile(path: path, offset: offset, length: length))
+                        emit(.sendFile(path: path, offset: offset, length: length))
                     default: break
                     }
                 }
             }
         } else {
-            actions.append(.write(head))
+            emit(.write(head))
         }
         if switching {
             switched = true
-            actions.append(.switchProtocols(leftover: Array(parser.unconsumedBytes)))
+            emit(.switchProtocols(leftover: Array(parser.unconsumedBytes)))
         } else if !keepAlive {
             closing = true
-            actions.append(refusal || bodyUnread ? .lingeringClose : .close)
+            emit(refusal || bodyUnread ? .lingeringClose : .close)
         }
-        return actions
     }
 
     /// The head of a response whose body the driver relays itself as it arrives (a reverse proxy passing

@@ -59,6 +59,11 @@ public final class CompletionRing {
     public func cancel(_ target: UInt64, tag: UInt64) { httpkit_ring_cancel(ring, target, tag) }
     /// Cancels whatever is pending on `fd`, then closes it (a pending receive would keep the socket open).
     public func cancelAndClose(_ fd: Int32, tag: UInt64) { httpkit_ring_cancel_and_close(ring, fd, tag) }
+    /// Cancels the requests submitted with these tags (each nil or pending), then closes `fd`: for a
+    /// connection, whose few pending requests the loop knows, cheaper than cancelling by descriptor.
+    public func cancelAndClose(_ fd: Int32, requests first: UInt64?, _ second: UInt64?, tag: UInt64) {
+        httpkit_ring_cancel_requests_and_close(ring, fd, first ?? 0, second ?? 0, tag)
+    }
     /// One completion (result -ETIME) after `milliseconds`.
     public func timeout(milliseconds: UInt32, tag: UInt64) { httpkit_ring_timeout(ring, milliseconds, tag) }
 

@@ -330,7 +330,8 @@ public final class CompletionLoop: ServingLoop {
         client.output.discard()
         // Its pending receive and send are cancelled, then the descriptor is closed; their completions
         // find no client. A send's buffer is kept until that send's own completion says the kernel is done.
-        ring.cancelAndClose(client.socket.fd, tag: Self.tag(client.id, .closing))
+        ring.cancelAndClose(client.socket.fd, requests: client.receiving ? Self.tag(client.id, .receive) : nil,
+                            client.sending != nil ? Self.tag(client.id, .send) : nil, tag: Self.tag(client.id, .closing))
         if let buffer = client.sending { orphanedSends[client.id] = buffer }
         client.sending = nil
     }

@@ -20,6 +20,13 @@ struct ResponseWriter {
     /// `.switchProtocols`.
     mutating func queue(_ response: HTTPResponse, to request: HTTPRequest?, on machine: inout HTTP1Connection,
                         into output: inout OutputQueue) -> HTTP1Connection.Action? {
+        switch response.body {
+        case .empty, .bytes:
+            // In memory already (most answers): nothing to open, so it is queued as it is, not copied.
+            return queue(opened: response, files: [:], stream: nil, to: request, on: &machine, into: &output)
+        case .file, .parts, .stream:
+            break
+        }
         var response = response
         var stream: (any BodyStream)?
         let opened = openFiles(of: &response, answering: request?.method ?? .get)
@@ -30,8 +37,15 @@ struct ResponseWriter {
                 response = .text(.internalServerError, "500 Internal Server Error: the body could not be produced\n")
             }
         }
+        return queue(opened: response, files: opened, stream: stream, to: request, on: &machine, into: &output)
+    }
+
+    /// Queues what the machine's `respond` says for a response whose files and stream are open.
+    private mutating func queue(opened response: HTTPResponse, files opened: [String: SharedFile], stream: (any BodyStream)?,
+                                to request: HTTPRequest?, on machine: inout HTTP1Connection,
+                                into output: inout OutputQueue) -> HTTP1Connection.Action? {
         var ending: HTTP1Connection.Action?
-        for action in machine.respond(response, to: request, date: dates.current()) {
+        machine.respond(response, to: request, date: dates.current()) { action in
             switch action {
             case .write(let bytes):
                 output.append(bytes)

@@ -55,27 +55,36 @@ struct GzipCacheTests {
     }
 
     @Test("Vary on a cached response's ready-made lines: made once per header set, never mixed up between sets")
-    func varyMemo() {
+    func varyMemo() throws {
         let memo = VaryMemo()
-        func cached(_ type: String) -> HTTPHeaders {
+        func cached(_ type: String, _ extra: [(String, String)] = []) -> HTTPHeaders {
             var headers: HTTPHeaders = ["Content-Type": type, "ETag": "\"\(type)\""]
+            for (name, value) in extra { headers.add(name, value) }
             headers.prepareWire()
             return headers
         }
         let css = cached("text/css"), html = cached("text/html")
-        let first = memo.adding(to: css), again = memo.adding(to: css), other = memo.adding(to: html)
+        let first = try #require(memo.variedIfCompressible(css)), again = try #require(memo.variedIfCompressible(css))
+        let other = try #require(memo.variedIfCompressible(html))
         #expect(first.fields.map(\.name) == ["Content-Type", "ETag", "Vary"] && first == again)
         #expect(first.wireIdentity == again.wireIdentity, "the second answer is the remembered one, not a new copy")
         #expect(other["Content-Type"] == "text/html" && other["Vary"] == "Accept-Encoding")
         #expect(String(decoding: other.wire ?? [], as: UTF8.self)
                 == "Content-Type: text/html\r\nETag: \"text/html\"\r\nVary: Accept-Encoding\r\n")
-        // The same fields without ready-made lines, and a set changed after it was cached, are added to afresh.
-        let plain = memo.adding(to: ["Content-Type": "text/css"])
-        #expect(plain.values("Vary") == ["Accept-Encoding"] && plain.wire == nil)
+        // The same fields without ready-made lines, and a set changed after it was cached, are decided afresh.
+        let plain = memo.variedIfCompressible(["Content-Type": "text/css"])
+        #expect(plain?.values("Vary") == ["Accept-Encoding"] && plain?.wire == nil)
         var changed = css
         changed.add("X-Extra", "1")
-        #expect(memo.adding(to: changed).fields.map(\.name) == ["Content-Type", "ETag", "X-Extra", "Vary"])
+        #expect(memo.variedIfCompressible(changed)?.fields.map(\.name) == ["Content-Type", "ETag", "X-Extra", "Vary"])
         #expect(css.fields.count == 2, "the cached value itself is never changed")
+        // Headers gzip must leave alone: nil, the first time and when remembered.
+        let png = cached("image/png"), encoded = cached("text/plain", [("Content-Encoding", "br")])
+        for _ in 0..<2 {
+            #expect(memo.variedIfCompressible(png) == nil, "a type that is compressed already")
+            #expect(memo.variedIfCompressible(encoded) == nil, "an answer that is encoded already")
+            #expect(memo.variedIfCompressible(css)?["Vary"] == "Accept-Encoding")
+        }
     }
 
     @Test("octets that grow under gzip are sent as they are, with Vary; /echo/ is gzipped at every size")

@@ -24,17 +24,19 @@ extension Middlewares {
             guard mayCompress(answer, target: routed.request.target, minimumSize: minimumSize, prefixBytes) else {
                 return answer
             }
-            return variant(of: answer, for: routed.request, prefixBytes, maxInMemory: maxInMemory, cache: cache, vary: vary)
+            // Then the tests on its headers, and the Vary field they lead to: remembered per cached header set.
+            guard let varied = vary.variedIfCompressible(answer.headers) else { return answer }
+            return variant(of: answer, varied: varied, for: routed.request, prefixBytes, maxInMemory: maxInMemory, cache: cache)
         }
     }
 
     /// The variant the client gets of an answer gzip may change: compressed when Accept-Encoding allows and
     /// it pays, identity otherwise (406 when neither is acceptable), and always marked `Vary: Accept-Encoding`.
     /// The answer is moved in and out, not copied.
-    private static func variant(of answer: consuming HTTPResponse, for request: HTTPRequest, _ prefixBytes: [[UInt8]],
-                                maxInMemory: Int, cache: GzipCache, vary: VaryMemo) -> HTTPResponse {
+    private static func variant(of answer: consuming HTTPResponse, varied: HTTPHeaders, for request: HTTPRequest,
+                                _ prefixBytes: [[UInt8]], maxInMemory: Int, cache: GzipCache) -> HTTPResponse {
         var response = answer
-        response.headers = vary.adding(to: response.headers)
+        response.headers = varied
         // A range is a range of the file's bytes (the identity representation): a request with Range for a
         // file is answered uncompressed, so its Content-Range counts what is on disk. (nginx, compressing on
         // the fly, ignores Range instead; sending the identity bytes keeps resumed downloads working.) It still
@@ -69,14 +71,21 @@ extension Middlewares {
         }
     }
 
-    /// Whether the answer is one gzip may change (and must then mark with Vary): a body is allowed, it is not
-    /// tiny (unless under `prefixes`), not already encoded, and not of a type that is compressed already.
+    /// Whether the answer is one gzip may change (and must then mark with Vary), as far as its status and size
+    /// tell: a body is allowed, and it is not tiny (unless under `prefixes`). Its headers come next
+    /// (`headersAllowCompressing`).
     private static func mayCompress(_ response: borrowing HTTPResponse, target: String, minimumSize: Int,
                                     _ prefixes: [[UInt8]]) -> Bool {
         guard response.status.allowsBody else { return false }
         if let length = response.body.length, length < minimumSize, !startsWithAny(target, prefixes) { return false }
-        guard response.headers["Content-Encoding"] == nil else { return false }
-        return !MIMEType.isAlreadyCompressed(response.headers["Content-Type"] ?? "")
+        return true
+    }
+
+    /// Whether the headers let gzip change the answer: it is not already encoded, and not of a type that is
+    /// compressed already.
+    static func headersAllowCompressing(_ headers: HTTPHeaders) -> Bool {
+        guard headers["Content-Encoding"] == nil else { return false }
+        return !MIMEType.isAlreadyCompressed(headers["Content-Type"] ?? "")
     }
 
     /// Whether `target` starts with one of `prefixes`, compared on bytes.
@@ -121,44 +130,51 @@ extension Middlewares {
     }
 }
 
-/// `Vary: Accept-Encoding` added to the headers of cached responses, once per cached header set.
+/// The gzip middleware's decision on a set of headers, remembered once per cached header set: whether the
+/// headers let gzip change the answer (`Middlewares.headersAllowCompressing`), and if so the same headers
+/// with `Vary: Accept-Encoding`.
 ///
 /// A static file's response comes from the loop's file cache with its field lines ready (`HTTPHeaders.wire`),
 /// shared with the cache; adding Vary to it copied both arrays and every field on each request, about 1,600
-/// instructions of a 1 KB file's 18,000 (callgrind). The result depends only on the headers, and headers that
-/// share one `wire` buffer are copies of one value (`HTTPHeaders.wireIdentity`), so it is kept per buffer: the
-/// memo holds the input's lines, which keeps the buffer alive and its address from naming another one.
-/// The slots are direct-mapped by that address (no hashing); a set whose slot another one took is added to
-/// the long way and takes the slot back.
+/// instructions of a 1 KB file's 18,000 (callgrind), and the two header lookups and the type test cost about
+/// 500 more. Both depend only on the headers, and headers that share one `wire` buffer are copies of one
+/// value (`HTTPHeaders.wireIdentity`), so they are kept per buffer: the memo holds the input's lines, which
+/// keeps the buffer alive and its address from naming another one. The slots are direct-mapped by that
+/// address (no hashing); a set whose slot another one took is decided the long way and takes the slot back.
 final class VaryMemo: Sendable {
     private struct Entry {
         let identity: Int
         let input: [UInt8]
-        let output: HTTPHeaders
+        /// nil: the headers do not let gzip change the answer.
+        let output: HTTPHeaders?
     }
     static let slotCount = 256
     private let slots = Locked([Entry?](repeating: nil, count: VaryMemo.slotCount))
 
     private static func slot(of identity: Int) -> Int { (identity >> 4) & (slotCount - 1) }
 
-    func adding(to headers: HTTPHeaders) -> HTTPHeaders {
-        var varied = headers
-        guard let identity = headers.wireIdentity else {
-            varied.add("Vary", "Accept-Encoding")
-            return varied
-        }
+    /// nil when gzip must leave an answer with these headers alone; else the headers with Vary added.
+    func variedIfCompressible(_ headers: HTTPHeaders) -> HTTPHeaders? {
+        guard let identity = headers.wireIdentity else { return Self.decide(headers) }
         let slot = Self.slot(of: identity)
-        // nil when the slot holds another set, or when another loop holds the lock: then the field is added
-        // the long way rather than waiting.
-        let known = slots.withLockIfAvailable { slots -> HTTPHeaders? in
-            guard let entry = slots[slot], entry.identity == identity else { return nil }
-            return entry.output
-        } ?? nil
-        if let known { return known }
-        varied.add("Vary", "Accept-Encoding")
-        slots.withLockIfAvailable { slots in
-            slots[slot] = Entry(identity: identity, input: headers.wire ?? [], output: varied)
+        // Not found when the slot holds another set, or when another loop holds the lock: then the headers are
+        // decided the long way rather than waiting.
+        let known = slots.withLockIfAvailable { slots -> (found: Bool, output: HTTPHeaders?) in
+            guard let entry = slots[slot], entry.identity == identity else { return (false, nil) }
+            return (true, entry.output)
         }
+        if let known, known.found { return known.output }
+        let decided = Self.decide(headers)
+        slots.withLockIfAvailable { slots in
+            slots[slot] = Entry(identity: identity, input: headers.wire ?? [], output: decided)
+        }
+        return decided
+    }
+
+    private static func decide(_ headers: HTTPHeaders) -> HTTPHeaders? {
+        guard Middlewares.headersAllowCompressing(headers) else { return nil }
+        var varied = headers
+        varied.add("Vary", "Accept-Encoding")
         return varied
     }
 }
