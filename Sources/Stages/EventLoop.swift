@@ -82,8 +82,8 @@ public final class EventLoop {
     let webSockets: [String: any WebSocketEndpoint]
     private let policy: HTTP1Connection.Policy
     var writer = ResponseWriter()
-    /// Connections by descriptor.
-    private var connections: [Int32: Connection] = [:]
+    /// Connections by descriptor (a table indexed by the descriptor's number).
+    private var connections = ConnectionTable()
     /// One read buffer for every connection: an idle connection costs no buffer at all.
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var listenerPausedUntil: Double?
