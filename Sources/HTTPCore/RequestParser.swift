@@ -51,6 +51,10 @@ public struct RequestParser: Sendable {
     private var headers = HTTPHeaders()
     /// The previous request's Strings, given back for the same octets at the same place (`RepeatedStrings`).
     private var strings = RepeatedStrings()
+    /// The last Host found valid on this connection: a client sends the same one on every request, and
+    /// `strings` hands back the same String for it, so comparing costs a few instructions where checking
+    /// again cost about 150. Only names of DNS length are kept (an idle connection holds no large value).
+    private var lastValidHost: String?
     private var headerBytes = 0
     private var body: [UInt8] = []
     private var bodyBytesReceived = 0
@@ -397,13 +401,15 @@ public struct RequestParser: Sendable {
     /// HTTP/1.1 requests carry exactly one valid Host (RFC 9112 §3.2); HTTP/1.0 at most one. An invalid one
     /// gets 400 (RFC 9112 §3.2: "a server MUST respond with a 400 ... to any request message that ... contains
     /// more than one Host header field line or a Host header field with an invalid field value").
-    private func checkHost(_ host: String?, count: Int) throws(RequestError) {
+    private mutating func checkHost(_ host: String?, count: Int) throws(RequestError) {
         if count > 1 { throw .badRequest("more than one Host header") }
         if version == .http1_1 && host == nil { throw .badRequest("missing Host header (required in HTTP/1.1)") }
         // Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3): see HostField.
-        if let host, let problem = HostField.problem(host.utf8) {
+        guard let host, host != lastValidHost else { return }
+        if let problem = HostField.problem(host.utf8) {
             throw .badRequest("invalid Host header \(RequestError.quote(host)): \(problem)")
         }
+        lastValidHost = host.utf8.count <= 260 ? host : nil
     }
 
     private mutating func finishRequest() -> HTTPRequest {

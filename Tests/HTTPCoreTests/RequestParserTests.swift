@@ -130,6 +130,26 @@ struct RequestParserTests {
         #expect(parser.isMidRequest)
     }
 
+    @Test("a Host found valid is remembered for the connection, and any other Host is still checked")
+    func hostRememberedPerConnection() throws {
+        var parser = RequestParser()
+        for _ in 0..<3 { // the same Host again: the remembered answer
+            parser.append(Array("GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n".utf8))
+            #expect(try parser.next()?.headers["Host"] == "example.com:8080")
+        }
+        parser.append(Array("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n".utf8)) // another valid one
+        #expect(try parser.next()?.headers["Host"] == "[::1]:8080")
+        parser.append(Array("GET / HTTP/1.1\r\nHost: example.com:80x\r\n\r\n".utf8)) // then an invalid one
+        #expect(throws: RequestError.self) { try parser.next() }
+        // A very long valid name is checked each time rather than kept (an idle connection holds no large value).
+        var long = RequestParser()
+        let name = String(repeating: "a", count: 300)
+        for _ in 0..<2 {
+            long.append(Array("GET / HTTP/1.1\r\nHost: \(name)\r\n\r\n".utf8))
+            #expect(try long.next()?.headers["Host"] == name)
+        }
+    }
+
     @Test("the parser stays failed after an error")
     func staysFailed() {
         var parser = RequestParser()
