@@ -55,6 +55,8 @@ public struct RequestParser: Sendable {
     /// `strings` hands back the same String for it, so comparing costs a few instructions where checking
     /// again cost about 150. Only names of DNS length are kept (an idle connection holds no large value).
     private var lastValidHost: String?
+    /// The longest Host remembered: a 253-octet DNS name, ':' and a 5-digit port (RFC 1035 §2.3.4).
+    private static let longestRememberedHost = 259
     private var headerBytes = 0
     private var body: [UInt8] = []
     private var bodyBytesReceived = 0
@@ -409,7 +411,7 @@ public struct RequestParser: Sendable {
         if let problem = HostField.problem(host.utf8) {
             throw .badRequest("invalid Host header \(RequestError.quote(host)): \(problem)")
         }
-        lastValidHost = host.utf8.count <= 260 ? host : nil
+        lastValidHost = host.utf8.count <= Self.longestRememberedHost ? host : nil
     }
 
     private mutating func finishRequest() -> HTTPRequest {
