@@ -488,7 +488,7 @@ extension EventLoop {
     /// The one timer rule of upstream connections, checked with the clients' every 100 ms.
     func expireUpstreams(now: Double) {
         guard let proxy else { return }
-        for upstream in Array(proxy.upstreams.values) where !upstream.closed && now >= upstream.deadline {
+        for upstream in proxy.upstreams.values where !upstream.closed && now >= upstream.deadline {
             let configuration = proxy.configuration
             switch upstream.state {
             case .idle:

@@ -108,7 +108,11 @@ struct ConcurrencyLiveTests {
             #expect(result.status == 200)
             return result.ms - baseline
         }
-        #expect(delays.max()! < 50, "\(arguments): a normal request was delayed by \(delays) ms")
+        // A stage that waits for the slow client delays every request by up to its header timeout (seconds);
+        // a concurrent one delays none. The median keeps one scheduler hiccup of a busy test machine (a
+        // 227 ms outlier under the full parallel suite) from failing the test; the maximum still has a bound.
+        let median = delays.sorted()[delays.count / 2]
+        #expect(median < 50 && delays.max()! < 1000, "\(arguments): normal requests were delayed by \(delays) ms")
     }
 
     @Test("the iterative static stage is delayed by a slow client", .timeLimit(.minutes(2)))

@@ -27,8 +27,9 @@ final class UpstreamServer {
 final class ProxyState {
     let configuration: ProxyConfiguration
     let servers: [UpstreamServer]
-    /// Every open upstream connection (connecting, busy or idle in a pool), by descriptor.
-    var upstreams: [Int32: UpstreamConnection] = [:]
+    /// Every open upstream connection (connecting, busy or idle in a pool), by descriptor: looked up on
+    /// every readiness event the loop's table of clients does not answer.
+    var upstreams = DescriptorTable<UpstreamConnection>()
     private var nextRoundRobin = 0
     /// One read buffer for every upstream connection, as the loop has one for its clients.
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)

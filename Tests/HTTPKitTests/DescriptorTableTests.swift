@@ -3,9 +3,10 @@ import Testing
 import HTTPCore
 import Sockets
 
-/// The event loop's connections by descriptor: an array indexed by the descriptor's number.
-@Suite("the event loop's connection table")
-struct ConnectionTableTests {
+/// The event loop's connections (and the proxy's upstream connections) by descriptor: an array indexed by
+/// the descriptor's number.
+@Suite("the event loop's descriptor tables")
+struct DescriptorTableTests {
     static func connection() -> Connection {
         Connection(transport: SendBuffer(), protocol: HTTP1Connection(policy: .init(keepAlive: true, maxRequests: 0, limits: RequestLimits())),
                    acceptedAt: 0)
@@ -33,5 +34,16 @@ struct ConnectionTableTests {
         table[3] = nil
         table[9] = nil
         #expect(table.isEmpty && table.values.isEmpty)
+    }
+
+    @Test func removeAllForgetsEveryValueAndKeepsWorking() {
+        var table = ConnectionTable()
+        table[2] = Self.connection()
+        table[7] = Self.connection()
+        table.removeAll() // the proxy's upstreams when the loop stops
+        #expect(table.isEmpty && table[2] == nil && table[7] == nil && table.values.isEmpty)
+        let again = Self.connection()
+        table[7] = again
+        #expect(table.count == 1 && table[7] === again)
     }
 }

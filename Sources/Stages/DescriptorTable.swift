@@ -5,13 +5,17 @@
 /// A `Dictionary` did the same job, but every readiness event hashed the descriptor and probed the table:
 /// with 400 busy connections `perf` put the loop's own code (`EventLoop.run`, where the lookup was inlined)
 /// at six times its share with 100, the table's cache lines being cold by the time a socket came round again.
-struct ConnectionTable {
-    private var slots: [Connection?] = []
+typealias ConnectionTable = DescriptorTable<Connection>
+
+/// Objects found by the descriptor they own (the loop's client connections; the proxy's upstream
+/// connections, which sit in the same poller): an array indexed by the descriptor's number.
+struct DescriptorTable<Value: AnyObject> {
+    private var slots: [Value?] = []
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
 
-    subscript(fd: Int32) -> Connection? {
+    subscript(fd: Int32) -> Value? {
         get {
             let index = Int(fd)
             return index >= 0 && index < slots.count ? slots[index] : nil
@@ -33,6 +37,12 @@ struct ConnectionTable {
         }
     }
 
-    /// Every open connection, in descriptor order (the loop closes some while it walks them: a copy).
-    var values: [Connection] { slots.compactMap { $0 } }
+    /// Forgets every value (keeping the room).
+    mutating func removeAll() {
+        for index in slots.indices { slots[index] = nil }
+        count = 0
+    }
+
+    /// Every value, in descriptor order (the loop closes some while it walks them: a copy).
+    var values: [Value] { slots.compactMap { $0 } }
 }
