@@ -102,7 +102,11 @@ extension EventLoop {
         case .streamEnded(let streamID):
             connection.http2Files[streamID] = nil // queued segments keep their file open until sent
         case .close:
-            connection.ending = .close
+            // After the GOAWAY, half-close and throw away what the client still sends, as for HTTP/1.1's error
+            // answers: closing with its frames unread makes the kernel reset the connection, and a reset can
+            // destroy the GOAWAY before the client reads it (h2spec 6.9.1/2 saw "connection closed" without
+            // the FLOW_CONTROL_ERROR, now and then, when its WINDOW_UPDATEs were still arriving).
+            connection.ending = .linger
         }
     }
 

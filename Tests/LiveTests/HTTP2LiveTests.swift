@@ -112,6 +112,23 @@ final class HTTP2LiveTests {
         #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 1])
     }
 
+    @Test func aConnectionErrorReachesAClientThatIsStillSending() throws {
+        // GOAWAY, then the close (RFC 9113 §5.4.1). Closing with the client's frames unread makes the kernel
+        // reset the connection, and the reset can destroy the GOAWAY before the client reads it: the server
+        // half-closes and reads on instead (h2spec 6.9.1/2 failed now and then before this).
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
+        // WINDOW_UPDATE on the connection by 2^31 - 1: over the largest window (§6.9.1), FLOW_CONTROL_ERROR.
+        bytes += [0, 0, 4, 8, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff]
+        // Then 256 KB of PINGs, more than the server reads at once: still unread when it is done with us.
+        for _ in 0..<(256 * 1024 / 17) { bytes += [0, 0, 8, 6, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8) }
+        try client.send(bytes)
+        let frames = HTTP2OnlyLiveTests.frames(try client.readToEnd()) // a reset would throw here
+        let goAway = try #require(frames.first { $0.type == 7 }, "no GOAWAY before the close: \(frames.map(\.type))")
+        #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 3], "FLOW_CONTROL_ERROR")
+    }
+
     @Test(.timeLimit(.minutes(2))) func chromiumUsesH2OverTLS() throws {
         guard let chromium = BrowserLiveTests.chromium else {
             if BrowserLiveTests.required { Issue.record("Chromium is not installed, and HTTPKIT_REQUIRE_BROWSER=1 (CI) requires it") }
