@@ -278,7 +278,12 @@ public struct HTTP1Connection: Sendable {
             emit(.switchProtocols(leftover: Array(parser.unconsumedBytes)))
         } else if !keepAlive {
             closing = true
-            emit(refusal || bodyUnread ? .lingeringClose : .close)
+            // Bytes already here past this request (pipelined requests the close cuts off) say more may be on
+            // the way. Closing with the client's bytes unread makes the kernel reset the connection, and the
+            // reset can destroy this response before the client reads it (RFC 9112 §9.6): linger instead, as
+            // nginx does when its buffer holds more. A lone `Connection: close` request closes at once.
+            let moreArrived = !parser.unconsumedBytes.isEmpty
+            emit(refusal || bodyUnread || moreArrived ? .lingeringClose : .close)
         }
     }
 

@@ -143,6 +143,20 @@ struct KeepAliveLiveTests {
         #expect(responses[1].headers["Connection"] == "close")
     }
 
+    @Test func theLastAllowedResponseSurvivesRequestsStillArriving() throws {
+        // With --max-requests 1 the server closes after the first answer while this client is still sending
+        // (256 KB of pipelined requests, more than one read takes). Closing with them unread would reset the
+        // connection and could destroy the answer in the client's buffer (RFC 9112 §9.6); it lingers instead.
+        let server = try ServerProcess(["keepalive", "--max-requests", "1"])
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        let request = "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+        try client.send(String(repeating: request, count: 256 * 1024 / request.utf8.count))
+        let all = String(decoding: try client.readToEnd(), as: UTF8.self) // a reset would throw here
+        #expect(all.hasPrefix("HTTP/1.1 200 OK") && all.contains("Connection: close"), "\(all.prefix(200))")
+    }
+
     @Test func workersShareThePort() throws {
         let server = try ServerProcess(["keepalive", "--workers", "2"])
         defer { server.stop() }
