@@ -162,6 +162,17 @@ public struct Socket: Sendable, Hashable {
         }
     }
 
+    /// Writes some of the buffers `vectors` points at, in order, in one system call (sendmsg with that many
+    /// iovecs): HTTP/2's DATA frame headers and the pieces of a body held in memory between them leave
+    /// together, the body's octets never copied into a frame buffer first.
+    public func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool = false) throws(SystemError) -> IOResult<Int> {
+        let flags = Int32(MSG_NOSIGNAL) | (more ? Int32(MSG_MORE) : 0)
+        var message = msghdr()
+        message.msg_iov = UnsafeMutablePointer(mutating: vectors.baseAddress)
+        message.msg_iovlen = vectors.count
+        return try nonblockingSyscall("sendmsg") { sendmsg(fd, &message, flags) }
+    }
+
     /// Writes every byte, looping over partial writes. For blocking sockets.
     public func writeAll(_ bytes: [UInt8]) throws(SystemError) {
         var sent = 0

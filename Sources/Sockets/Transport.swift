@@ -15,6 +15,9 @@ public protocol Transport: AnyObject {
     /// Writes some of `first` and then of `second` (a head and a body) in one call where the transport can;
     /// the count covers `first` before `second`.
     func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int>
+    /// Writes some of the buffers `vectors` points at, in order, in one call where the transport can; the
+    /// count covers them in order.
+    func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int>
     /// Sends up to `count` bytes of `file` from `offset` without copying them through user space, or nil
     /// when this transport cannot (the caller then reads and writes).
     func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>?
@@ -27,6 +30,12 @@ extension Transport {
     /// A transport without gathered writes writes the first piece; the caller sends the rest next.
     public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
         try write(first, more: true)
+    }
+
+    /// The same for any number of buffers: the first one only (TLS encrypts each write into records anyway).
+    public func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int> {
+        guard let first = vectors.first else { return .done(0) }
+        return try write(UnsafeRawBufferPointer(start: first.iov_base, count: first.iov_len), more: more || vectors.count > 1)
     }
 }
 
@@ -46,6 +55,10 @@ public final class TCPTransport: Transport {
 
     public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
         try socket.write(first, second, more: more)
+    }
+
+    public func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int> {
+        try socket.write(gathering: vectors, more: more)
     }
 
     public func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? {

@@ -92,6 +92,8 @@ extension EventLoop {
             if !files.isEmpty { connection.http2Files[streamID] = files }
         case .write(let bytes):
             connection.output.append(bytes)
+        case .writeShared(let piece):
+            connection.output.append(shared: piece) // a slice of the cached body: written beside its header
         case .sendFile(let streamID, let path, let offset, let length):
             // The DATA frame's header is queued; its payload leaves with sendfile (or pread under TLS).
             guard let file = connection.http2Files[streamID]?[path] else {

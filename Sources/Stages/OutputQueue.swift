@@ -10,13 +10,17 @@ import Sockets
 struct OutputQueue {
     enum Segment {
         case bytes([UInt8])
+        /// A piece of a body held in memory elsewhere (an HTTP/2 DATA frame's payload, a slice of a cached
+        /// file's bytes): never merged, so never copied; it leaves with the pieces around it in one
+        /// gathered write.
+        case shared(ArraySlice<UInt8>)
         case file(SharedFile, offset: Int, remaining: Int)
         /// A body of unknown length, pulled one piece at a time as the previous piece leaves.
         case stream(any BodyStream, chunked: Bool)
     }
 
     private var segments: [Segment] = []
-    /// Bytes of the first segment already written (when it is `.bytes`).
+    /// Bytes of the first segment already written (when it is `.bytes` or `.shared`).
     private var firstOffset = 0
     /// In-memory bytes not yet written; file segments are not counted, they cost no memory.
     private(set) var bufferedBytes = 0
@@ -53,6 +57,18 @@ struct OutputQueue {
         }
     }
 
+    /// Queues a piece of a body without copying it: the slice keeps the body's storage alive until sent.
+    mutating func append(shared piece: ArraySlice<UInt8>) {
+        guard !piece.isEmpty else { return }
+        bufferedBytes += piece.count
+        sharedPieces += 1
+        segments.append(.shared(piece))
+    }
+
+    /// Shared pieces queued: while there are none (HTTP/1.1, small HTTP/2 answers) `flush` does not look for
+    /// a gathered write at all.
+    private var sharedPieces = 0
+
     mutating func append(stream: any BodyStream, chunked: Bool) {
         segments.append(.stream(stream, chunked: chunked))
     }
@@ -69,7 +85,13 @@ struct OutputQueue {
     ///   the response and the FIN leave in one segment instead of two (nginx gets the same with TCP_CORK).
     mutating func flush(to transport: any Transport, finFollows: Bool = false) throws(SystemError) -> Bool {
         while let first = segments.first {
+            if sharedPieces > 0, Self.gathers(segments) {
+                guard try writeGathered(to: transport, finFollows: finFollows) else { return false }
+                continue
+            }
             switch first {
+            case .shared:
+                break // always gathered (above)
             case .bytes(let bytes):
                 // Two pieces of bytes in a row (a head, then a body kept in its own storage) go in one call.
                 var next: [UInt8]?
@@ -153,16 +175,82 @@ struct OutputQueue {
         return true
     }
 
+    /// Whether the front of the queue goes out in one gathered write: when a shared piece is among its
+    /// first two segments (HTTP/2's DATA: a frame header, the payload, the next header…). Responses without
+    /// shared pieces keep the one- and two-piece writes above.
+    private static func gathers(_ segments: [Segment]) -> Bool {
+        if case .shared? = segments.first { return true }
+        if segments.count > 1, case .bytes = segments[0], case .shared = segments[1] { return true }
+        return false
+    }
+
+    /// The most buffers one gathered write takes: 16 DATA frames of 16 KB with their headers (Linux allows
+    /// 1,024 iovecs; past a send buffer's worth, more would only be refused with EAGAIN).
+    static let maxGathered = 32
+
+    /// Writes the in-memory segments at the front (up to `maxGathered`) with one `sendmsg`, then drops what
+    /// it took. Returns false when the transport took nothing (EAGAIN).
+    private mutating func writeGathered(to transport: any Transport, finFollows: Bool) throws(SystemError) -> Bool {
+        var pieces: [ArraySlice<UInt8>] = []
+        var index = 0
+        while index < segments.count, pieces.count < Self.maxGathered {
+            switch segments[index] {
+            case .bytes(let bytes): pieces.append(index == 0 ? bytes[firstOffset...] : bytes[...])
+            case .shared(let piece): pieces.append(index == 0 ? piece.dropFirst(firstOffset) : piece)
+            case .file, .stream: break
+            }
+            guard pieces.count == index + 1 else { break }
+            index += 1
+        }
+        // MSG_MORE unless these are the last bytes and no FIN follows at once.
+        let more = index < segments.count || finFollows
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(pieces.count)
+        let result = try Self.withVectors(pieces[...], &vectors) { vectors throws(SystemError) in
+            try transport.write(gathering: vectors, more: more)
+        }
+        guard case .done(var count) = result else { return false }
+        if count == 0 { throw SystemError("write", errno: EPIPE) } // took nothing of a non-empty write
+        bufferedBytes -= count
+        sentBytes += count
+        for piece in pieces {
+            guard count >= piece.count else {
+                firstOffset += count
+                break
+            }
+            count -= piece.count
+            if case .shared = segments.removeFirst() { sharedPieces -= 1 }
+            firstOffset = 0
+        }
+        return true
+    }
+
+    /// Calls `body` with iovecs for `pieces`, each valid while its `withUnsafeBytes` lasts: one nested call per
+    /// piece, so no pointer outlives the storage it points into.
+    private static func withVectors(_ pieces: ArraySlice<ArraySlice<UInt8>>, _ vectors: inout [iovec],
+                                    _ body: (UnsafeBufferPointer<iovec>) throws(SystemError) -> IOResult<Int>) throws(SystemError) -> IOResult<Int> {
+        guard let piece = pieces.first else {
+            return try vectors.withUnsafeBufferPointer { all in Result { () throws(SystemError) in try body(all) } }.get()
+        }
+        return try piece.withUnsafeBytes { raw in
+            Result { () throws(SystemError) in
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count))
+                return try withVectors(pieces.dropFirst(), &vectors, body)
+            }
+        }.get()
+    }
+
     /// Closes any files still queued (the connection is going away).
     mutating func discard() {
         for segment in segments {
             switch segment {
             case .file: break // released with the segment
             case .stream(let stream, _): stream.close()
-            case .bytes: break
+            case .bytes, .shared: break
             }
         }
         segments.removeAll()
+        sharedPieces = 0
         bufferedBytes = 0
         fileBytes = 0
         firstOffset = 0

@@ -61,6 +61,7 @@ private struct Client {
         while let action = server.nextAction() {
             switch action {
             case .write(let bytes): output.wire += bytes
+            case .writeShared(let piece): output.wire += piece
             case .sendFile(_, let path, let offset, let length): output.wire += files[path]![offset..<(offset + length)]
             case .streamEnded(let id): output.streamsEnded.append(id)
             case .request(let id, let request): output.requests.append((id, request))

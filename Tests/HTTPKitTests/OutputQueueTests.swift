@@ -35,6 +35,21 @@ final class RecordingTransport: Transport {
         return try both.withUnsafeBytes { all in Result { () throws(SystemError) in try write(all, more: more) } }.get()
     }
 
+    /// How many buffers each gathered write of any number of pieces was given (when `gathers` is set).
+    var gatheredPieces: [Int] = []
+
+    func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int> {
+        guard gathers, let first = vectors.first else {
+            guard let first = vectors.first else { return .done(0) }
+            return try write(UnsafeRawBufferPointer(start: first.iov_base, count: first.iov_len), more: true)
+        }
+        _ = first
+        gatheredPieces.append(vectors.count)
+        var all: [UInt8] = []
+        for vector in vectors { all += UnsafeRawBufferPointer(start: vector.iov_base, count: vector.iov_len) }
+        return try all.withUnsafeBytes { raw in Result { () throws(SystemError) in try write(raw, more: more) } }.get()
+    }
+
     func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? {
         sendFileCalls += 1
         return nil
@@ -95,6 +110,41 @@ struct OutputQueueTests {
         #expect(try queue.flush(to: transport))
         #expect(transport.written == head + body + next + Array("!".utf8))
         #expect(transport.gatheredCalls > 0)
+        #expect(queue.isEmpty && queue.bufferedBytes == 0)
+    }
+
+    /// HTTP/2's DATA frames of a body in memory: each frame's header, then a slice of the body that is never
+    /// copied into the queue. They leave in gathered writes, every byte once and in order, however much
+    /// each write takes (a cut inside a header, inside a slice, at a boundary).
+    @Test(arguments: [5, 9, 4_096, 16_393, 1 << 20])
+    func framesAndSharedSlicesLeaveTogetherInOrder(chunk: Int) throws {
+        let body = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var expected: [UInt8] = []
+        var queue = OutputQueue()
+        queue.append(Array("HEADERS".utf8))
+        expected += Array("HEADERS".utf8)
+        var offset = 0
+        while offset < body.count {
+            let take = min(16_384, body.count - offset)
+            let header = [UInt8(take >> 16), UInt8((take >> 8) & 0xff), UInt8(take & 0xff), 0, 0, 0, 0, 0, 1]
+            queue.append(header)
+            queue.append(shared: body[offset..<(offset + take)])
+            expected += header + body[offset..<(offset + take)]
+            offset += take
+        }
+        queue.append(Array("after".utf8))
+        expected += Array("after".utf8)
+        #expect(queue.bufferedBytes == expected.count)
+        let transport = RecordingTransport(chunk: chunk)
+        transport.gathers = true
+        #expect(try queue.flush(to: transport))
+        #expect(transport.written == expected)
+        #expect(!transport.gatheredPieces.isEmpty && transport.gatheredPieces.allSatisfy { $0 <= OutputQueue.maxGathered })
+        if chunk == 1 << 20 {
+            // One write of seven buffers: HEADERS with the first frame header (small pieces merge), then each
+            // slice, the next header, and "after".
+            #expect(transport.gatheredPieces == [7])
+        }
         #expect(queue.isEmpty && queue.bufferedBytes == 0)
     }
 }

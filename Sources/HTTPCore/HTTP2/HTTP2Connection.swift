@@ -57,6 +57,9 @@ public struct HTTP2Connection: Sendable {
         case request(streamID: UInt32, HTTPRequest)
         /// Frames to send as they are.
         case write([UInt8])
+        /// Octets of a body held in memory, as a slice of its own storage (not copied): the payload (or part of
+        /// it) of the DATA frame whose header was written just before. Sent in order, like `.write`.
+        case writeShared(ArraySlice<UInt8>)
         /// `length` octets of the file at `path` from `offset`: the payload (or the rest of the payload) of the
         /// DATA frame whose header was written just before, for `streamID`.
         case sendFile(streamID: UInt32, path: String, offset: Int, length: Int)
@@ -121,6 +124,8 @@ public struct HTTP2Connection: Sendable {
     static let framesWithoutRequestAllowance = 10_000
     /// Octets of DATA made per `nextAction` turn at most, so one big body does not fill the driver's output.
     static let dataBatch = 64 * 1024
+    /// In-memory payloads of at least this many octets go out as `.writeShared` slices, not copied.
+    static let sharedPayloadMinimum = 4096
     /// Streams we reset: frames still in flight for them are ignored, not errors (§5.4.2, §6.4), "for some
     /// time": the most recent `rememberedStreams` are kept, so a long connection does not grow without bound.
     private var resetStreams: Set<UInt32> = []
@@ -846,7 +851,15 @@ public struct HTTP2Connection: Sendable {
                 switch stream.pending[0] {
                 case .bytes(let bytes, let offset):
                     let take = min(needed, bytes.count - offset)
-                    out.append(contentsOf: bytes[offset..<(offset + take)])
+                    if take >= Self.sharedPayloadMinimum {
+                        // Handed out as a slice of the body, not copied behind its header: the driver writes
+                        // header and payload together (a gathered write). Smaller pieces are copied: cheaper
+                        // than one buffer more in the write.
+                        if !out.isEmpty { outbox.append(.write(out)); out = [] }
+                        outbox.append(.writeShared(bytes[offset..<(offset + take)]))
+                    } else {
+                        out.append(contentsOf: bytes[offset..<(offset + take)])
+                    }
                     stream.pending[0] = .bytes(bytes, offset: offset + take)
                     needed -= take
                 case .file(let path, let offset, let remaining):
