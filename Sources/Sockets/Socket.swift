@@ -153,12 +153,8 @@ public struct Socket: Sendable, Hashable {
     public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool = false) throws(SystemError) -> IOResult<Int> {
         var vectors = (iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
                        iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count))
-        let flags = Int32(MSG_NOSIGNAL) | (more ? Int32(MSG_MORE) : 0)
-        return try withUnsafeMutableBytes(of: &vectors) { raw throws(SystemError) in
-            var message = msghdr()
-            message.msg_iov = raw.baseAddress?.assumingMemoryBound(to: iovec.self)
-            message.msg_iovlen = 2
-            return try nonblockingSyscall("sendmsg") { sendmsg(fd, &message, flags) }
+        return try withUnsafeBytes(of: &vectors) { raw throws(SystemError) in
+            try write(gathering: UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: iovec.self), count: 2), more: more)
         }
     }
 

@@ -39,7 +39,7 @@ struct DescriptorTable<Value: AnyObject> {
 
     /// Forgets every value (keeping the room).
     mutating func removeAll() {
-        for index in slots.indices { slots[index] = nil }
+        slots.removeAll(keepingCapacity: true)
         count = 0
     }
 

@@ -61,13 +61,8 @@ struct OutputQueue {
     mutating func append(shared piece: ArraySlice<UInt8>) {
         guard !piece.isEmpty else { return }
         bufferedBytes += piece.count
-        sharedPieces += 1
         segments.append(.shared(piece))
     }
-
-    /// Shared pieces queued: while there are none (HTTP/1.1, small HTTP/2 answers) `flush` does not look for
-    /// a gathered write at all.
-    private var sharedPieces = 0
 
     mutating func append(stream: any BodyStream, chunked: Bool) {
         segments.append(.stream(stream, chunked: chunked))
@@ -85,7 +80,7 @@ struct OutputQueue {
     ///   the response and the FIN leave in one segment instead of two (nginx gets the same with TCP_CORK).
     mutating func flush(to transport: any Transport, finFollows: Bool = false) throws(SystemError) -> Bool {
         while let first = segments.first {
-            if sharedPieces > 0, Self.gathers(segments) {
+            if Self.gathers(segments) {
                 guard try writeGathered(to: transport, finFollows: finFollows) else { return false }
                 continue
             }
@@ -219,7 +214,7 @@ struct OutputQueue {
                 break
             }
             count -= piece.count
-            if case .shared = segments.removeFirst() { sharedPieces -= 1 }
+            segments.removeFirst()
             firstOffset = 0
         }
         return true
@@ -250,7 +245,6 @@ struct OutputQueue {
             }
         }
         segments.removeAll()
-        sharedPieces = 0
         bufferedBytes = 0
         fileBytes = 0
         firstOffset = 0

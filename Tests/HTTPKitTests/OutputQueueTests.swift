@@ -39,11 +39,8 @@ final class RecordingTransport: Transport {
     var gatheredPieces: [Int] = []
 
     func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int> {
-        guard gathers, let first = vectors.first else {
-            guard let first = vectors.first else { return .done(0) }
-            return try write(UnsafeRawBufferPointer(start: first.iov_base, count: first.iov_len), more: true)
-        }
-        _ = first
+        guard let first = vectors.first else { return .done(0) }
+        guard gathers else { return try write(UnsafeRawBufferPointer(start: first.iov_base, count: first.iov_len), more: true) }
         gatheredPieces.append(vectors.count)
         var all: [UInt8] = []
         for vector in vectors { all += UnsafeRawBufferPointer(start: vector.iov_base, count: vector.iov_len) }
