@@ -26,7 +26,7 @@ final class Connection {
     var http2: HTTP2Connection?
     /// HTTP/2: the files opened for each stream's body, held until the machine says the stream ended.
     var http2Files: [UInt32: [String: SharedFile]] = [:]
-    /// The first bytes of a connection while they may still be the start of the HTTP/2 preface.
+    /// The first bytes of a connection while they could still be either protocol (at most one request line).
     var prefaceProbe: [UInt8] = []
     var output = OutputQueue()
     /// The interest currently registered with the poller.

@@ -5,30 +5,35 @@ import Sockets
 /// ALPN (`h2`), on plain TCP by the client starting with the 24-byte preface (prior knowledge). Then the
 /// connection's slot holds an HTTP2Connection, whose requests go to the same handler as HTTP/1.1's.
 extension EventLoop {
-    /// Looks at a connection's first bytes: the HTTP/2 preface (or ALPN h2) switches the slot; anything
-    /// else goes to HTTP/1.1. Bytes that are still a prefix of the preface wait for more. On an HTTP/2-only
-    /// port there is nothing to choose: see `startHTTP2Only`.
+    /// Looks at a connection's first bytes: over TLS, ALPN `h2` chose HTTP/2 and anything else is HTTP/1.1; on
+    /// plain TCP, `CleartextProtocolProbe` judges them (the preface is HTTP/2, a request line ending in its
+    /// version HTTP/1.1, anything else a broken HTTP/2 preface) and waits while they could still be either.
+    /// On an HTTP/2-only port there is nothing to choose: see `startHTTP2Only`.
     func probePreface(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
         if options.http2Only {
             startHTTP2Only(connection, bytes)
             return
         }
-        let preface = HTTP2Connection.clientPreface
         connection.prefaceProbe.append(contentsOf: bytes)
         let seen = connection.prefaceProbe
-        let alpnH2 = connection.tls?.summary?.alpn == "h2"
-        // "PRI * HTTP/2.0" can only be HTTP/2: even if the rest of the preface is wrong, the HTTP/2 machine
-        // answers it (GOAWAY PROTOCOL_ERROR, §3.4), not HTTP/1.1's parser.
-        let http2Line = Array(preface.prefix(16))
-        if alpnH2 || (seen.count >= http2Line.count && seen.starts(with: http2Line)) {
+        let verdict: CleartextProtocolProbe.Verdict
+        if let tls = connection.tls {
+            verdict = tls.summary?.alpn == "h2" ? .http2 : .http1
+        } else {
+            verdict = CleartextProtocolProbe.judge(seen, maxLineBytes: options.limits.maxRequestLineBytes)
+        }
+        switch verdict {
+        case .needMoreBytes:
+            return // the preface or a request line, cut by TCP: wait for the rest
+        case .http2:
             // The stage's body limit (--max-body) applies to HTTP/2 requests too.
-            var machine = HTTP2Connection(configuration: http2Configuration)
+            var configuration = http2Configuration
+            configuration.sharesPortWithHTTP1 = connection.tls == nil // over TLS, ALPN h2 promised HTTP/2
+            var machine = HTTP2Connection(configuration: configuration)
             machine.receive(seen)
             connection.http2 = machine
             connection.http1 = nil // the slot changes hands before any HTTP/1.1 request
-        } else if seen.count < http2Line.count && preface.starts(with: seen) {
-            return // maybe the preface, cut by TCP: wait for the rest
-        } else {
+        case .http1:
             connection.http1?.receive(seen)
         }
         connection.prefaceProbe = []
@@ -37,7 +42,7 @@ extension EventLoop {
     /// An HTTP/2-only port (`--http2-only`), like nghttpd's: every connection is HTTP/2, so its first bytes go
     /// to the HTTP/2 machine whatever they are. Anything but the preface, an HTTP/1.1 request line included,
     /// is a connection error PROTOCOL_ERROR (§3.4, §5.4.1): the machine answers with our SETTINGS, then GOAWAY
-    /// saying what came instead, then `.close`. (A mixed port answers such bytes as HTTP/1.1, a 400 at worst.)
+    /// saying what came instead, then `.close`. (A mixed port answers an HTTP/1.x request line as HTTP/1.1.)
     func startHTTP2Only(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
         if let tls = connection.tls, tls.summary?.alpn != "h2" {
             // §3.2: HTTP/2 over TLS is chosen with ALPN. A client that offered other protocols was refused in

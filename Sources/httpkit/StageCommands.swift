@@ -256,7 +256,9 @@ struct HTTP2Command: ParsableCommand {
         abstract: "Stage 10: the router over HTTP/2 too (prior knowledge, or ALPN h2 with TLS) and HTTP/1.1.",
         discussion: """
         The router's routes and middleware, carried by HTTP/2 (RFC 9113) when the client asks for it: with the \
-        preface on plain TCP (prior knowledge) or with ALPN h2 over TLS. HTTP/1.1 clients are served as before.
+        preface on plain TCP (prior knowledge) or with ALPN h2 over TLS. HTTP/1.1 clients are served as before: \
+        on plain TCP, a first line that ends in its version (HTTP/1.1) is HTTP/1.1's, and one that is neither \
+        that nor the preface is taken as a broken preface (GOAWAY PROTOCOL_ERROR, RFC 9113 §3.4).
 
         With --http2-only the port speaks nothing else (as nghttpd does): every connection must start with the \
         preface, and anything else, an HTTP/1.1 request included, is answered with SETTINGS and GOAWAY \

@@ -150,7 +150,7 @@ struct HTTP2ConnectionTests {
           arguments: [
               ("GET / HTTP/1.1\r\nHost: x\r\n\r\n",
                "invalid connection preface: octet 0 differs (\"GET / HTTP/1.1\" where \"PRI * HTTP/2.0\" belongs); this connection speaks only HTTP/2 (RFC 9113 §3.4)"),
-              // h2spec 3.5/2 (http2/3.5.2), which a mixed port answers as HTTP/1.1 instead.
+              // h2spec 3.5/2 (http2/3.5.2); a mixed port hands it here too, having no version (CleartextProtocolProbe).
               ("INVALID CONNECTION PREFACE\r\n\r\n",
                "invalid connection preface: octet 0 differs (\"INVALID CONNECTION PREFACE\" where \"PRI * HTTP/2.0\" belongs); this connection speaks only HTTP/2 (RFC 9113 §3.4)"),
               // The first line was right: only the octet is named.
@@ -168,6 +168,18 @@ struct HTTP2ConnectionTests {
         #expect(String(decoding: data, as: UTF8.self) == debug)
         #expect(output.closed)
         #expect(client.send(Array("more".utf8)).wire.isEmpty, "nothing is read after the connection error")
+    }
+
+    @Test("§3.4: on a port that serves HTTP/1.1 too, the GOAWAY says what else the port takes")
+    func wrongPrefaceOnAMixedPort() {
+        var client = Client(.init(sharesPortWithHTTP1: true))
+        let output = client.send(Array("INVALID CONNECTION PREFACE\r\n\r\n".utf8))
+        guard case .goAway(0, .protocolError, let data)? = output.frames.last?.payload else {
+            Issue.record("no GOAWAY PROTOCOL_ERROR: \(output.frames)")
+            return
+        }
+        #expect(String(decoding: data, as: UTF8.self) == "invalid connection preface: octet 0 differs (\"INVALID CONNECTION PREFACE\" where \"PRI * HTTP/2.0\" belongs); this port takes the HTTP/2 preface or an HTTP/1.x request line (RFC 9113 §3.4)")
+        #expect(output.closed)
     }
 
     @Test("§3.4: the preface followed by something other than SETTINGS is a PROTOCOL_ERROR")

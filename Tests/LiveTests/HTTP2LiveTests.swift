@@ -112,6 +112,34 @@ final class HTTP2LiveTests {
         #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 1])
     }
 
+    @Test func aFirstLineWithoutAVersionIsABrokenPrefaceAndOneWithAVersionIsHTTP11() throws {
+        // h2spec 3.5/2: no HTTP/1.x client sends a request line without a version, so the mixed port takes it
+        // as HTTP/2 with a wrong preface: SETTINGS, GOAWAY PROTOCOL_ERROR saying why, the close (RFC 9113 §3.4).
+        let noVersion = try RawClient(port: server.port)
+        defer { noVersion.close() }
+        try noVersion.send("INVALID CONNECTION PREFACE\r\n\r\n")
+        let frames = HTTP2OnlyLiveTests.frames(try noVersion.readToEnd())
+        #expect(frames.map(\.type) == [4, 7], "SETTINGS, then GOAWAY, then nothing")
+        let goAway = try #require(frames.last)
+        #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 1], "PROTOCOL_ERROR")
+        let debug = String(decoding: goAway.payload.dropFirst(8), as: UTF8.self)
+        #expect(debug.contains("\"INVALID CONNECTION PREFACE\"") && debug.contains("or an HTTP/1.x request line"), "\(debug)")
+        // A wrong request line that ends in a version is HTTP/1.x's to answer, readably, even cut by TCP.
+        let wrongVersion = try RawClient(port: server.port)
+        defer { wrongVersion.close() }
+        try wrongVersion.send("GET / HT")
+        usleep(100_000)
+        try wrongVersion.send("TP/2.0\r\nHost: x\r\n\r\n")
+        let answer = String(decoding: try wrongVersion.readToEnd(), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 505 HTTP Version Not Supported\r\n"), "\(answer.prefix(200))")
+        let split = try RawClient(port: server.port)
+        defer { split.close() }
+        try split.send("GET /hello.txt HTTP/1.1\r")
+        usleep(100_000)
+        try split.send("\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(String(decoding: try split.readToEnd(), as: UTF8.self).hasPrefix("HTTP/1.1 200 OK\r\n"))
+    }
+
     @Test func aConnectionErrorReachesAClientThatIsStillSending() throws {
         // GOAWAY, then the close (RFC 9113 §5.4.1). Closing with the client's frames unread makes the kernel
         // reset the connection, and the reset can destroy the GOAWAY before the client reads it: the server

@@ -42,13 +42,17 @@ public struct HTTP2Connection: Sendable {
         /// Streams accepted on one connection before a graceful GOAWAY (0: no limit), like nginx's
         /// `http2_max_requests`: the client opens a new connection for the next ones.
         public var maxRequests: Int
+        /// The port also serves HTTP/1.1 (`CleartextProtocolProbe` chose HTTP/2): a wrong preface's GOAWAY
+        /// says what else the port would have taken.
+        public var sharesPortWithHTTP1: Bool
 
         public init(maxConcurrentStreams: Int = 100, maxHeaderListSize: Int = 32 * 1024,
-                    maxBodyBytes: Int = 64 * 1024 * 1024, maxRequests: Int = 0) {
+                    maxBodyBytes: Int = 64 * 1024 * 1024, maxRequests: Int = 0, sharesPortWithHTTP1: Bool = false) {
             self.maxConcurrentStreams = maxConcurrentStreams
             self.maxHeaderListSize = maxHeaderListSize
             self.maxBodyBytes = maxBodyBytes
             self.maxRequests = maxRequests
+            self.sharesPortWithHTTP1 = sharesPortWithHTTP1
         }
     }
 
@@ -219,7 +223,8 @@ public struct HTTP2Connection: Sendable {
                 // An HTTP/1.1 request (on an HTTP/2-only port, or after ALPN h2), or noise: a connection error
                 // PROTOCOL_ERROR at the first wrong octet (§3.4, §5.4.1), whose GOAWAY says what came instead.
                 let received = Self.clientPreface.prefix(prefaceReceived) + [byte] + IteratorSequence(iterator).prefix(64)
-                fail(.connection(.protocolError, Self.invalidPreface(differingAt: prefaceReceived, received: Array(received))))
+                fail(.connection(.protocolError, Self.invalidPreface(differingAt: prefaceReceived, received: Array(received),
+                                                                     sharesPortWithHTTP1: configuration.sharesPortWithHTTP1)))
                 return
             }
             prefaceReceived += 1
@@ -231,13 +236,17 @@ public struct HTTP2Connection: Sendable {
     }
 
     /// The GOAWAY debug text for a wrong preface. When the first line is the wrong one, it is quoted: most
-    /// often an HTTP/1.1 request line from a client that did not know this connection speaks only HTTP/2.
-    static func invalidPreface(differingAt octet: Int, received: [UInt8]) -> String {
+    /// often an HTTP/1.1 request line from a client that did not know this connection speaks only HTTP/2. On a
+    /// port that serves HTTP/1.1 too, the line was neither: it lacked the version an HTTP/1.x request ends in.
+    static func invalidPreface(differingAt octet: Int, received: [UInt8], sharesPortWithHTTP1: Bool = false) -> String {
         let firstLine = received.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }.prefix(40)
         let prefaceLine = clientPreface.prefix { $0 != UInt8(ascii: "\r") }
         let quotable = octet <= prefaceLine.count && firstLine.allSatisfy { (0x20..<0x7f).contains($0) }
         let instead = quotable ? " (\"\(String(decoding: firstLine, as: UTF8.self))\" where \"PRI * HTTP/2.0\" belongs)" : ""
-        return "invalid connection preface: octet \(octet) differs\(instead); this connection speaks only HTTP/2 (RFC 9113 §3.4)"
+        let port = sharesPortWithHTTP1
+            ? "this port takes the HTTP/2 preface or an HTTP/1.x request line (RFC 9113 §3.4)"
+            : "this connection speaks only HTTP/2 (RFC 9113 §3.4)"
+        return "invalid connection preface: octet \(octet) differs\(instead); \(port)"
     }
 
     /// Starts a graceful shutdown (§6.8): GOAWAY with NO_ERROR and the last stream we accepted; streams in flight
