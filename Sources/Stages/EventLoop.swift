@@ -301,6 +301,7 @@ public final class EventLoop {
                 close(connection, webSocketCode: 1006, reason: "the client closed TCP without a close frame")
                 return
             }
+            handOverUnfinishedFirstLine(connection)
             connection.http1?.receiveEnd()
             if let exchange = connection.proxied {
                 exchange.clientEnded = true // its answer still goes out; the socket is not read again meanwhile
@@ -541,6 +542,7 @@ public final class EventLoop {
                 connection.deadline = now + options.pongTimeout
                 continue
             }
+            handOverUnfinishedFirstLine(connection)
             if !connection.lingering, connection.output.isEmpty, let phase = connection.http1?.phase,
                phase == .readingHead || phase == .readingBody {
                 let response = HTTPResponse.error(RequestError(.requestTimeout, options.timeoutReason(phase)))
@@ -556,6 +558,15 @@ public final class EventLoop {
             }
             close(connection, webSocketCode: 1006, reason: connection.pingSent ? "no answer to a ping" : "timed out")
         }
+    }
+
+    /// A first line still unfinished when the client stops (timeout, or end of input) while the http2 stage
+    /// waits for it to choose a protocol: HTTP/1.1 was what the client saw answering, so HTTP/1.1's parser
+    /// gets the bytes and answers them as it would have (408, or 400 for a head cut short).
+    private func handOverUnfinishedFirstLine(_ connection: Connection) {
+        guard !connection.prefaceProbe.isEmpty else { return }
+        connection.http1?.receive(connection.prefaceProbe)
+        connection.prefaceProbe = []
     }
 
     func close(_ connection: Connection, webSocketCode: UInt16 = 1006, reason: String = "the connection closed") {

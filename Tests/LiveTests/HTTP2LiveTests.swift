@@ -140,6 +140,18 @@ final class HTTP2LiveTests {
         #expect(String(decoding: try split.readToEnd(), as: UTF8.self).hasPrefix("HTTP/1.1 200 OK\r\n"))
     }
 
+    @Test func anUnfinishedFirstLineGetsHTTP11s408() throws {
+        // The port waits for a whole first line to choose a protocol; one that never ends was HTTP/1.1's to
+        // finish, as far as the client saw, so the header timeout answers it as HTTP/1.1 does: 408.
+        let quick = try ServerProcess(["http2", "--header-timeout", "1"])
+        defer { quick.stop() }
+        let client = try RawClient(port: quick.port)
+        defer { client.close() }
+        try client.send("GET /hello.txt HTTP/1.1")
+        let answer = String(decoding: try client.readToEnd(), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(answer.prefix(200))")
+    }
+
     @Test func aConnectionErrorReachesAClientThatIsStillSending() throws {
         // GOAWAY, then the close (RFC 9113 §5.4.1). Closing with the client's frames unread makes the kernel
         // reset the connection, and the reset can destroy the GOAWAY before the client reads it: the server
