@@ -1,5 +1,5 @@
 // ┌────────────────────────────────────────────────────────────────────────────────────────────┐
-// │ Stage 10 · http2 — one connection, many streams: HTTP/2 (RFC 9113) next to HTTP/1.1           │
+// │ Stage 10 · http2 — one connection, many streams: HTTP/2 (RFC 9113) next to HTTP/1.1        │
 // │                                                                                            │
 // │ Changed since websocket: the same routes and middleware, and a second way to carry them.   │
 // │ A client that starts with the 24-byte preface (curl --http2-prior-knowledge, h2load), or   │
@@ -7,8 +7,9 @@
 // │ HTTP2Connection in its protocol slot (EventLoop+HTTP2.swift): frames, HPACK, streams,      │
 // │ flow control, all in HTTPCore/HTTP2 without a socket. Each stream's request goes to the    │
 // │ same handler as an HTTP/1.1 request; the handler cannot tell which protocol carried it.    │
-// │ Anything else on the port is HTTP/1.1, as in the router stage; with --http2-only, nothing  │
-// │ else is served: every connection's first bytes go to HTTP2Connection, preface or not.      │
+// │ A request line (ending in HTTP/1.x) is HTTP/1.1, as in the router stage; a first line that │
+// │ is neither is a broken preface (CleartextProtocolProbe). With --http2-only, nothing else   │
+// │ is served: every connection's first bytes go to HTTP2Connection, preface or not.           │
 // └────────────────────────────────────────────────────────────────────────────────────────────┘
 import HTTPCore
 import Sockets

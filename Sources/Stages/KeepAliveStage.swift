@@ -39,10 +39,11 @@ public struct KeepAliveStage: Sendable {
         // their defaults: see EventLoop.Options.
         let loopOptions = options
         let files = self.files, poller = configuration.poller
+        let cachedBytes = StaticFileCache.memoryLimit(http2: false, tls: configuration.tls != nil, poller: poller)
         if poller == .ioUring { try CompletionLoop.checkAvailable() } // before the startup line
         try Workers.run("keepalive", configuration) { listener, wake throws(SystemError) -> any ServingLoop in
             // Each loop gets its own file cache: a loop is one thread, so the cache needs no lock.
-            let cache = StaticFileCache(files)
+            let cache = StaticFileCache(files, maxCachedBytes: cachedBytes)
             if poller == .ioUring { // lesson 06's completion loop (CompletionLoop.swift)
                 return try CompletionLoop(listener: listener, options: loopOptions, handler: { cache.respond(to: $0) })
             }

@@ -98,10 +98,12 @@ public struct RouterStage: Sendable {
         let extraRoutes = MetricsRegistry.route(registry, at: configuration.metricsPath, before: extraRoutes)
         adjust(&options)
         let loopOptions = options, poller = configuration.poller
+        let cachedBytes = StaticFileCache.memoryLimit(http2: options.http2, tls: configuration.tls != nil, poller: poller)
         defer { log?.flush() }
         try Workers.run(stageName, configuration) { listener, wake throws(SystemError) in
             // Each loop gets its own router with its own static-file cache (a loop is one thread: no lock).
-            let app = chain(layers, stage.routes(cache: StaticFileCache(stage.files), adding: extraRoutes).handle)
+            let cache = StaticFileCache(stage.files, maxCachedBytes: cachedBytes)
+            let app = chain(layers, stage.routes(cache: cache, adding: extraRoutes).handle)
             return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
                              bodyConsumers: uploads, webSockets: webSockets(), handler: { app(RoutedRequest($0)) })
         }
