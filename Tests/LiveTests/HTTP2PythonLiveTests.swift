@@ -111,4 +111,22 @@ final class HTTP2PythonLiveTests {
             #expect(details.contains("reproduce: printf ':h2"), "\(details)")
         }
     }
+
+    @Test(.enabled(if: runnable, "Python's h2 is not installed (scripts/setup installs it)"), .timeLimit(.minutes(2)))
+    func aMixedPortThatAnswersEveryLineInHTTP11FailsThePrefaceCheck() throws {
+        guard h2Available() else { return }
+        let command = "\(Self.python!) \(Self.fixtures.appendingPathComponent("broken_h2_server.py").path) http1-for-any-line {port} \(HTTPKitBinary.repository.appendingPathComponent("www").path)"
+        let result = try check(["--exec", command])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let failure = lines.firstIndex { $0.contains("✘ FAIL [http2]") && $0.contains("neither the preface nor a request line") }
+        #expect(failure != nil, "\(result.stdout)")
+        #expect(lines.first { $0.contains("✘ FAIL [http2]") } == failure.map { lines[$0] }, "the first http2 check to fail:\n\(result.stdout)")
+        if let failure {
+            let details = lines[failure...].prefix(30).joined(separator: "\n")
+            #expect(details.contains("the server answered in HTTP/1.1"), "\(details)")
+            #expect(details.contains("400 Bad Request"), "the HTTP/1.1 answer is shown:\n\(details)")
+            #expect(details.contains("reproduce: printf 'INVALID CONNECTION PREFACE"), "\(details)")
+        }
+    }
 }

@@ -62,6 +62,14 @@ struct HTTP2CheckClient {
         return client
     }
 
+    /// A connection that has sent nothing yet: for a check of what the server does with other first bytes.
+    static func openWithoutPreface(_ target: CheckTarget) throws -> HTTP2CheckClient {
+        let socket = try Socket.connect(host: target.host, port: target.port)
+        try socket.setReceiveTimeout(seconds: 3)
+        try socket.setSendTimeout(seconds: 3)
+        return HTTP2CheckClient(socket: socket)
+    }
+
     func send(_ bytes: [UInt8]) throws { try socket.writeAll(bytes) }
     func send(_ frames: [HTTP2Frame]) throws { try socket.writeAll(frames.flatMap { $0.encoded() }) }
 
@@ -220,6 +228,41 @@ extension CheckCatalog {
                 return client.seen.settingsAcked ? nil
                     : "no SETTINGS ACK within 3 s: each side must acknowledge the other's SETTINGS \"immediately upon receipt\" (§6.5.3)"
             }
+        },
+        Check(stage: .http2, name: "answers a first line that is neither the preface nor a request line with GOAWAY PROTOCOL_ERROR or a close (§3.4)",
+              step: "The connection preface and SETTINGS",
+              how: "INVALID CONNECTION PREFACE\\r\\n\\r\\n as the first bytes (h2spec's case 3.5/2)",
+              expects: "GOAWAY with PROTOCOL_ERROR (after the server's SETTINGS), or the connection closed; no HTTP/1.1 answer",
+              hint: "a port that serves both protocols gives HTTP/1.1 only a first line that ends in HTTP/1.x; any other line is a broken HTTP/2 preface, a connection error PROTOCOL_ERROR") { target in
+            let expected = "GOAWAY with PROTOCOL_ERROR, or the connection closed"
+            let reproduce = "printf 'INVALID CONNECTION PREFACE\\r\\n\\r\\n' | nc \(target.host) \(target.port) | httpkit dump --h2 server"
+            var client: HTTP2CheckClient
+            do {
+                client = try HTTP2CheckClient.openWithoutPreface(target)
+            } catch {
+                return .fail(expected: "a TCP connection", got: Reception(failure: error), note: "\(error)", reproduce: reproduce)
+            }
+            defer { client.close() }
+            var failure: (any Error)?
+            do {
+                try client.send(Array("INVALID CONNECTION PREFACE\r\n\r\n".utf8))
+                try client.read { $0.goAway != nil || $0.closed }
+            } catch {
+                failure = error
+            }
+            // An HTTP/1.1 answer is no frame: its "HTTP/1.1 " reads as the header of a 4,740,180-octet one.
+            if client.raw.starts(with: Array("HTTP/".utf8)) {
+                return .fail(expected: expected, got: Reception(bytes: client.raw, ending: client.seen.closed ? .closed : .open),
+                             note: "the server answered in HTTP/1.1; a line without a version is no HTTP/1.x request, so on this port it is an invalid HTTP/2 preface (RFC 9113 §3.4)",
+                             reproduce: reproduce)
+            }
+            if let failure { return .fail(expected: expected, got: client.reception, note: "\(failure)", reproduce: reproduce) }
+            if let goAway = client.seen.goAway {
+                return goAway.code == .protocolError ? .pass
+                    : .fail(expected: expected, got: client.reception, note: "GOAWAY \(goAway.code), not PROTOCOL_ERROR (§3.4)", reproduce: reproduce)
+            }
+            return client.seen.closed ? .pass
+                : .fail(expected: expected, got: client.reception, note: "the connection stayed open for 3 s after a broken preface", reproduce: reproduce)
         },
         Check(stage: .http2, name: "answers a GET on stream 1 with HEADERS :status 200, then DATA ending the stream (§8.1)", step: "Streams: HEADERS and DATA",
               how: "the client preface PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n and its SETTINGS, then HEADERS on stream 1 (GET /hello.txt, HPACK-encoded, END_STREAM|END_HEADERS)",

@@ -9,6 +9,8 @@ unknown frame types, GOAWAY on a protocol error). MODE is one of:
   ignores-flow-control   writes each response body in one DATA frame, whatever the client's window
                          (the bytes go straight to the socket, past h2's own flow-control bookkeeping)
   no-settings-ack        never acknowledges the client's SETTINGS
+  http1-for-any-line     answers any first bytes but the preface with an HTTP/1.1 400, as a mixed port
+                         that gives HTTP/1.1 every line would (h2spec 3.5/2 fails on it)
 """
 import os
 import socket
@@ -38,6 +40,12 @@ def body_for(path):
 
 def serve(sock):
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+    if MODE == "http1-for-any-line":
+        first = sock.recv(14, socket.MSG_PEEK)  # looked at, left for h2 to read
+        if first != b"PRI * HTTP/2.0"[:len(first)]:
+            sock.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            sock.close()
+            return
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
     paths = {}
