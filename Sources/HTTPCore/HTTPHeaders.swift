@@ -123,6 +123,9 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
+    /// Room for `count` fields, so that adding them one by one allocates once instead of at 1, 2, 4, 8.
+    public mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
+
     public mutating func add(_ name: String, _ value: String) {
         add(HeaderField(name, value))
     }

@@ -29,7 +29,14 @@ struct RepeatedStrings {
         let previous = position < made.count ? made[position].utf8.count : 0
         let keep = kept - previous + octets.count <= Self.keptLimit
         let stored = keep ? string : ""
-        if position < made.count { made[position] = stored } else { made.append(stored) }
+        if position < made.count {
+            made[position] = stored
+        } else {
+            // A connection's first request fills the array: room for a typical head's Strings at once (the
+            // target, and a name and a value per field), not a reallocation at each doubling.
+            if made.isEmpty { made.reserveCapacity(2 * RequestParser.typicalFieldCount + 1) }
+            made.append(stored)
+        }
         kept += (keep ? octets.count : 0) - previous
         return string
     }

@@ -205,6 +205,9 @@ public struct RequestParser: Sendable {
                 guard headers.count < limits.maxHeaderCount else {
                     throw RequestError(.requestHeaderFieldsTooLarge, "more than \(limits.maxHeaderCount) header fields")
                 }
+                // A request's first field makes room for a typical head's (a browser sends 8 to 15): one
+                // allocation instead of one at each doubling.
+                if headers.count == 0 { headers.reserveCapacity(Self.typicalFieldCount) }
                 headers.add(try HeaderFieldParser.parse(buffer[line.content], reusing: &strings))
 
             case .body(let remaining):
@@ -413,6 +416,8 @@ public struct RequestParser: Sendable {
         }
         lastValidHost = host.utf8.count <= Self.longestRememberedHost ? host : nil
     }
+
+    static let typicalFieldCount = 16
 
     private mutating func finishRequest() -> HTTPRequest {
         let request = HTTPRequest(method: method, target: target, shape: targetShape, version: version, headers: headers, body: body)

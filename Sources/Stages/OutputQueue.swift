@@ -48,6 +48,9 @@ struct OutputQueue {
     mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         bufferedBytes += bytes.count
+        // A connection's first answer: room for a head, a body and what follows (a file answer is two
+        // segments), so the array is allocated once, not grown from one.
+        if segments.capacity == 0 { segments.reserveCapacity(4) }
         if case .bytes(var last)? = segments.last, bytes.count <= Self.mergeLimit, last.count <= Self.mergeLimit {
             segments.removeLast()
             last.append(contentsOf: bytes)
