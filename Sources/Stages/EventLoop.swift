@@ -232,7 +232,7 @@ public final class EventLoop {
             } else {
                 transport = TCPTransport(client)
             }
-            let connection = Connection(transport: transport, protocol: HTTP1Connection(policy: policy), acceptedAt: now)
+            let connection = Connection(transport: transport, policy: policy, acceptedAt: now)
             // The address is kept for the access log, and for TLS errors (which may come after the peer left).
             if options.recordsRemoteAddress || options.tls != nil { connection.remoteAddress = try? client.remoteAddress().host }
             rearm(connection, now: now)

@@ -8,7 +8,7 @@ import Sockets
 @Suite("the event loop's descriptor tables")
 struct DescriptorTableTests {
     static func connection() -> Connection {
-        Connection(transport: SendBuffer(), protocol: HTTP1Connection(policy: .init(keepAlive: true, maxRequests: 0, limits: RequestLimits())),
+        Connection(transport: SendBuffer(), policy: .init(keepAlive: true, maxRequests: 0, limits: RequestLimits()),
                    acceptedAt: 0)
     }
 
