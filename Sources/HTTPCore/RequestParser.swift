@@ -160,7 +160,9 @@ public struct RequestParser: Sendable {
                 if line.content.isEmpty {
                     // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
                     emptyLinesSkipped += 1
-                    guard emptyLinesSkipped <= 8 else { throw .badRequest("too many empty lines before the request line") }
+                    guard emptyLinesSkipped <= Self.maxEmptyLinesBeforeRequest else {
+                        throw .badRequest("too many empty lines before the request line")
+                    }
                     continue
                 }
                 try parseRequestLine(buffer[line.content])
@@ -418,6 +420,8 @@ public struct RequestParser: Sendable {
     }
 
     static let typicalFieldCount = 16
+    /// Empty lines skipped before a request line (RFC 9112 §2.2); more are refused with 400.
+    static let maxEmptyLinesBeforeRequest = 8
 
     private mutating func finishRequest() -> HTTPRequest {
         let request = HTTPRequest(method: method, target: target, shape: targetShape, version: version, headers: headers, body: body)

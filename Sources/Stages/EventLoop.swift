@@ -181,7 +181,8 @@ public final class EventLoop {
                 continue
             }
             connection.http1?.stopKeepingAlive()
-            let idle = connection.http1?.isBetweenRequests ?? false
+            // A first line still held by the http2 stage's probe is a request arriving, not an idle connection.
+            let idle = (connection.http1?.isBetweenRequests ?? false) && connection.prefaceProbe.isEmpty
             if idle && connection.output.isEmpty { close(connection) }
         }
         flushScheduled(now: Processes.monotonicSeconds())
@@ -561,8 +562,9 @@ public final class EventLoop {
     }
 
     /// A first line still unfinished when the client stops (timeout, or end of input) while the http2 stage
-    /// waits for it to choose a protocol: HTTP/1.1 was what the client saw answering, so HTTP/1.1's parser
-    /// gets the bytes and answers them as it would have (408, or 400 for a head cut short).
+    /// waits for it to choose a protocol: the bytes go to HTTP/1.1's parser, so the connection ends as it
+    /// would on the router stage: a 408 at the header timeout; at the end of input, closed unanswered (a
+    /// request cut short is not answered).
     private func handOverUnfinishedFirstLine(_ connection: Connection) {
         guard !connection.prefaceProbe.isEmpty else { return }
         connection.http1?.receive(connection.prefaceProbe)

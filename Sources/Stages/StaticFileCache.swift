@@ -23,8 +23,8 @@ final class StaticFileCache: @unchecked Sendable {
     private var entries: [String: Entry] = [:]
     private var bytesInMemory = 0
 
-    /// Files up to `maxCachedBytes` are kept in memory (see `memoryLimit`); larger files stay on disk and go
-    /// out with sendfile, so memory stays at most `maxMemory` a loop.
+    /// Files up to `maxCachedBytes` are kept in memory (see `memoryLimit`); larger files stay on disk (sent
+    /// with sendfile, or read as they go under TLS and io_uring), so memory stays at most `maxMemory` a loop.
     init(_ files: StaticFileHandler, validity: Double = 1, maxCachedBytes: Int = 256 * 1024, maxEntries: Int = 4096,
          maxMemory: Int = 64 << 20) {
         self.files = files
@@ -36,9 +36,10 @@ final class StaticFileCache: @unchecked Sendable {
 
     /// The largest file worth keeping in memory, by how a larger one would leave (docs/performance.md §9):
     /// - HTTP/1.1 from the readiness loop: after its head, in one sendfile, which hands the kernel page
-    ///   references instead of copying the bytes into the socket. Past 64 KB that costs less than a write from
-    ///   memory (100 KB with `Connection: close`, c100: 34-39 us of CPU a request against 43-72); a small file
-    ///   is still cheaper in memory, its head and body in one write instead of a write and a sendfile.
+    ///   references instead of copying the bytes into the socket. For 100 KB that cost less than a write from
+    ///   memory on the machine of §9 (`Connection: close`, c100: 34-39 us of CPU a request against 43-72); a
+    ///   small file is still cheaper in memory, its head and body in one write instead of a write and a
+    ///   sendfile. 64 KB is a value chosen between the two, not a measured crossing.
     /// - HTTP/2: as 16 KB DATA frames, each a frame header and then its payload. From memory the payloads are
     ///   slices sent beside their headers in one gathered write; from disk each frame is a write and a
     ///   sendfile (100 KB at -c10 -m10: 40-45 us against 76-84). So up to 256 KB.

@@ -152,6 +152,24 @@ final class HTTP2LiveTests {
         #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(answer.prefix(200))")
     }
 
+    @Test(.timeLimit(.minutes(1))) func aShutdownWaitsForAFirstLineStillArriving() throws {
+        // The probe holds "GET /hello.txt HTT" until the line ends: a request arriving, not an idle connection,
+        // so SIGTERM lets it finish (answered with Connection: close), as the router stage does.
+        let server = try ServerProcess(["http2", "--access-log", "off"])
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        try client.send("GET /hello.txt HTT")
+        usleep(200_000)
+        kill(server.pid, SIGTERM)
+        usleep(300_000)
+        #expect(server.process.isRunning, "the server waits for the request in flight")
+        try client.send("P/1.1\r\nHost: x\r\n\r\n")
+        let response = try ParsedResponse(client.readToEnd())
+        #expect(response.status == 200)
+        #expect(response.header("Connection") == "close")
+    }
+
     @Test func aConnectionErrorReachesAClientThatIsStillSending() throws {
         // GOAWAY, then the close (RFC 9113 §5.4.1). Closing with the client's frames unread makes the kernel
         // reset the connection, and the reset can destroy the GOAWAY before the client reads it: the server
