@@ -31,7 +31,7 @@ extension CheckCatalog {
     static func silentClient(_ stage: StageName) -> Check {
         Check(stage: stage, name: "a client that sends nothing does not block the others", step: "Serve clients side by side",
               sends: ["GET /hello.txt HT", get("/hello.txt")], how: "the first on a connection that then stays silent; the second on another, 100 ms later",
-              expects: "200 to the second within 1 s",
+              expects: "200 to the second within 1 s, or later if the first is still waiting untouched",
               hint: stageHint(stage)) { target, _ in
             let reproduce = "nc \(target.ncAddress) &   # then, in another terminal: curl -v \(target.base)/hello.txt"
             do {
@@ -42,7 +42,11 @@ extension CheckCatalog {
                 let started = Date()
                 let (response, raw) = exchange(target, get("/hello.txt"))
                 let elapsed = Date().timeIntervalSince(started)
-                guard response?.status == 200, elapsed < 1 else {
+                // A server that serves one connection at a time answers the second only after it gave up on
+                // the first (its socket timeout: a 408 or a close the first can read now). A slow answer while
+                // the first is still untouched is a busy machine (a full test suite on two cores), not a block.
+                let firstWasGivenUp = idle.hasArrived()
+                guard response?.status == 200, elapsed < 1 || !firstWasGivenUp else {
                     return .fail(expected: "200 within 1 s while another client is mid-request", got: raw,
                                  note: "blocked behind a client that sent half a request and went quiet"
                                     + (response == nil ? "" : " (the answer took \(Int(elapsed * 1000)) ms: its socket timeout?)")
