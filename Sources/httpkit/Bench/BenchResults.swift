@@ -117,7 +117,9 @@ struct BenchResults: Decodable {
                 let bestPeerRPS = cells.filter { peers.contains($0.server) }.map(\.rps).max()
                 let bestPeerCPU = cells.filter { peers.contains($0.server) && $0.cpuMicroseconds > 0 }.map(\.cpuMicroseconds).min()
                 let rows = cells.map { cell in
-                    var note = String(format: "p50 %6.2f  p99 %6.2f ms", cell.p50, cell.p99)
+                    // 0 is a percentile the load tool could not tell (wrk's 99th at pipelined rates): n/a.
+                    func ms(_ value: Double) -> String { value > 0 ? String(format: "%6.2f", value) : "   n/a" }
+                    var note = "p50 \(ms(cell.p50))  p99 \(ms(cell.p99)) ms"
                     if !peers.contains(cell.server), let bestPeerRPS, let bestPeerCPU, bestPeerRPS > 0 {
                         note += "  \((cell.rps / bestPeerRPS).formatted(2))× best peer's req/s, \((cell.cpuMicroseconds / bestPeerCPU).formatted(2))× its CPU"
                     }
