@@ -46,10 +46,7 @@ struct HTTP2CheckClient {
     /// Connects, sends the preface and a SETTINGS frame with `settings`, reads the server's preface (a SETTINGS
     /// frame, §3.4) and acknowledges it. The error says what was wrong with the server's first bytes.
     static func open(_ target: CheckTarget, settings: [HTTP2Setting] = []) throws -> HTTP2CheckClient {
-        let socket = try Socket.connect(host: target.host, port: target.port)
-        try socket.setReceiveTimeout(seconds: 3)
-        try socket.setSendTimeout(seconds: 3)
-        var client = HTTP2CheckClient(socket: socket)
+        var client = try openWithoutPreface(target)
         try client.send(HTTP2Connection.clientPreface + HTTP2Frame(streamID: 0, payload: .settings(settings)).encoded())
         guard let first = try client.next() else {
             throw CheckProblem("no frame within 3 s after our preface: the server's preface is a SETTINGS frame (§3.4). "
