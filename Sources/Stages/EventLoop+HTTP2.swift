@@ -80,21 +80,8 @@ extension EventLoop {
 
     func perform(_ action: consuming HTTP2Connection.Action, on connection: Connection) {
         switch consume action { // its payload moved into the bindings, not copied: `request` changes below
-        case .request(let streamID, var request):
-            request.remoteAddress = connection.remoteAddress
-            request.tls = connection.tlsDescription
-            var response = handler(request)
-            Self.readStream(of: &response)
-            // Opened now, so a file that cannot be opened is a 403 before the HEADERS go.
-            let files = writer.openFiles(of: &response, answering: request.method)
-            if let metrics {
-                metrics.add(LoopMetrics.Slot.http2Streams)
-                metrics.record(request.method, status: response.status.code, seconds: Processes.monotonicSeconds() - metricsNow)
-            }
-            guard connection.http2 != nil else { return }
-            // The HEADERS come out of `nextAction` next, then the DATA.
-            connection.http2!.queueResponse(response, to: streamID, date: writer.currentDate())
-            if !files.isEmpty { connection.http2Files[streamID] = files }
+        case .request(let streamID, let request):
+            respond(to: request, on: streamID, of: connection)
         case .write(let bytes):
             connection.output.append(bytes)
         case .writeShared(let piece):
@@ -115,6 +102,26 @@ extension EventLoop {
             // the FLOW_CONTROL_ERROR, now and then, when its WINDOW_UPDATEs were still arriving).
             connection.ending = .linger
         }
+    }
+
+    /// Calls the handler for the request on `streamID` and queues its answer in the connection's machine.
+    /// The request is moved into the handler, not copied: the method is all that is needed of it afterwards.
+    private func respond(to request: consuming HTTPRequest, on streamID: UInt32, of connection: Connection) {
+        request.remoteAddress = connection.remoteAddress
+        request.tls = connection.tlsDescription
+        let method = request.method
+        var response = handler(consume request)
+        Self.readStream(of: &response)
+        // Opened now, so a file that cannot be opened is a 403 before the HEADERS go.
+        let files = writer.openFiles(of: &response, answering: method)
+        if let metrics {
+            metrics.add(LoopMetrics.Slot.http2Streams)
+            metrics.record(method, status: response.status.code, seconds: Processes.monotonicSeconds() - metricsNow)
+        }
+        guard connection.http2 != nil else { return }
+        // The HEADERS come out of `nextAction` next, then the DATA.
+        connection.http2!.queueResponse(response, to: streamID, date: writer.currentDate())
+        if !files.isEmpty { connection.http2Files[streamID] = files }
     }
 
     /// A streamed body (a large file being gzipped, a generated body) is read into memory here, up to 64 MiB:

@@ -7,8 +7,8 @@ import Sockets
 extension EventLoop {
     /// After a `101 Switching Protocols` to WebSocket: the connection's slot gets a WebSocket machine
     /// (fed the bytes that came right after the handshake), and the path's endpoint gets a peer.
-    func switchToWebSocket(_ connection: Connection, request: HTTPRequest?, response: HTTPResponse, leftover: [UInt8]) {
-        guard let request, let endpoint = webSockets[request.path],
+    func switchToWebSocket(_ connection: Connection, path: String?, response: HTTPResponse, leftover: [UInt8]) {
+        guard let path, let endpoint = webSockets[path],
               response.headers.contains("Upgrade", token: "websocket") else {
             connection.ending = .close // a 101 to something this loop does not speak
             return

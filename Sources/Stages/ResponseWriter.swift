@@ -20,6 +20,12 @@ struct ResponseWriter {
     /// `.switchProtocols`.
     mutating func queue(_ response: HTTPResponse, to request: HTTPRequest?, on machine: inout HTTP1Connection,
                         into output: inout OutputQueue) -> HTTP1Connection.Action? {
+        queue(response, answering: request.map { AnsweredRequest($0) } ?? .noRequest, on: &machine, into: &output)
+    }
+
+    /// The same, given only what the answer needs of the request (the event loop's way: the handler has it).
+    mutating func queue(_ response: HTTPResponse, answering request: AnsweredRequest, on machine: inout HTTP1Connection,
+                        into output: inout OutputQueue) -> HTTP1Connection.Action? {
         switch response.body {
         case .empty, .bytes:
             // In memory already (most answers): nothing to open, so it is queued as it is, not copied.
@@ -29,8 +35,8 @@ struct ResponseWriter {
         }
         var response = response
         var stream: (any BodyStream)?
-        let opened = openFiles(of: &response, answering: request?.method ?? .get)
-        if response.sendsBody(answering: request?.method ?? .get), case .stream(let body) = response.body {
+        let opened = openFiles(of: &response, answering: request.method)
+        if response.sendsBody(answering: request.method), case .stream(let body) = response.body {
             do {
                 stream = try body.open()
             } catch {
@@ -42,10 +48,10 @@ struct ResponseWriter {
 
     /// Queues what the machine's `respond` says for a response whose files and stream are open.
     private mutating func queue(opened response: HTTPResponse, files opened: [String: SharedFile], stream: (any BodyStream)?,
-                                to request: HTTPRequest?, on machine: inout HTTP1Connection,
+                                to request: AnsweredRequest, on machine: inout HTTP1Connection,
                                 into output: inout OutputQueue) -> HTTP1Connection.Action? {
         var ending: HTTP1Connection.Action?
-        machine.respond(response, to: request, date: dates.current()) { action in
+        machine.respond(response, answering: request, date: dates.current()) { action in
             switch action {
             case .write(let bytes):
                 output.append(bytes)

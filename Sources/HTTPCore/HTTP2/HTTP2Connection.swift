@@ -646,7 +646,12 @@ public struct HTTP2Connection: Sendable {
     /// comes out of `nextAction`, before the DATA: what the event loop does, which spares an array per response.
     public mutating func queueResponse(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) {
         var out = takeWrittenBytes() // out of `self` while `respond` appends to it (one access at a time)
-        if out.isEmpty { out.reserveCapacity(1024) } // room for several small answers: one allocation
+        // Room for the answers that pile up before the loop writes (h2load -m10: ten 1 KB answers, each with
+        // its DATA frame behind its HEADERS), so they are not copied as the array doubles: 16 KB is one
+        // allocation like 1 KB was (both are beyond malloc's small-chunk cache), and the array lives only
+        // until the loop writes it. (1 KB, ten streams at a time: the growth cost 386 instructions in 0.4 of
+        // the answers, callgrind.)
+        if out.isEmpty { out.reserveCapacity(16 * 1024) }
         _ = respond(headersOf: response, on: streamID, date: date, into: &out)
         written = out
     }

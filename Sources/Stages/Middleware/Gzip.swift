@@ -26,39 +26,41 @@ extension Middlewares {
             }
             // Then the tests on its headers, and the Vary field they lead to: remembered per cached header set.
             guard let varied = vary.variedIfCompressible(answer.headers) else { return answer }
-            return variant(of: answer, varied: varied, for: routed.request, prefixBytes, maxInMemory: maxInMemory, cache: cache)
+            // Changed in place: handing the answer to a function that returned it copied the whole response on
+            // the way out (strings and arrays retained, then the original destroyed: 165 instructions, callgrind).
+            var response = consume answer
+            makeVariant(of: &response, varied: varied, for: routed.request, prefixBytes, maxInMemory: maxInMemory, cache: cache)
+            return response
         }
     }
 
     /// The variant the client gets of an answer gzip may change: compressed when Accept-Encoding allows and
     /// it pays, identity otherwise (406 when neither is acceptable), and always marked `Vary: Accept-Encoding`.
-    /// The answer is moved in and out, not copied.
-    private static func variant(of answer: consuming HTTPResponse, varied: HTTPHeaders, for request: HTTPRequest,
-                                _ prefixBytes: [[UInt8]], maxInMemory: Int, cache: GzipCache) -> HTTPResponse {
-        var response = answer
+    private static func makeVariant(of response: inout HTTPResponse, varied: HTTPHeaders, for request: HTTPRequest,
+                                    _ prefixBytes: [[UInt8]], maxInMemory: Int, cache: GzipCache) {
         response.headers = varied
         // A range is a range of the file's bytes (the identity representation): a request with Range for a
         // file is answered uncompressed, so its Content-Range counts what is on disk. (nginx, compressing on
         // the fly, ignores Range instead; sending the identity bytes keeps resumed downloads working.) It still
         // says Vary: the same URL without Range would have been compressed (RFC 9110 §15.3.7: a 206
         // carries the Vary a 200 would).
-        if request.headers["Range"] != nil && response.headers["Accept-Ranges"] != nil { return response }
+        if request.headers["Range"] != nil && response.headers["Accept-Ranges"] != nil { return }
         switch ContentCoding.negotiate(request.headers.values("Accept-Encoding")) {
         case .identity:
-            return response
+            return
         case .notAcceptable:
             var refused = HTTPResponse.text(HTTPStatus(code: 406),
                 "406 Not Acceptable: the Accept-Encoding header refuses identity and gzip, the only codings available\n")
             refused.headers.add("Vary", "Accept-Encoding")
-            return refused
+            response = refused
         case .gzip:
             guard let body = compressed(response.body, maxInMemory: maxInMemory, cache: cache,
-                                        validator: response.headers["ETag"]) else { return response }
+                                        validator: response.headers["ETag"]) else { return }
             // Already compressed or random octets grow under gzip: the smaller identity bytes are sent (still
             // with Vary: the answer depends on Accept-Encoding, whichever variant it is). Not for the paths
             // compressed at every size (`/echo/`, whose course checks that even "abc" comes gzipped).
             if let original = response.body.length, let zipped = body.length, zipped >= original,
-               !startsWithAny(request.target, prefixBytes) { return response }
+               !startsWithAny(request.target, prefixBytes) { return }
             response.body = body
             response.headers.set("Content-Encoding", "gzip")
             // The gzip variant is another representation: its own strong ETag (zlib's output is the same
@@ -67,7 +69,6 @@ extension Middlewares {
                 response.headers.set("ETag", EntityTag(tag.opaque + "-gzip", weak: tag.isWeak).description)
             }
             response.headers.remove("Accept-Ranges")
-            return response
         }
     }
 
