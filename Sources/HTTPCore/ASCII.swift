@@ -142,7 +142,7 @@ public enum ASCII {
 extension String {
     /// `body` with the string's UTF-8 octets, borrowed where they lie (a native string is contiguous), copied
     /// only for a string that is not (`withUTF8` would need a mutable copy of the string, a retain per call).
-    func withUTF8Octets<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    @inlinable public func withUTF8Octets<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
         return try Array(utf8).withUnsafeBufferPointer(body)
     }

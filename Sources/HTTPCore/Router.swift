@@ -4,7 +4,7 @@ public struct RoutedRequest: Sendable {
     /// `:name` segments by name (percent-decoded), and `*` as the rest of the path.
     public var parameters: [String: String]
 
-    public init(_ request: HTTPRequest, parameters: [String: String] = [:]) {
+    public init(_ request: HTTPRequest, parameters: [String: String] = Dictionary()) { // (`[:]` made one through a call)
         self.request = request
         self.parameters = parameters
     }
@@ -147,6 +147,11 @@ public struct Router: Sendable {
 
     public func match(_ request: HTTPRequest) throws(RequestError) -> Match {
         if cannotMatch(request) { return .notFound }
+        return try matchRoutes(request)
+    }
+
+    /// `match` past the quick test: splits the path and tries each pattern in order.
+    private func matchRoutes(_ request: HTTPRequest) throws(RequestError) -> Match {
         let segments = try request.normalizedPath().segments
         var allowed: [String] = []
         for route in routes {
@@ -163,8 +168,10 @@ public struct Router: Sendable {
 
     /// The router as a handler.
     public func handle(_ routed: RoutedRequest) -> HTTPResponse {
+        // Most requests are for files: those that certainly match no route go to the fallback at once.
+        if cannotMatch(routed.request) { return notFound(routed) }
         do {
-            switch try match(routed.request) {
+            switch try matchRoutes(routed.request) {
             case .found(let handler, var matched):
                 // Keep what middleware learned about the request (an authenticated user, say).
                 matched.parameters.merge(routed.parameters) { fromPattern, _ in fromPattern }
@@ -176,10 +183,15 @@ public struct Router: Sendable {
                 response.headers.set("Allow", allow.joined(separator: ", "))
                 return response
             case .notFound:
-                return fallback?(routed) ?? .text(.notFound, "404 Not Found: no route for \(routed.request.path)\n")
+                return notFound(routed)
             }
         } catch {
             return .error(error)
         }
+    }
+
+    /// The fallback's answer, or a plain 404.
+    private func notFound(_ routed: RoutedRequest) -> HTTPResponse {
+        fallback?(routed) ?? .text(.notFound, "404 Not Found: no route for \(routed.request.path)\n")
     }
 }

@@ -29,15 +29,7 @@ public struct BasicAuth: Sendable {
     }
 
     public func decide(_ request: HTTPRequest) -> Decision {
-        // Decide on the path the router will serve, not the raw one: `//admin`, `/%61dmin` and
-        // `/x/../admin` all route to /admin. A path that does not normalise is the router's 400.
-        guard !prefixes.isEmpty else { return .open }
-        var path = request.path
-        if !request.hasNormalPath {
-            guard let normal = try? request.normalizedPath().path else { return .open }
-            path = normal
-        }
-        guard path.withUTF8({ isGuarded($0) }) else { return .open }
+        guard guards(request) else { return .open }
         let header = request.headers["Authorization"]
         if let credentials = header.flatMap({ BasicCredentials(authorization: $0) }),
            Self.constantTimeEquals(credentials.pair, expected) {
@@ -47,6 +39,17 @@ public struct BasicAuth: Sendable {
         var response = HTTPResponse.text(.unauthorized, "401 Unauthorized: \(reason) (HTTP Basic auth)\n")
         response.headers.set("WWW-Authenticate", "Basic realm=\"\(realm)\", charset=\"UTF-8\"")
         return .refused(response)
+    }
+
+    /// Whether the request's path, as the router will serve it, is one of the prefixes or under one. The
+    /// middleware asks this first: most requests are not guarded, and need no `Decision` made.
+    public func guards(_ request: HTTPRequest) -> Bool {
+        // Decide on the path the router will serve, not the raw one: `//admin`, `/%61dmin` and
+        // `/x/../admin` all route to /admin. A path that does not normalise is the router's 400.
+        guard !prefixes.isEmpty else { return false }
+        if request.hasNormalPath { return request.path.withUTF8Octets { isGuarded($0) } }
+        guard let normal = try? request.normalizedPath().path else { return false } // the router's 400
+        return normal.withUTF8Octets { isGuarded($0) }
     }
 
     /// Whether a normal path is one of the prefixes or under one (`/admin`, `/admin/x`; not `/administrator`).
@@ -75,6 +78,7 @@ extension Middlewares {
     /// The user name reaches the handler as the `user` parameter.
     public static func basicAuth(_ auth: BasicAuth) -> Middleware {
         Middleware { routed, next in
+            guard auth.guards(routed.request) else { return next(routed) } // most requests: one look at the path
             switch auth.decide(routed.request) {
             case .open:
                 return next(routed)

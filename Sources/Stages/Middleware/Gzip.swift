@@ -92,8 +92,13 @@ extension Middlewares {
     /// Whether `target` starts with one of `prefixes`, compared on bytes.
     private static func startsWithAny(_ target: String, _ prefixes: [[UInt8]]) -> Bool {
         guard !prefixes.isEmpty else { return false }
-        return target.utf8.withContiguousStorageIfAvailable { bytes in prefixes.contains { bytes.starts(with: $0) } }
-            ?? prefixes.contains { target.utf8.starts(with: $0) }
+        return target.withUTF8Octets { bytes in
+            prefixes.contains { prefix in
+                guard prefix.count <= bytes.count else { return false }
+                for index in prefix.indices where bytes[index] != prefix[index] { return false }
+                return true
+            }
+        }
     }
 
     static func compressed(_ body: ResponseBody, maxInMemory: Int, cache: GzipCache? = nil, validator: String? = nil) -> ResponseBody? {
