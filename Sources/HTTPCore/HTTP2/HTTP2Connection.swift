@@ -718,6 +718,10 @@ public struct HTTP2Connection: Sendable {
         // (A table size update pending since then changed the version too: the block would lack it.)
         if let repeated = repeatedBlock, repeated.key == key, repeated.tableVersion == encoder.tableVersion {
             out += repeated.octets
+            // The key takes the new fields: equal, but perhaps another array (the file cache made the response
+            // again when it revalidated the file, once a second), and the next comparison is then the one of
+            // identical arrays, not of every string (kept, the old key cost ~400 instructions a response).
+            repeatedBlock?.key = key
             return
         }
         let start = out.count
@@ -971,7 +975,7 @@ private struct RepeatedBlock: Sendable {
         }
     }
 
-    let key: Key
+    var key: Key
     /// `HPACKEncoder.tableVersion` when the block was encoded.
     let tableVersion: Int
     let octets: [UInt8]
