@@ -145,6 +145,42 @@ struct HTTP1ConnectionTests {
         guard case .request? = machine.nextAction() else { Issue.record("no second request"); return }
     }
 
+    @Test func anAnsweredRequestFramesAndClosesAsItsRequestWould() {
+        // The event loop keeps only `AnsweredRequest` once the handler owns the request: its method (HEAD: no
+        // body), version and keep-alive wish must give the same bytes and the same ending as the request.
+        let requests = ["HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n", "GET /b HTTP/1.0\r\n\r\n",
+                        "GET /c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                        "GET /d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET /e HTTP/1.1\r\nHost: x\r\n\r\n",
+                        "GET /f HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.1\r\nHost: x\r\n\r\n"]
+        for text in requests {
+            var byRequest = HTTP1Connection(policy: .init()), byAnswered = HTTP1Connection(policy: .init())
+            byRequest.receive(Array(text.utf8))
+            byAnswered.receive(Array(text.utf8))
+            guard case .request(let request)? = byRequest.nextAction(), case .request? = byAnswered.nextAction() else {
+                Issue.record("no request in \(text)")
+                continue
+            }
+            var answered: [HTTP1Connection.Action] = []
+            byAnswered.respond(.text(.ok, "hello"), answering: AnsweredRequest(request), date: MachineScript.date) { answered.append($0) }
+            let expected = byRequest.respond(.text(.ok, "hello"), to: request, date: MachineScript.date)
+            #expect(answered == expected, "\(text)")
+            #expect(byAnswered.nextAction() == byRequest.nextAction(), "\(text)")
+        }
+        // The answer to bytes that never became a request (`noRequest`) closes, as `to: nil` does.
+        var byNil = HTTP1Connection(policy: .init()), byNoRequest = HTTP1Connection(policy: .init())
+        byNil.receive(Array("BROKEN\r\n\r\n".utf8))
+        byNoRequest.receive(Array("BROKEN\r\n\r\n".utf8))
+        guard case .rejected(let error)? = byNil.nextAction(), case .rejected? = byNoRequest.nextAction() else {
+            Issue.record("the broken line was not rejected")
+            return
+        }
+        var answered: [HTTP1Connection.Action] = []
+        byNoRequest.respond(.error(error), answering: .noRequest, date: MachineScript.date) { answered.append($0) }
+        let expected = byNil.respond(.error(error), to: nil, date: MachineScript.date)
+        #expect(answered == expected)
+        #expect(expected.contains(.close) || expected.contains(.lingeringClose))
+    }
+
     @Test func expect100ContinueIsSentOnceBeforeTheBody() {
         var script = MachineScript()
         script.feed("PUT /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
