@@ -5,8 +5,9 @@ import Synchronization
 /// One event loop's counters, for `GET /metrics` (the Prometheus text format, version 0.0.4).
 ///
 /// Each loop owns its counters and is the only one that adds to them (from its own thread), so an add is a
-/// relaxed load and a relaxed store: plain moves, no lock on the hot path however many `--workers` run. The `/metrics` request, on whichever loop it lands, sums every
-/// loop's counters when it reads them (`MetricsRegistry.exposition`).
+/// relaxed load and a relaxed store: plain moves, no lock on the hot path however many `--workers` run. The
+/// `/metrics` request, on whichever loop it lands, sums every loop's counters when it reads them
+/// (`MetricsRegistry.exposition`).
 public final class LoopMetrics: Sendable {
     /// Where each counter lives in `slots`.
     enum Slot {
