@@ -111,12 +111,18 @@ public struct HTTP1Connection: Sendable {
     public private(set) var requestsAnswered = 0
     private let serializer: ResponseSerializer
 
-    public init(policy: Policy, serializer: ResponseSerializer = ResponseSerializer()) {
+    /// - Parameter strings: an earlier connection's (`takeStrings()`), so that a new connection's first request
+    ///   finds the Strings a client sends on every connection already made.
+    public init(policy: Policy, serializer: ResponseSerializer = ResponseSerializer(),
+                strings: RepeatedStrings = RepeatedStrings()) {
         self.policy = policy
         self.serializer = serializer
-        parser = RequestParser(limits: policy.limits)
+        parser = RequestParser(limits: policy.limits, strings: strings)
         parser.streamsBodies = policy.streamsBodies
     }
+
+    /// The Strings the parser made, taken out: a closed connection's, for the next one (`init(strings:)`).
+    public mutating func takeStrings() -> RepeatedStrings { parser.takeStrings() }
 
     // MARK: - Input
 

@@ -8,7 +8,13 @@
 /// What it keeps is bounded (`keptLimit` octets): an idle connection whose last request carried large
 /// fields (a big Cookie) does not hold them until it closes. A String past the limit is made as before and
 /// its place is kept by an empty one.
-struct RepeatedStrings {
+///
+/// Public, and opaque: an event loop takes a closed connection's Strings (`HTTP1Connection.takeStrings()`) and
+/// gives them to the next connection it accepts, whose first request then finds the previous client's `Host`,
+/// path and field names already made (benchmark clients and browsers send the same ones).
+public struct RepeatedStrings: Sendable {
+    public init() {}
+
     private var made: [String] = []
     /// The place of the next String in the request.
     private var position = 0

@@ -63,8 +63,16 @@ public struct RequestParser: Sendable {
     private var emptyLinesSkipped = 0
     private var continueSent = false
 
-    public init(limits: RequestLimits = RequestLimits()) {
+    public init(limits: RequestLimits = RequestLimits(), strings: RepeatedStrings = RepeatedStrings()) {
         self.limits = limits
+        self.strings = strings
+    }
+
+    /// The Strings this parser made, taken out (it keeps none): for the next connection's parser.
+    public mutating func takeStrings() -> RepeatedStrings {
+        var taken = RepeatedStrings()
+        swap(&taken, &strings)
+        return taken
     }
 
     /// Adds bytes received from the peer.

@@ -63,10 +63,11 @@ final class Connection {
 
     /// The machine is made here from its policy: handed in made, the large struct (its parser and buffers)
     /// was copied on the way in (callgrind, `Connection: close`: 95 instructions a connection more).
-    init(transport: any Transport, policy: HTTP1Connection.Policy, acceptedAt now: Double) {
+    init(transport: any Transport, policy: HTTP1Connection.Policy, acceptedAt now: Double,
+         strings: RepeatedStrings = RepeatedStrings()) {
         self.transport = transport
         self.tls = transport as? TLSTransport
-        self.http1 = HTTP1Connection(policy: policy)
+        self.http1 = HTTP1Connection(policy: policy, strings: strings)
         self.deadline = now
         // A connection that sends nothing at all is held to the header timeout from the start.
         self.headStartedAt = now

@@ -309,6 +309,31 @@ struct FieldLineCheckTests {
         #expect(strings.keptOctets == 5 + 0 + 1, "a place taken by a shorter String gives its octets back")
     }
 
+    @Test("a new parser given a closed connection's Strings hands back the same Strings for the same octets")
+    func stringsPassToTheNextConnection() throws {
+        let head = Array("GET /a-path-longer-than-fifteen HTTP/1.1\r\nHost: a-host-name-longer-than-15\r\n\r\n".utf8)
+        func storage(_ string: String) -> UnsafePointer<UInt8>? {
+            string.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil
+        }
+        var first = RequestParser()
+        first.append(head)
+        let earlier = try #require(try first.next())
+        var next = RequestParser(strings: first.takeStrings())
+        next.append(head)
+        let later = try #require(try next.next())
+        #expect(later.target == earlier.target && later.headers["Host"] == earlier.headers["Host"])
+        #expect(storage(later.target) == storage(earlier.target), "the same String, not one made again")
+        #expect(storage(later.headers["Host"]!) == storage(earlier.headers["Host"]!))
+        // Different octets at the same place get their own String; the parser that gave its Strings away makes new ones.
+        var other = RequestParser(strings: next.takeStrings())
+        other.append(Array("GET /another-path-longer-than-15 HTTP/1.1\r\nHost: a-host-name-longer-than-15\r\n\r\n".utf8))
+        let different = try #require(try other.next())
+        #expect(different.target == "/another-path-longer-than-15" && different.headers["Host"] == "a-host-name-longer-than-15")
+        first.append(head)
+        let fresh = try #require(try first.next())
+        #expect(fresh.target == earlier.target && storage(fresh.target) != storage(earlier.target))
+    }
+
     @Test("a repeated target keeps its shape, a changed one gets its own")
     func shapeReused() throws {
         var parser = RequestParser()
