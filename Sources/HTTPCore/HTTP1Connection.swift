@@ -222,7 +222,7 @@ public struct HTTP1Connection: Sendable {
     /// comes instead of collecting them in an array first (an allocation per response, ~250 instructions).
     public mutating func respond(_ response: HTTPResponse, to request: HTTPRequest?, date: String,
                                  into emit: (Action) -> Void) {
-        respond(response, answering: request.map { AnsweredRequest($0) } ?? .noRequest, date: date, into: emit)
+        respond(response, answering: .of(request), date: date, into: emit)
     }
 
     /// The same, given only what the answer needs of the request (`AnsweredRequest`): the event loop's way,
@@ -356,5 +356,10 @@ public struct AnsweredRequest: Sendable, Equatable {
     /// The answer to no request (a `.rejected` error): HTTP/1.1 framing, and the connection closes.
     public static var noRequest: AnsweredRequest {
         AnsweredRequest(method: .get, version: .http1_1, wantsKeepAlive: false, isRequest: false)
+    }
+
+    /// What answering `request` needs, `noRequest` for nil: for callers that still hold the request.
+    public static func of(_ request: HTTPRequest?) -> AnsweredRequest {
+        request.map { AnsweredRequest($0) } ?? .noRequest
     }
 }

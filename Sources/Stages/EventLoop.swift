@@ -418,8 +418,7 @@ public final class EventLoop {
     }
 
     func answer(_ response: HTTPResponse, to request: HTTPRequest?, on connection: Connection) {
-        answer(response, answering: request.map { AnsweredRequest($0) } ?? .noRequest, path: webSockets.isEmpty ? nil : request?.path,
-               on: connection)
+        answer(response, answering: .of(request), path: webSockets.isEmpty ? nil : request?.path, on: connection)
     }
 
     /// Queues `response` through the connection's HTTP/1.1 machine. `path` is the request's, for a 101 that

@@ -20,7 +20,7 @@ struct ResponseWriter {
     /// `.switchProtocols`.
     mutating func queue(_ response: HTTPResponse, to request: HTTPRequest?, on machine: inout HTTP1Connection,
                         into output: inout OutputQueue) -> HTTP1Connection.Action? {
-        queue(response, answering: request.map { AnsweredRequest($0) } ?? .noRequest, on: &machine, into: &output)
+        queue(response, answering: .of(request), on: &machine, into: &output)
     }
 
     /// The same, given only what the answer needs of the request (the event loop's way: the handler has it).

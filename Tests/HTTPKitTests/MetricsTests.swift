@@ -35,4 +35,12 @@ struct MetricsTests {
         #expect(registry.response().headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8")
         #expect(text.hasSuffix("\n"))
     }
+
+    @Test func theMethodSwitchFollowsTheMethodNames() {
+        // `record` finds a method's slot with a switch; the exposition names the slots from `methods`.
+        for (index, method) in LoopMetrics.Slot.methods.enumerated() {
+            #expect(LoopMetrics.Slot.methodIndex(method) == index, "\(method)")
+        }
+        #expect(LoopMetrics.Slot.methodIndex("PROPFIND") == LoopMetrics.Slot.methods.count)
+    }
 }
