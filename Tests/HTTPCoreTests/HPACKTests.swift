@@ -20,14 +20,20 @@ private struct Step {
 }
 
 /// Decodes each block in turn with one decoder, checking the list and the table; then encodes each list in
-/// turn with one encoder, checking the bytes and the encoder's table.
+/// turn with one encoder, checking the bytes and the encoder's table. A second decoder reads each block as a
+/// parsed HEADERS frame holds it: a slice in the middle of the bytes received (its indices start past 0).
 private func check(_ steps: [Step], tableSize: Int = 4096, huffman: HPACKString.Huffman) throws {
     var decoder = HPACKDecoder(maxTableSize: tableSize)
+    var sliceDecoder = HPACKDecoder(maxTableSize: tableSize)
     var encoder = HPACKEncoder(maxTableSize: tableSize, huffman: huffman)
     for step in steps {
         #expect(try decoder.decode(octets(step.block)) == step.list)
         #expect(decoder.dynamicTable.fields == step.table)
         #expect(decoder.dynamicTable.size == step.tableSize)
+
+        let received: [UInt8] = [0x00, 0x00, 0x05, 0x01, 0x05] + octets(step.block) + [0xFF, 0xBE]
+        #expect(try sliceDecoder.decode(received[5..<(received.count - 2)]) == step.list)
+        #expect(sliceDecoder.dynamicTable == decoder.dynamicTable)
 
         #expect(encoder.encode(step.list) == octets(step.block))
         #expect(encoder.dynamicTable.fields == step.table)
@@ -94,6 +100,17 @@ struct HPACKVectorTests {
         changed[changed.count - 2] ^= 0x01
         let other = try? path(changed)
         #expect(other != "/a/long/path/to/a/file.html")
+
+        // The same from slices of a larger buffer (as a parsed HEADERS frame holds its block), each at another
+        // offset: the coded octets are compared where the slice has them, not at the buffer's start.
+        func sliced(_ block: [UInt8], after prefix: Int) throws -> String? {
+            let buffer = [UInt8](repeating: 0xA5, count: prefix) + block + [0x5A]
+            return try decoder.decode(buffer[prefix..<(prefix + block.count)]).first.map { String(decoding: $0.value, as: UTF8.self) }
+        }
+        #expect(try sliced(long, after: 3) == "/a/long/path/to/a/file.html")
+        #expect(try sliced(long, after: 11) == "/a/long/path/to/a/file.html")
+        #expect(try sliced(changed, after: 7) == other)
+        #expect(try sliced(long, after: 1) == "/a/long/path/to/a/file.html")
     }
 
     @Test func c2_3LiteralNeverIndexed() throws {

@@ -93,6 +93,24 @@ struct HTTP2FrameTests {
         #expect(try parser.next() == nil)
     }
 
+
+    @Test("a HEADERS or CONTINUATION frame's field block is the received bytes, not a copy")
+    func fieldBlockIsASliceOfTheInput() throws {
+        var parser = HTTP2FrameParser()
+        let ping = HTTP2Frame(streamID: 0, payload: .ping([1, 2, 3, 4, 5, 6, 7, 8])).encoded()
+        let headers = HTTP2Frame(streamID: 1, payload: .headers(fieldBlock: [0x82, 0x86, 0x84], endStream: true, endHeaders: false)).encoded()
+        let continuation = HTTP2Frame(streamID: 1, payload: .continuation(fieldBlock: [0xBE], endHeaders: true)).encoded()
+        parser.append(ping + headers + continuation)
+        _ = try parser.next()
+        guard case .headers(let block, _, _, _, _)? = try parser.next()?.payload,
+              case .continuation(let rest, _)? = try parser.next()?.payload else {
+            Issue.record("HEADERS and CONTINUATION expected")
+            return
+        }
+        // Their places in what was received: after the PING (9 + 8 octets) and each frame's 9-octet header.
+        #expect(block.startIndex == 17 + 9 && Array(block) == [0x82, 0x86, 0x84])
+        #expect(rest.startIndex == 17 + 9 + 3 + 9 && Array(rest) == [0xBE])
+    }
     @Test func reservedBitIsIgnoredOnReceiptAndNeverSent() throws {
         let frames = try parse(header(4, 0x8, 0, 0x8000_0003) + [0x80, 0, 0, 1])
         #expect(frames == [HTTP2Frame(streamID: 3, payload: .windowUpdate(increment: 1))])

@@ -26,7 +26,7 @@ struct WireAnalysisHTTP2Tests {
         """)]
 
     static func headers(_ stream: UInt32, _ block: [UInt8], endStream: Bool = true) -> [UInt8] {
-        HTTP2Frame(streamID: stream, payload: .headers(fieldBlock: block, endStream: endStream, endHeaders: true)).encoded()
+        HTTP2Frame(streamID: stream, payload: .headers(fieldBlock: block[...], endStream: endStream, endHeaders: true)).encoded()
     }
 
     /// A client's capture: the preface, SETTINGS, then C.4's three requests on streams 1, 3 and 5.
@@ -125,8 +125,8 @@ struct WireAnalysisHTTP2Tests {
     @Test func aHeaderBlockAcrossContinuationFrames() throws {
         // C.4.1 split after 5 octets, in the middle of the :authority literal.
         let block = Self.c4[0]
-        let capture = HTTP2Frame(streamID: 1, payload: .headers(fieldBlock: Array(block[..<5]), endStream: true, endHeaders: false)).encoded()
-            + HTTP2Frame(streamID: 1, payload: .continuation(fieldBlock: Array(block[5...]), endHeaders: true)).encoded()
+        let capture = HTTP2Frame(streamID: 1, payload: .headers(fieldBlock: block[..<5], endStream: true, endHeaders: false)).encoded()
+            + HTTP2Frame(streamID: 1, payload: .continuation(fieldBlock: block[5...], endHeaders: true)).encoded()
         let analysis = WireAnalysis(http2Frames: capture, from: .client)
         let notes = notes(analysis)
         #expect(notes.contains("CONTINUATION  stream 1, length 12, flags 0x04 END_HEADERS"))

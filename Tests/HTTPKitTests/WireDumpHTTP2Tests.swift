@@ -14,7 +14,7 @@ struct WireDumpHTTP2Tests {
     }
 
     static func headers(_ stream: UInt32, _ block: String, endStream: Bool = true) -> [UInt8] {
-        HTTP2Frame(streamID: stream, payload: .headers(fieldBlock: octets(block), endStream: endStream, endHeaders: true)).encoded()
+        HTTP2Frame(streamID: stream, payload: .headers(fieldBlock: octets(block)[...], endStream: endStream, endHeaders: true)).encoded()
     }
 
     /// The client: preface, SETTINGS, RFC 7541 C.4.1–C.4.3 on streams 1, 3, 5, a WINDOW_UPDATE and a PING.
@@ -40,8 +40,8 @@ struct WireDumpHTTP2Tests {
             + HTTP2Frame(streamID: 1, payload: .data(Array("Found: see location\n".utf8), endStream: true, padding: 4)).encoded()
             + headers(3, "4883 640e ffc1 c0bf", endStream: false)
             + HTTP2Frame(streamID: 3, payload: .rstStream(.cancel)).encoded()
-            + HTTP2Frame(streamID: 5, payload: .headers(fieldBlock: Array(c63[..<20]), endStream: false, endHeaders: false)).encoded()
-            + HTTP2Frame(streamID: 5, payload: .continuation(fieldBlock: Array(c63[20...]), endHeaders: true)).encoded()
+            + HTTP2Frame(streamID: 5, payload: .headers(fieldBlock: c63[..<20], endStream: false, endHeaders: false)).encoded()
+            + HTTP2Frame(streamID: 5, payload: .continuation(fieldBlock: c63[20...], endHeaders: true)).encoded()
             + HTTP2Frame(streamID: 5, payload: .data(Array("{\"ok\": true}".utf8), endStream: true)).encoded()
             + HTTP2Frame(streamID: 0, payload: .ping(Array("httpkit!".utf8), ack: true)).encoded()
             + HTTP2Frame(streamID: 0, payload: .goAway(lastStreamID: 5, errorCode: .noError, debugData: Array("bye".utf8))).encoded()

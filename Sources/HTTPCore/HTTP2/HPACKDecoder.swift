@@ -48,6 +48,11 @@ public struct HPACKDecoder: Sendable {
     /// The header list of a block, each field copied out of the tables into its own arrays: for tests, the
     /// REPL and the wire dump. It is `decode(_:each:)` with a visitor that keeps what it is lent.
     public mutating func decode(_ block: [UInt8]) throws(HTTP2Error) -> [HPACKHeaderField] {
+        try decode(block[...])
+    }
+
+    /// The same for a slice (a parsed HEADERS frame's `fieldBlock`).
+    public mutating func decode(_ block: ArraySlice<UInt8>) throws(HTTP2Error) -> [HPACKHeaderField] {
         var fields: [HPACKHeaderField] = []
         fields.reserveCapacity(16) // a request's handful of fields: one allocation, not one per doubling
         try decode(block) { name, value, field in
@@ -65,13 +70,18 @@ public struct HPACKDecoder: Sendable {
     /// With each field comes what the decoder knows of it (`LentField`): never-indexed, and well-formed for
     /// HTTP/2 — a static entry always is, a dynamic one was checked once when it was added.
     public mutating func decode(_ block: [UInt8], each visit: (_ name: Span<UInt8>, _ value: Span<UInt8>, _ field: LentField) throws(HTTP2Error) -> Void) throws(HTTP2Error) {
+        try decode(block[...], each: visit)
+    }
+
+    /// The same on a slice: a HEADERS frame's block where it was received (`HTTP2FrameParser`), not copied.
+    public mutating func decode(_ block: ArraySlice<UInt8>, each visit: (_ name: Span<UInt8>, _ value: Span<UInt8>, _ field: LentField) throws(HTTP2Error) -> Void) throws(HTTP2Error) {
         // The closures below capture locals only: one that captured `self` made the compiler copy the whole
         // decoder (its tables) for every field.
         let limit = maxHeaderListSize
         var listSize = 0
-        var index = 0
+        var index = block.startIndex
         var atStart = true
-        while index < block.count {
+        while index < block.endIndex {
             let first = block[index]
             if first & 0xE0 == 0x20 {
                 // §4.2: "This dynamic table size update MUST occur at the beginning of the first header block
@@ -129,14 +139,16 @@ public struct HPACKDecoder: Sendable {
 
     /// `HPACKString.decode(block, at: &index, into: &literalValue)`, except that a Huffman literal whose
     /// coded octets are those `literalValue` was decoded from is not decoded again.
-    private mutating func decodeLiteralValue(_ block: [UInt8], at index: inout Int) throws(HTTP2Error) {
-        let isHuffman = index < block.count && block[index] & 0x80 != 0
+    private mutating func decodeLiteralValue(_ block: ArraySlice<UInt8>, at index: inout Int) throws(HTTP2Error) {
+        let isHuffman = index < block.endIndex && block[index] & 0x80 != 0
         var coded = index // where the coded octets start, after the length
         if isHuffman {
             let length = try HPACKInteger.decode(block, at: &coded, prefixBits: 7)
-            if length == literalValueCoded.count, length > 0, length <= block.count - coded,
-               block.withUnsafeBufferPointer({ all in
-                   literalValueCoded.withUnsafeBufferPointer { memcmp(all.baseAddress! + coded, $0.baseAddress!, length) == 0 }
+            if length == literalValueCoded.count, length > 0, length <= block.endIndex - coded,
+               block.withUnsafeBufferPointer({ all in // `all` starts at the slice's startIndex
+                   literalValueCoded.withUnsafeBufferPointer {
+                       memcmp(all.baseAddress! + (coded - block.startIndex), $0.baseAddress!, length) == 0
+                   }
                }) {
                 index = coded + length
                 return
@@ -196,7 +208,7 @@ public struct HPACKDecoder: Sendable {
 
     /// A literal with incremental indexing: its name (from the tables or a string) and value as arrays, which
     /// the dynamic table keeps.
-    private func literal(_ block: [UInt8], at index: inout Int, prefixBits: Int) throws(HTTP2Error) -> HPACKHeaderField {
+    private func literal(_ block: ArraySlice<UInt8>, at index: inout Int, prefixBits: Int) throws(HTTP2Error) -> HPACKHeaderField {
         let nameIndex = try HPACKInteger.decode(block, at: &index, prefixBits: prefixBits)
         let name = nameIndex == 0 ? try HPACKString.decode(block, at: &index) : try field(at: nameIndex).name
         let value = try HPACKString.decode(block, at: &index)

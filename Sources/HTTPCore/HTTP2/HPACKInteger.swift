@@ -38,14 +38,19 @@ public enum HPACKInteger {
     /// Reads an integer with an N-bit prefix starting at `bytes[index]` and moves `index` past it. A header
     /// block is decoded whole, so running out of octets is an error, not "wait for more".
     public static func decode(_ bytes: [UInt8], at index: inout Int, prefixBits: Int) throws(HTTP2Error) -> Int {
-        guard index < bytes.count else { throw .compression("an integer is cut off at the end of the header block") }
+        try decode(bytes[...], at: &index, prefixBits: prefixBits)
+    }
+
+    /// The same in a slice (a HEADERS frame's block, in the bytes received): `index` is the slice's own.
+    public static func decode(_ bytes: ArraySlice<UInt8>, at index: inout Int, prefixBits: Int) throws(HTTP2Error) -> Int {
+        guard index < bytes.endIndex else { throw .compression("an integer is cut off at the end of the header block") }
         let limit = (1 << prefixBits) - 1
         var value = Int(bytes[index]) & limit
         index += 1
         guard value == limit else { return value }
         var shift = 0
         while true {
-            guard index < bytes.count else { throw .compression("an integer is cut off at the end of the header block") }
+            guard index < bytes.endIndex else { throw .compression("an integer is cut off at the end of the header block") }
             // Five continuation octets carry 35 bits, more than any accepted value needs; a sixth is an overflow
             // even if it only adds zeros (0x80 0x80 ... is a valid-looking way to never end).
             guard shift <= 28 else { throw .compression("an integer with more continuation octets than \(maxValue) needs") }

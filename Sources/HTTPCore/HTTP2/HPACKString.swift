@@ -32,17 +32,28 @@ public enum HPACKString {
     /// Reads a string literal at `bytes[index]`, moves `index` past it, and returns the decoded octets.
     public static func decode(_ bytes: [UInt8], at index: inout Int) throws(HTTP2Error) -> [UInt8] {
         var out: [UInt8] = []
+        try decode(bytes[...], at: &index, into: &out)
+        return out
+    }
+
+    /// The same in a slice (a HEADERS frame's block, in the bytes received): `index` is the slice's own.
+    public static func decode(_ bytes: ArraySlice<UInt8>, at index: inout Int) throws(HTTP2Error) -> [UInt8] {
+        var out: [UInt8] = []
         try decode(bytes, at: &index, into: &out)
         return out
     }
 
-    /// The same into `out`, which is emptied first and keeps its storage: a buffer reused literal after literal.
     public static func decode(_ bytes: [UInt8], at index: inout Int, into out: inout [UInt8]) throws(HTTP2Error) {
-        guard index < bytes.count else { throw .compression("a string is cut off at the end of the header block") }
+        try decode(bytes[...], at: &index, into: &out)
+    }
+
+    /// The same into `out`, which is emptied first and keeps its storage: a buffer reused literal after literal.
+    public static func decode(_ bytes: ArraySlice<UInt8>, at index: inout Int, into out: inout [UInt8]) throws(HTTP2Error) {
+        guard index < bytes.endIndex else { throw .compression("a string is cut off at the end of the header block") }
         let isHuffman = bytes[index] & 0x80 != 0
         let length = try HPACKInteger.decode(bytes, at: &index, prefixBits: 7)
-        guard length <= bytes.count - index else {
-            throw .compression("a string of \(length) octets with only \(bytes.count - index) left in the header block")
+        guard length <= bytes.endIndex - index else {
+            throw .compression("a string of \(length) octets with only \(bytes.endIndex - index) left in the header block")
         }
         let data = bytes[index..<(index + length)]
         index += length

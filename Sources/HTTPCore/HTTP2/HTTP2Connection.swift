@@ -368,7 +368,7 @@ public struct HTTP2Connection: Sendable {
             if endHeaders {
                 try headerBlockEnded(frame.streamID, fragment, endStream: endStream)
             } else {
-                headerBlock = (frame.streamID, fragment, endStream)
+                headerBlock = (frame.streamID, Array(fragment), endStream) // copied: the received bytes move on
             }
         case .continuation(let fragment, let endHeaders):
             guard var block = headerBlock else {
@@ -382,7 +382,7 @@ public struct HTTP2Connection: Sendable {
             headerBlock = block
             if endHeaders {
                 headerBlock = nil
-                try headerBlockEnded(block.streamID, block.fragments, endStream: block.endStream)
+                try headerBlockEnded(block.streamID, block.fragments[...], endStream: block.endStream)
             }
         case .data(let data, let endStream, _):
             try receiveData(frame.streamID, data, flowControlled: frame.payload.flowControlledLength, endStream: endStream)
@@ -493,7 +493,7 @@ public struct HTTP2Connection: Sendable {
     // MARK: - Requests
 
     /// A whole header block for `streamID`: a new request, or the trailers of one.
-    private mutating func headerBlockEnded(_ streamID: UInt32, _ block: [UInt8], endStream: Bool) throws(HTTP2Error) {
+    private mutating func headerBlockEnded(_ streamID: UInt32, _ block: ArraySlice<UInt8>, endStream: Bool) throws(HTTP2Error) {
         // Decoded first and whole, whatever happens to the stream: the HPACK table is the connection's (§4.3).
         // Each field is checked as the decoder lends it; a malformed one is thrown by `head.request(shapes:)` below.
         var head = HTTP2RequestHead(streamID: streamID)

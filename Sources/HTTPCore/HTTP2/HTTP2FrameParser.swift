@@ -63,7 +63,7 @@ public struct HTTP2FrameParser: Sendable {
                 priority = HTTP2Priority(block.prefix(5))
                 block = block.dropFirst(5)
             }
-            return .headers(fieldBlock: Array(block), endStream: has(HTTP2Flags.endStream),
+            return .headers(fieldBlock: block, endStream: has(HTTP2Flags.endStream),
                             endHeaders: has(HTTP2Flags.endHeaders), priority: priority, padding: padding)
 
         case .priority:
@@ -139,7 +139,7 @@ public struct HTTP2FrameParser: Sendable {
 
         case .continuation:
             try requireStream(streamID, type)
-            return .continuation(fieldBlock: Array(body), endHeaders: has(HTTP2Flags.endHeaders))
+            return .continuation(fieldBlock: body, endHeaders: has(HTTP2Flags.endHeaders))
 
         default:
             return .unknown(type: type.rawValue, flags: flags, payload: Array(body))

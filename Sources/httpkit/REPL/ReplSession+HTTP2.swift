@@ -134,7 +134,7 @@ extension ReplSession {
         var frames: [HTTP2Frame] = []
         let body = request.body
         // A block larger than a frame continues in CONTINUATION frames (§6.10).
-        var chunks = stride(from: 0, to: max(block.count, 1), by: state.peerMaxFrameSize).map { Array(block[$0..<min($0 + state.peerMaxFrameSize, block.count)]) }
+        var chunks = stride(from: 0, to: max(block.count, 1), by: state.peerMaxFrameSize).map { block[$0..<min($0 + state.peerMaxFrameSize, block.count)] }
         if chunks.isEmpty { chunks = [[]] }
         frames.append(HTTP2Frame(streamID: id, payload: .headers(fieldBlock: chunks[0], endStream: body.isEmpty, endHeaders: chunks.count == 1)))
         for (index, chunk) in chunks.enumerated().dropFirst() {

@@ -95,7 +95,7 @@ struct HTTP2CheckClient {
 
     /// HEADERS for `fields` on `streamID`.
     mutating func headers(_ streamID: UInt32, _ fields: [HPACKHeaderField], endStream: Bool = true) -> HTTP2Frame {
-        HTTP2Frame(streamID: streamID, payload: .headers(fieldBlock: encoder.encode(fields), endStream: endStream, endHeaders: true))
+        HTTP2Frame(streamID: streamID, payload: .headers(fieldBlock: encoder.encode(fields)[...], endStream: endStream, endHeaders: true))
     }
 
     /// The next frame, or nil when the server closed or sent nothing for the receive timeout. A frame that does
@@ -151,7 +151,7 @@ struct HTTP2CheckClient {
             seen.streams[id, default: Seen.Stream()].dataFrames += 1
             if endStream { seen.streams[id, default: Seen.Stream()].ended = true }
         case .headers(let block, let endStream, let endHeaders, _, _):
-            seen.block = (id, block, endStream)
+            seen.block = (id, Array(block), endStream)
             if endHeaders { try endBlock() }
         case .continuation(let block, let endHeaders):
             seen.block?.bytes += block
