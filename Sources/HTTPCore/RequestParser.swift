@@ -104,19 +104,39 @@ public struct RequestParser: Sendable {
         }
     }
 
+    /// `isMidRequest` and `isReadingHead` at once, for a caller that holds the parser in place (`mutating`
+    /// only so that it is passed by address: through the getters the compiler copied the whole parser).
+    public mutating func progress() -> (midRequest: Bool, readingHead: Bool) {
+        switch state {
+        case .requestLine:
+            guard start < buffer.count else { return (false, false) }
+            return (!Self.onlyLineEnds(buffer, from: start), true)
+        case .headers: return (true, true)
+        default: return (true, false)
+        }
+    }
+
     /// The head of a request whose body is still expected and whose client sent `Expect: 100-continue`
     /// and has not been answered yet: the server should send `100 Continue` (or a final status) now.
     public var requestAwaitingContinue: HTTPRequest? {
+        var parser = self // `awaitsContinue` is `mutating`, for the reason it gives
+        guard parser.awaitsContinue() else { return nil }
+        return HTTPRequest(method: method, target: target, shape: targetShape, version: version, headers: headers)
+    }
+
+    /// Whether there is a `requestAwaitingContinue`, without making it. `mutating` only so that the parser is
+    /// passed by address: asked through a getter, the compiler copied the whole parser (281 octets) first,
+    /// every time the connection ran out of bytes (once a request).
+    public mutating func awaitsContinue() -> Bool {
         // Asked each time the machine runs out of bytes, nearly always between requests: the state first,
         // so the last request's headers are not searched for Expect again and again.
         switch state {
         case .body, .chunked: break
-        default: return nil
+        default: return false
         }
         // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request.
-        guard !continueSent, bodyBytesReceived == 0, version == .http1_1,
-              headers.contains("Expect", token: "100-continue") else { return nil }
-        return HTTPRequest(method: method, target: target, shape: targetShape, version: version, headers: headers)
+        return !continueSent && bodyBytesReceived == 0 && version == .http1_1
+            && headers.contains("Expect", token: "100-continue")
     }
 
     /// Records that the interim `100 Continue` went out, so `requestAwaitingContinue` stops asking.
@@ -445,7 +465,9 @@ public struct RequestParser: Sendable {
         return request
     }
 
-    private var onlyEmptyLinesBuffered: Bool {
+    private var onlyEmptyLinesBuffered: Bool { Self.onlyLineEnds(buffer, from: start) }
+
+    private static func onlyLineEnds(_ buffer: borrowing [UInt8], from start: Int) -> Bool {
         buffer[start...].allSatisfy { $0 == ASCII.cr || $0 == ASCII.lf }
     }
 

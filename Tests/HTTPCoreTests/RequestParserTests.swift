@@ -182,9 +182,9 @@ struct RequestParserTests {
         var parser = RequestParser()
         parser.append(Array("PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n".utf8))
         #expect(try parser.next() == nil)
-        #expect(parser.requestAwaitingContinue?.method == "PUT")
+        #expect(parser.requestAwaitingContinue?.method == "PUT" && parser.awaitsContinue())
         parser.markContinueSent()
-        #expect(parser.requestAwaitingContinue == nil)
+        #expect(parser.requestAwaitingContinue == nil && !parser.awaitsContinue())
         parser.append(Array("abc".utf8))
         #expect(try parser.next()?.body == Array("abc".utf8))
     }
