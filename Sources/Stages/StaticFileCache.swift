@@ -26,8 +26,10 @@ final class StaticFileCache: @unchecked Sendable {
     /// again (a poller, a reload, a benchmark) sends the same octets, which the parser hands out as the same
     /// String (`RepeatedStrings`), so the comparison is of two words; the dictionary hashes the whole path
     /// with SipHash first (~340 instructions for `/hello.txt`, callgrind). Another path costs one comparison.
+    /// Kept as separate fields, not an `Entry?`: binding one copied the whole entry before its response.
     private var lastKey = ""
-    private var lastEntry: Entry?
+    private var lastValidatedAt = -Double.infinity
+    private var lastResponse: HTTPResponse?
 
     /// Files up to `maxCachedBytes` are kept in memory (see `memoryLimit`); larger files stay on disk (sent
     /// with sendfile, or read as they go under TLS and io_uring), so memory stays at most `maxMemory` a loop.
@@ -65,15 +67,14 @@ final class StaticFileCache: @unchecked Sendable {
         guard request.method.isGetOrHead else { return files.representation(for: request) }
         let key = request.path
         let now = Processes.monotonicSeconds()
-        if let entry = lastEntry, key == lastKey, now - entry.validatedAt < validity {
-            return entry.response
+        if key == lastKey, now - lastValidatedAt < validity, let response = lastResponse {
+            return response
         }
         if let entry = entries[key], now - entry.validatedAt < validity {
-            lastKey = key
-            lastEntry = entry
+            (lastKey, lastValidatedAt, lastResponse) = (key, entry.validatedAt, entry.response)
             return entry.response
         }
-        lastEntry = nil // about to change: not trusted until found again
+        lastResponse = nil // about to change: not trusted until found again
         var response = files.representation(for: request)
         guard response.status.code == 200 || response.status.code == 404 else { return response }
         if case .file(let path, 0, let length) = response.body, length <= maxCachedBytes,
