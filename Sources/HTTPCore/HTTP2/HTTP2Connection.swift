@@ -103,8 +103,8 @@ public struct HTTP2Connection: Sendable {
     /// `dataBatch` octets wait: the answers to ten requests that came in one read go out as one write — one
     /// array, one segment of the driver's output — where each used to be two.
     private var written: [UInt8] = []
-    /// How many octets the last `.write` of `written` held: the next batch is usually about as large, and is
-    /// given that much room at once (`queueResponse`).
+    /// How many octets the last `.write` of `written` held: after a small one the next batch gets a small
+    /// buffer, after a larger one 16 KB (`queueResponse`).
     private var lastBatch = 0
 
     /// The streams that are open or half-closed; a stream leaves as soon as it is closed.
