@@ -10,7 +10,7 @@ struct StaticFileCacheTests {
     private final class Root {
         let path = NSTemporaryDirectory() + "httpkit-file-cache-\(UUID().uuidString)"
         init() { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        func write(_ name: String, _ text: String) { FileManager.default.createFile(atPath: path + "/" + name, contents: Data(text.utf8)) }
+        func write(_ name: String, _ text: String) { _ = FileManager.default.createFile(atPath: path + "/" + name, contents: Data(text.utf8)) }
         deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 

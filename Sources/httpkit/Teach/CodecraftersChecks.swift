@@ -104,7 +104,9 @@ extension CheckCatalog {
                              expects: "200, Content-Type: application/octet-stream, Content-Length: 13, body Hello, World!",
                              hint: "read --directory DIR from the command line; /files/NAME is DIR/NAME, sent as bytes") { target, sends in
             guard let directory = target.directory else { return .skipped("the server's --directory is not known: use --exec with {dir}") }
-            FileManager.default.createFile(atPath: directory + "/httpkit_cc_file", contents: Data("Hello, World!".utf8))
+            guard FileManager.default.createFile(atPath: directory + "/httpkit_cc_file", contents: Data("Hello, World!".utf8)) else {
+                return .skipped("cannot write \(directory)/httpkit_cc_file, the file this check asks the server for")
+            }
             return ccExchange(target, sends[0]) { response in
                 response.status == 200 && body(response) == "Hello, World!" && response.headers["Content-Type"] == "application/octet-stream"
                     ? nil : "200, Content-Type: application/octet-stream, body Hello, World!"
