@@ -232,7 +232,7 @@ struct WebSocketConnectionTests {
         let again = ws.send(.text(text))
         #expect(again.count < sent.count) // the second copy refers back to the first (context takeover)
         // And the server reads what a client compresses the same way.
-        var client = try WebSocketConnection(configuration: .init(deflate: PerMessageDeflate.Parameters()))
+        let client = try WebSocketConnection(configuration: .init(deflate: PerMessageDeflate.Parameters()))
         var frames = WebSocketFrameParser(maxPayload: 1 << 20)
         frames.append(client.send(.text(text)))
         let payload = try #require(try frames.next()).payload

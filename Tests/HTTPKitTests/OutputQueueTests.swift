@@ -61,7 +61,7 @@ struct OutputQueueTests {
     @Test func aFileGoesOutThroughReadAndWriteInOrder() throws {
         let path = NSTemporaryDirectory() + "httpkit-queue-\(UUID().uuidString)"
         let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        FileManager.default.createFile(atPath: path, contents: Data(content))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(content)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = SharedFile(try FileDescriptor.openForReading(path))
 

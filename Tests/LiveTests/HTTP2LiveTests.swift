@@ -72,7 +72,7 @@ final class HTTP2LiveTests {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let size = 256 << 20
-        FileManager.default.createFile(atPath: root.appendingPathComponent("big.bin").path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: root.appendingPathComponent("big.bin").path, contents: nil))
         let handle = try FileHandle(forWritingTo: root.appendingPathComponent("big.bin"))
         try handle.truncate(atOffset: UInt64(size))
         try handle.write(contentsOf: Data("the end".utf8))

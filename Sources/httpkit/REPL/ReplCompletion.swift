@@ -50,7 +50,7 @@ enum ReplCompletion {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return found }
         while let relative = enumerator.nextObject() as? String, found.count < 10_000 {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: root + "/" + relative, isDirectory: &isDirectory)
+            guard FileManager.default.fileExists(atPath: root + "/" + relative, isDirectory: &isDirectory) else { continue } // gone meanwhile
             found.insert("/" + relative + (isDirectory.boolValue ? "/" : ""))
         }
         return found
