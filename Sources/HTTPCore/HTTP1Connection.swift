@@ -208,7 +208,7 @@ public struct HTTP1Connection: Sendable {
                 parser.markContinueSent()
                 return .write(Self.continueResponse)
             }
-            if peerClosed || (draining && !parser.isMidRequest) {
+            if peerClosed || (draining && !parser.progress().midRequest) {
                 // Nothing more can complete: a cut-off request is not answered, there is no one to read it.
                 closing = true
                 return .close

@@ -91,17 +91,14 @@ public struct RequestParser: Sendable {
 
     /// True when some of a request has arrived but not all of it: a peer that closes now cut a request short.
     public var isMidRequest: Bool {
-        if case .requestLine = state { return start < buffer.count && !onlyEmptyLinesBuffered }
-        return true
+        var parser = self // `progress` is `mutating`, for the reason it gives
+        return parser.progress().midRequest
     }
 
     /// True while the header section is still arriving (what a header timeout guards).
     public var isReadingHead: Bool {
-        switch state {
-        case .requestLine: return start < buffer.count
-        case .headers: return true
-        default: return false
-        }
+        var parser = self
+        return parser.progress().readingHead
     }
 
     /// `isMidRequest` and `isReadingHead` at once, for a caller that holds the parser in place (`mutating`
@@ -110,7 +107,8 @@ public struct RequestParser: Sendable {
         switch state {
         case .requestLine:
             guard start < buffer.count else { return (false, false) }
-            return (!Self.onlyLineEnds(buffer, from: start), true)
+            // Only CRLFs so far: empty lines a client may send before a request (RFC 9112 §2.2), not one yet.
+            return (!buffer[start...].allSatisfy { $0 == ASCII.cr || $0 == ASCII.lf }, true)
         case .headers: return (true, true)
         default: return (true, false)
         }
@@ -463,12 +461,6 @@ public struct RequestParser: Sendable {
         continueSent = false
         state = .requestLine
         return request
-    }
-
-    private var onlyEmptyLinesBuffered: Bool { Self.onlyLineEnds(buffer, from: start) }
-
-    private static func onlyLineEnds(_ buffer: borrowing [UInt8], from start: Int) -> Bool {
-        buffer[start...].allSatisfy { $0 == ASCII.cr || $0 == ASCII.lf }
     }
 
     /// Drops consumed bytes so the buffer does not grow across a long keep-alive connection.

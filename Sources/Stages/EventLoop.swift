@@ -322,7 +322,7 @@ public final class EventLoop {
             connection.pingSent = false // any bytes prove the peer alive
             readBuffer.withUnsafeBytes { buffer in
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                if options.http2, connection.http1?.requestsAnswered == 0, connection.http1?.phase == .idle {
+                if options.http2, connection.http1?.requestsAnswered == 0, connection.http1?.timerState().phase == .idle {
                     // The first bytes decide: HTTP/2's preface, or HTTP/1.1 (handed over by `probePreface`).
                     probePreface(connection, bytes)
                     return

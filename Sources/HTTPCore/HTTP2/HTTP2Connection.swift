@@ -650,7 +650,9 @@ public struct HTTP2Connection: Sendable {
     /// comes out of `nextAction`, before the DATA: what the event loop does, which spares an array per response.
     public mutating func queueResponse(_ response: HTTPResponse, to streamID: UInt32, date: String? = nil) {
         var out: [UInt8] = []
-        swap(&out, &written) // out of `self` while `respond` appends to it (one access at a time)
+        // Out of `self` while `respond` appends to it (one access at a time); not with `takeWrittenBytes`,
+        // which would count this as a write and reset `lastBatch`.
+        swap(&out, &written)
         // Room for the answers that pile up before the loop writes (h2load -m10: ten 1 KB answers, each with
         // its DATA frame behind its HEADERS), so they are not copied as the array doubles (1 KB, ten streams:
         // the growth cost 386 instructions in 0.4 of the answers, callgrind). But after a small write (one

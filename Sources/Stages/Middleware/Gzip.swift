@@ -92,13 +92,7 @@ extension Middlewares {
     /// Whether `target` starts with one of `prefixes`, compared on bytes.
     private static func startsWithAny(_ target: String, _ prefixes: [[UInt8]]) -> Bool {
         guard !prefixes.isEmpty else { return false }
-        return target.withUTF8Octets { bytes in
-            prefixes.contains { prefix in
-                guard prefix.count <= bytes.count else { return false }
-                for index in prefix.indices where bytes[index] != prefix[index] { return false }
-                return true
-            }
-        }
+        return target.withUTF8Octets { bytes in prefixes.contains { bytes.starts(with: $0) } }
     }
 
     static func compressed(_ body: ResponseBody, maxInMemory: Int, cache: GzipCache? = nil, validator: String? = nil) -> ResponseBody? {
