@@ -21,6 +21,9 @@ public protocol Transport: AnyObject {
     /// Sends up to `count` bytes of `file` from `offset` without copying them through user space, or nil
     /// when this transport cannot (the caller then reads and writes).
     func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>?
+    /// Holds partial segments until they are full, the cork is taken out or the connection closes (a no-op
+    /// where the transport cannot, or need not).
+    func setCorked(_ corked: Bool)
     /// Says "no more bytes from us" (a FIN for TCP), keeping the reading side open.
     func shutdownWrite()
     func close()
@@ -31,6 +34,8 @@ extension Transport {
     public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
         try write(first, more: true)
     }
+
+    public func setCorked(_ corked: Bool) {}
 
     /// The same for any number of buffers: the first one only (TLS encrypts each write into records anyway).
     public func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int> {
@@ -64,6 +69,8 @@ public final class TCPTransport: Transport {
     public func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? {
         try socket.sendFile(file, offset: offset, count: count)
     }
+
+    public func setCorked(_ corked: Bool) { try? socket.setCork(corked) } // only fewer segments are at stake
 
     public func shutdownWrite() { socket.shutdownWrite() }
     public func close() { socket.close() }

@@ -27,6 +27,8 @@ struct OutputQueue {
     /// File octets not yet sent: no memory, but a producer that must not run ahead of the client (HTTP/2's
     /// DATA frames) counts them too.
     private(set) var fileBytes = 0
+    /// Whether the transport holds partial segments until the connection closes (`setCorked`).
+    private var corked = false
     /// Everything still to send, in memory or on disk.
     var queuedBytes: Int { bufferedBytes + fileBytes }
 
@@ -147,6 +149,15 @@ struct OutputQueue {
                     }
                 }
             case .file(let file, let offset, let remaining):
+                // The last file before the FIN: corked, its segments leave full and the FIN rides on the last
+                // one (without, a 100 KB file left as 32 K, 32 K, the head's 291 octets, 36 K, then a bare FIN:
+                // 41.4 µs of CPU a request at c100, 33.7 corked). Never uncorked: the close sends the rest.
+                // Not for a connection that stays open: corking and uncorking each large file cost more
+                // (25.5 → 29.0 µs at 100 KB keep-alive c100) than the small segment it saves.
+                if finFollows && !corked && segments.count == 1 {
+                    transport.setCorked(true)
+                    corked = true
+                }
                 guard let result = try transport.sendFile(file.descriptor, offset: offset, count: min(remaining, 1 << 20)) else {
                     // The transport cannot send files itself (TLS encrypts in user space): read the next
                     // piece into memory and write it like any other bytes. One piece at a time, so a

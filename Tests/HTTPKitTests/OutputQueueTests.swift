@@ -52,6 +52,10 @@ final class RecordingTransport: Transport {
         return nil
     }
 
+    /// How many times the queue asked to hold partial segments until the close.
+    var corks = 0
+    func setCorked(_ corked: Bool) { corks += corked ? 1 : -1 }
+
     func shutdownWrite() {}
     func close() {}
 }
@@ -87,6 +91,25 @@ struct OutputQueueTests {
             #expect(try queue.flush(to: transport, finFollows: finFollows))
             #expect(transport.written.count == 25)
             #expect(transport.moreFlags == [finFollows, finFollows, finFollows])
+        }
+    }
+
+    /// A file that ends the connection is corked once, before its first piece (its segments leave full and the
+    /// FIN rides on the last); one after which the connection stays open, or with more queued behind it, is not.
+    @Test func theLastFileBeforeAFinIsCorkedOnce() throws {
+        let path = NSTemporaryDirectory() + "httpkit-cork-\(UUID().uuidString)"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x42, count: 200_000)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = SharedFile(try FileDescriptor.openForReading(path))
+        for (finFollows, after, corks) in [(true, "", 1), (false, "", 0), (true, "next", 0)] {
+            var queue = OutputQueue()
+            queue.append(Array("head\r\n\r\n".utf8))
+            queue.append(file: file, offset: 0, length: 200_000)
+            queue.append(Array(after.utf8))
+            let transport = RecordingTransport(chunk: 10_000)
+            #expect(try queue.flush(to: transport, finFollows: finFollows))
+            #expect(transport.written.count == 8 + 200_000 + after.utf8.count)
+            #expect(transport.corks == corks, "finFollows \(finFollows), after \(after.debugDescription)")
         }
     }
 
