@@ -222,15 +222,18 @@ struct OutputQueue {
         if count == 0 { throw SystemError("write", errno: EPIPE) } // took nothing of a non-empty write
         bufferedBytes -= count
         sentBytes += count
+        // The pieces written whole leave the queue in one step (one by one, each moved the rest forward).
+        var whole = 0
         for piece in pieces {
-            guard count >= piece.count else {
-                firstOffset += count
-                break
-            }
+            guard count >= piece.count else { break }
             count -= piece.count
-            segments.removeFirst()
+            whole += 1
+        }
+        if whole > 0 {
+            segments.removeFirst(whole)
             firstOffset = 0
         }
+        firstOffset += count // into the first piece not written whole (0 when all were)
         return true
     }
 

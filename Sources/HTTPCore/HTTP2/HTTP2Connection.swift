@@ -96,8 +96,11 @@ public struct HTTP2Connection: Sendable {
     private var parser = HTTP2FrameParser(maxFrameSize: ourMaxFrameSize)
     private var decoder: HPACKDecoder
     private var encoder = HPACKEncoder()
-    /// Actions waiting for `nextAction`, oldest first.
+    /// Actions waiting for `nextAction`, oldest first, from `outboxTaken` on (those before it were handed out).
     private var outbox: [Action] = []
+    /// How many actions at the front of `outbox` were handed out already: taken by index, not shifted out
+    /// (`removeFirst` moved every action behind it, for each of a 100 KB body's 14 frame pieces).
+    private var outboxTaken = 0
     /// Frames made and not handed out yet. They leave as one `.write` when the machine has nothing more to do
     /// with the bytes it has, before an action that must follow them (a file's octets, `.close`), or once
     /// `dataBatch` octets wait: the answers to ten requests that came in one read go out as one write — one
@@ -199,7 +202,7 @@ public struct HTTP2Connection: Sendable {
     public var activeStreams: Int { streams.count }
 
     /// Whether the machine is done: the driver closes the connection.
-    public var isClosed: Bool { phase == .closed && outbox.isEmpty && written.isEmpty }
+    public var isClosed: Bool { phase == .closed && outboxTaken == outbox.count && written.isEmpty }
 
     /// Streams the client has opened on this connection.
     public var streamsAccepted: Int { streamsOpened }
@@ -273,7 +276,7 @@ public struct HTTP2Connection: Sendable {
     /// The next thing to do, or nil when the machine needs more bytes (or answers).
     public mutating func nextAction() -> Action? {
         while true {
-            if !outbox.isEmpty { return takeFromOutbox() }
+            if outboxTaken < outbox.count { return takeFromOutbox() }
             if written.count >= Self.dataBatch { return takeWritten() } // the driver's output holds the rest back
             guard phase != .closed else { return takeWritten() }
             if !sendQueue.isEmpty && !sendBlocked {
@@ -295,10 +298,22 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
-    /// The oldest action in the outbox. Usually the only one: `removeLast` then moves it out, where
-    /// `removeFirst` would shift an empty rest and copy the action.
+    /// The oldest action in the outbox. The last one is moved out with `removeLast`, and the outbox emptied
+    /// for the next batch; one with others behind it is swapped out for `.close` (which holds no storage):
+    /// moved, not copied, and a body's slices are let go as they leave.
     private mutating func takeFromOutbox() -> Action {
-        outbox.count == 1 ? outbox.removeLast() : outbox.removeFirst()
+        if outboxTaken == outbox.count - 1 {
+            let action = outbox.removeLast()
+            if outboxTaken > 0 { // the usual single action skips this: ~100 instructions on every small answer
+                outbox.removeAll(keepingCapacity: true)
+                outboxTaken = 0
+            }
+            return action
+        }
+        var action = Action.close
+        swap(&action, &outbox[outboxTaken])
+        outboxTaken += 1
+        return action
     }
 
     /// Adds frames to those waiting in `written`.
@@ -862,50 +877,19 @@ public struct HTTP2Connection: Sendable {
             turns += 1
             // Taken out of the table while it changes, so its arrays are not shared and change in place.
             guard var stream = streams.removeValue(forKey: id) else { continue }
-            let size = min(stream.pendingCount, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
-            guard size > 0 else {
-                streams[id] = stream
-                if stream.pendingCount > 0 { waiting.append(id) } // its own window is shut: the others go on (a slow reader blocks only its stream)
-                continue
+            var finished = false
+            while true {
+                let size = min(stream.pendingCount, stream.sendWindow, connectionSendWindow, peerMaxFrameSize)
+                guard size > 0 else { break } // its own window is shut: the others go on (a slow reader blocks only its stream)
+                made += size
+                finished = makeFrame(of: &stream, size: size, into: &out)
+                // A stream alone in the queue makes its next frame at once: round-robin has no one else to
+                // serve, and putting it back in the table to take it out again cost two hashes a frame.
+                guard !finished, made < Self.dataBatch, turns == sendQueue.count, waiting.isEmpty else { break }
             }
-            stream.sendWindow -= size
-            connectionSendWindow -= size
-            stream.pendingCount -= size
-            made += size
-            let last = stream.pendingCount == 0
-            HTTP2Frame.appendHeader(length: size, type: .data, flags: last ? HTTP2Flags.endStream : 0, streamID: id, to: &out)
-            var needed = size
-            while needed > 0 {
-                switch stream.pending[0] {
-                case .bytes(let bytes, let offset):
-                    let take = min(needed, bytes.count - offset)
-                    if take >= Self.sharedPayloadMinimum {
-                        // Handed out as a slice of the body, not copied behind its header: the driver writes
-                        // header and payload together (a gathered write). Smaller pieces are copied: cheaper
-                        // than one buffer more in the write.
-                        if !out.isEmpty { outbox.append(.write(out)); out = [] }
-                        outbox.append(.writeShared(bytes[offset..<(offset + take)]))
-                    } else {
-                        out.append(contentsOf: bytes[offset..<(offset + take)])
-                    }
-                    stream.pending[0] = .bytes(bytes, offset: offset + take)
-                    needed -= take
-                case .file(let path, let offset, let remaining):
-                    let take = min(needed, remaining)
-                    if !out.isEmpty { outbox.append(.write(out)); out = [] } // the frame's header, then its octets
-                    outbox.append(.sendFile(streamID: id, path: path, offset: offset, length: take))
-                    stream.pending[0] = .file(path: path, offset: offset + take, remaining: remaining - take)
-                    needed -= take
-                }
-                if stream.pending[0].count == 0 { stream.pending.removeFirst() }
-            }
-            if last {
-                if stream.sendsFiles && !out.isEmpty { outbox.append(.write(out)); out = [] } // before `.streamEnded`
-                endLocal(stream, into: &out) // not put back: the stream is over
-            } else {
-                streams[id] = stream
-                waiting.append(id) // its next frame comes after every other stream's turn
-            }
+            if finished { continue } // not put back: the stream is over
+            streams[id] = stream
+            if stream.pendingCount > 0 { waiting.append(id) } // its next frame comes after every other stream's turn
         }
         written = out
         if turns == sendQueue.count && waiting.isEmpty {
@@ -914,6 +898,45 @@ public struct HTTP2Connection: Sendable {
             sendQueue = Array(sendQueue[turns...]) + waiting
         }
         if made == 0 { sendBlocked = true }
+    }
+
+    /// One DATA frame of `size` octets (the windows allow them) for `stream`, taken out of the table: its header
+    /// into `out`, its payload copied behind it or handed out as a slice. Returns whether it ended the stream.
+    private mutating func makeFrame(of stream: inout HTTP2Stream, size: Int, into out: inout [UInt8]) -> Bool {
+        stream.sendWindow -= size
+        connectionSendWindow -= size
+        stream.pendingCount -= size
+        let last = stream.pendingCount == 0
+        HTTP2Frame.appendHeader(length: size, type: .data, flags: last ? HTTP2Flags.endStream : 0, streamID: stream.id, to: &out)
+        var needed = size
+        while needed > 0 {
+            switch stream.pending[0] {
+            case .bytes(let bytes, let offset):
+                let take = min(needed, bytes.count - offset)
+                if take >= Self.sharedPayloadMinimum {
+                    // Handed out as a slice of the body, not copied behind its header: the driver writes
+                    // header and payload together (a gathered write). Smaller pieces are copied: cheaper
+                    // than one buffer more in the write.
+                    if !out.isEmpty { outbox.append(.write(out)); out = [] }
+                    outbox.append(.writeShared(bytes[offset..<(offset + take)]))
+                } else {
+                    out.append(contentsOf: bytes[offset..<(offset + take)])
+                }
+                stream.pending[0] = .bytes(bytes, offset: offset + take)
+                needed -= take
+            case .file(let path, let offset, let remaining):
+                let take = min(needed, remaining)
+                if !out.isEmpty { outbox.append(.write(out)); out = [] } // the frame's header, then its octets
+                outbox.append(.sendFile(streamID: stream.id, path: path, offset: offset, length: take))
+                stream.pending[0] = .file(path: path, offset: offset + take, remaining: remaining - take)
+                needed -= take
+            }
+            if stream.pending[0].count == 0 { stream.pending.removeFirst() }
+        }
+        guard last else { return false }
+        if stream.sendsFiles && !out.isEmpty { outbox.append(.write(out)); out = [] } // before `.streamEnded`
+        endLocal(stream, into: &out)
+        return true
     }
 
     /// Our side of the stream has ended (END_STREAM sent). A stream the client has ended too is closed; one
