@@ -71,6 +71,23 @@ struct KeepAliveLiveTests {
         #expect(response.text.hasPrefix("Hello from"))
     }
 
+    /// A file past the cache's 64 KB leaves with sendfile, and before a close the socket is corked: the close
+    /// must still send every octet (the last partial segment with the FIN), for a file of several sendfile rounds.
+    @Test("a large file that ends the connection arrives whole", arguments: ["keepalive", "router"])
+    func largeFileBeforeACloseArrivesWhole(_ stage: String) throws {
+        let directory = TemporaryDirectory()
+        let content = (0..<300_001).map { String(UnicodeScalar(UInt8(97 + $0 % 26))) }.joined()
+        directory.write("large.txt", content)
+        let server = try ServerProcess([stage, "--root", directory.path] + (stage == "router" ? ["--access-log", "off"] : []))
+        defer { server.stop() }
+        for request in ["GET /large.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET /large.txt HTTP/1.0\r\n\r\n"] {
+            let response = try RawClient.exchange(port: server.port, request) // read until the server closed
+            #expect(response.status == 200)
+            #expect(response.header("Content-Length") == "300001")
+            #expect(response.body == Array(content.utf8), "\(response.body.count) octets of 300001")
+        }
+    }
+
     @Test func http10ClosesUnlessAskedToKeepAlive() throws {
         let server = try ServerProcess(["keepalive"])
         defer { server.stop() }
