@@ -467,6 +467,10 @@ public final class EventLoop {
         }
         switch connection.ending {
         case .close?:
+            // A corked answer still holds its last segment. `shutdown` sends it with the FIN at once; a bare
+            // `close` with client bytes unread (sent after our last read: a request pipelined behind one the
+            // server closes after) resets the connection and drops what the cork still holds (RFC 9112 §9.6).
+            if connection.output.corked { connection.transport.shutdownWrite() }
             close(connection)
             return
         case .linger?:
