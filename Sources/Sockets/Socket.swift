@@ -200,11 +200,11 @@ public struct Socket: Sendable, Hashable {
         try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, name: "setsockopt(TCP_NODELAY)")
     }
 
-    /// TCP_CORK (tcp(7)): partial segments wait until they are full or the socket closes. For a response
+    /// TCP_CORK (tcp(7)): partial segments wait until they are full or the writing side shuts down. For a response
     /// that ends the connection, the FIN then leaves in the last data segment, and the seams between
     /// sendfile's rounds (64 KB each) do not leave a small segment each (nginx's `tcp_nopush`).
-    public func setCork(_ on: Bool) throws(SystemError) {
-        try setOption(Int32(IPPROTO_TCP), TCP_CORK, on ? 1 : 0, name: "setsockopt(TCP_CORK)")
+    public func setCork() throws(SystemError) {
+        try setOption(Int32(IPPROTO_TCP), TCP_CORK, 1, name: "setsockopt(TCP_CORK)")
     }
 
     /// Makes a blocking read give up with EAGAIN after `seconds`: an iterative server's defence against

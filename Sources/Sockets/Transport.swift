@@ -21,9 +21,9 @@ public protocol Transport: AnyObject {
     /// Sends up to `count` bytes of `file` from `offset` without copying them through user space, or nil
     /// when this transport cannot (the caller then reads and writes).
     func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>?
-    /// Holds partial segments until they are full, the cork is taken out or the connection closes (a no-op
-    /// where the transport cannot, or need not).
-    func setCorked(_ corked: Bool)
+    /// Holds partial segments until they are full or the sending side shuts down: for the last bytes before
+    /// a close (a no-op where the transport cannot, or need not).
+    func cork()
     /// Says "no more bytes from us" (a FIN for TCP), keeping the reading side open.
     func shutdownWrite()
     func close()
@@ -35,7 +35,7 @@ extension Transport {
         try write(first, more: true)
     }
 
-    public func setCorked(_ corked: Bool) {}
+    public func cork() {}
 
     /// The same for any number of buffers: the first one only (TLS encrypts each write into records anyway).
     public func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int> {
@@ -70,7 +70,7 @@ public final class TCPTransport: Transport {
         try socket.sendFile(file, offset: offset, count: count)
     }
 
-    public func setCorked(_ corked: Bool) { try? socket.setCork(corked) } // only fewer segments are at stake
+    public func cork() { try? socket.setCork() } // only fewer segments are at stake
 
     public func shutdownWrite() { socket.shutdownWrite() }
     public func close() { socket.close() }

@@ -43,7 +43,7 @@ struct OutputQueue {
     /// File octets not yet sent: no memory, but a producer that must not run ahead of the client (HTTP/2's
     /// DATA frames) counts them too.
     private(set) var fileBytes = 0
-    /// Whether the transport holds partial segments until the connection closes (`setCorked`).
+    /// Whether the transport holds partial segments until the connection closes (`Transport.cork`).
     private(set) var corked = false
     /// Everything still to send, in memory or on disk.
     var queuedBytes: Int { bufferedBytes + fileBytes }
@@ -171,7 +171,7 @@ struct OutputQueue {
                 // Not for a connection that stays open: corking and uncorking each large file cost more
                 // (25.5 → 29.0 µs at 100 KB keep-alive c100) than the small segment it saves.
                 if finFollows && !corked && segments.count == 1 {
-                    transport.setCorked(true)
+                    transport.cork()
                     corked = true
                 }
                 guard let result = try transport.sendFile(file.descriptor, offset: offset, count: min(remaining, 1 << 20)) else {

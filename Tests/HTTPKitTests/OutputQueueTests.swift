@@ -54,7 +54,7 @@ final class RecordingTransport: Transport {
 
     /// How many times the queue asked to hold partial segments until the close.
     var corks = 0
-    func setCorked(_ corked: Bool) { corks += corked ? 1 : -1 }
+    func cork() { corks += 1 }
 
     func shutdownWrite() {}
     func close() {}
