@@ -254,4 +254,39 @@ struct BenchLiveTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(result.stderr.contains(mentions), "\(result.stderr)")
     }
+
+    /// scripts/bench's round table, rewritten from a JSON alone: in round 1 httpkit leads both peers on
+    /// requests and CPU, in round 2 on neither, so "1/2 · 1/2" — where the medians alone would not say so.
+    @Test("scripts/bench --markdown-only counts the rounds httpkit led; a JSON it cannot read is one clear line")
+    func benchScriptRoundTable() throws {
+        guard let python = which("python3") else { throw TestFailure("python3 is needed (scripts/setup installs it)") }
+        let script = HTTPKitBinary.repository.appendingPathComponent("scripts/bench").path
+        let directory = TemporaryDirectory()
+        func result(_ server: String, _ runs: [(Double, Double)]) -> String {
+            let rounds = runs.map { "{\"rps\": \($0.0), \"cpu_us\": \($0.1)}" }.joined(separator: ", ")
+            return """
+                {"workload": "w", "server": "\(server)", "rps": \(runs[0].0), "cpu_us": \(runs[0].1), "p50_ms": 1, "p90_ms": 2, \
+                "p99_ms": 3, "errors": 0, "peak_rss_mb": 9, "runs": [\(rounds)]}
+                """
+        }
+        directory.write("b.json", """
+            {"http1": {"title": "HTTP/1.1 (wrk)", "date": "2026-12-03", "machine": "Linux", "cores": 2, "command": "scripts/bench",
+             "rounds": 2, "duration_s": 3, "workers": 1,
+             "servers": [{"name": "nginx", "peer": true}, {"name": "h2o", "peer": true}, {"name": "httpkit keepalive", "peer": false}],
+             "workloads": [{"id": "w", "label": "13 B, keep-alive, c100", "command": "wrk -t2 -c100"}],
+             "results": [\(result("nginx", [(90, 6), (90, 6)])), \(result("h2o", [(95, 7), (70, 4)])),
+                         \(result("httpkit keepalive", [(100, 5), (80, 5)]))]}}
+            """)
+        let json = directory.path + "/b.json", markdown = directory.path + "/b.md"
+        let made = try run(python, [script, "--markdown-only", "--json", json, "--output", markdown])
+        #expect(made.status == 0, "\(made.stderr)")
+        let text = (try? String(contentsOfFile: markdown, encoding: .utf8)) ?? ""
+        #expect(text.contains("| workload | httpkit keepalive |"), "\(text)")
+        #expect(text.contains("| 13 B, keep-alive, c100 | 1/2 · 1/2 |"), "\(text)")
+
+        let missing = try run(python, [script, "--markdown-only", "--json", directory.path + "/none.json", "--output", markdown])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
+        #expect(missing.stderr.contains("--markdown-only: cannot read"), "\(missing.stderr)")
+    }
 }
