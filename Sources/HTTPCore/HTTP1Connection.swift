@@ -242,8 +242,11 @@ public struct HTTP1Connection: Sendable {
 
     /// The same, given only what the answer needs of the request (`AnsweredRequest`): the event loop's way,
     /// which takes that before the handler and hands the handler the request itself.
+    ///
+    /// `spare`: an array whose bytes were sent already, for the head (and a small body) to be written into
+    /// instead of a new allocation (`HeadWriter.buffer`).
     public mutating func respond(_ response: HTTPResponse, answering request: AnsweredRequest, date: String,
-                                 into emit: (Action) -> Void) {
+                                 reusing spare: consuming [UInt8]? = nil, into emit: (Action) -> Void) {
         // Answered on its head, before its body (RFC 9110 §10.1.1 allows a final status instead of 100
         // Continue): the body that may follow is never read, so the connection cannot be reused; what
         // still arrives is discarded while the connection lingers.
@@ -262,7 +265,7 @@ public struct HTTP1Connection: Sendable {
         var bodyBehindHead: [UInt8]? = nil
         if sendsBody, case .bytes(let bytes) = response.body, bytes.count <= Self.bodyCopyLimit { bodyBehindHead = bytes }
         let head = serializer.head(for: response, version: version, keepAlive: keepAlive, framing: framing, date: date,
-                                   followedBy: bodyBehindHead)
+                                   followedBy: bodyBehindHead, reusing: spare.take())
         if sendsBody {
             switch response.body {
             case .empty:

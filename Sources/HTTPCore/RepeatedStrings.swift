@@ -1,3 +1,5 @@
+import Glibc
+
 /// The Strings one request's fields became, in the order they were made, kept for the next request on the
 /// connection: a client sends the same `Host`, `User-Agent`, `Accept`… on every request (in HTTP/2 the same
 /// `:authority` too), often the same path, and the same octets at the same place give back the same String —
@@ -16,40 +18,64 @@ public struct RepeatedStrings: Sendable {
     public init() {}
 
     private var made: [String] = []
+    /// The octets of the kept Strings, one after the other in `made`'s order, and where each one ends: a new
+    /// field is compared with these by `memcmp`, and a String is touched only when it is given back. Compared
+    /// through the String (its UTF-8 view's span, two retains and a release) it cost ~190 instructions a
+    /// field; the octets kept here are what `keptLimit` bounds.
+    private var octets: [UInt8] = []
+    private var ends: [Int] = []
     /// The place of the next String in the request.
     private var position = 0
-    /// The octets the kept Strings hold, at most `keptLimit`.
-    private var kept = 0
     static let keptLimit = 4096
     /// The octets held now (for the tests of the bound).
-    var keptOctets: Int { kept }
+    var keptOctets: Int { octets.count }
 
     /// The String of `octets` (UTF-8, repaired as `String(decoding:as:)` does).
     mutating func string(_ octets: Span<UInt8>) -> String {
+        octets.withUnsafeBufferPointer { string($0) }
+    }
+
+    /// The String of `new` (UTF-8, repaired as `String(decoding:as:)` does).
+    mutating func string(_ new: UnsafeBufferPointer<UInt8>) -> String {
         defer { position += 1 }
-        if position < made.count, made[position].utf8.count == octets.count, !octets.isEmpty,
-           made[position].utf8.span.elementsEqual(octets) {
+        let count = new.count
+        guard position < made.count else {
+            let string = String(decoding: new, as: UTF8.self)
+            // A connection's first request fills the arrays: room for a typical head's Strings at once (the
+            // target, and a name and a value per field), not a reallocation at each doubling.
+            if made.isEmpty {
+                made.reserveCapacity(2 * RequestParser.typicalFieldCount + 1)
+                ends.reserveCapacity(2 * RequestParser.typicalFieldCount + 1)
+            }
+            let keep = octets.count + count <= Self.keptLimit
+            if keep { octets.append(contentsOf: new) }
+            made.append(keep ? string : "")
+            ends.append(octets.count)
+            return string
+        }
+        let start = position == 0 ? 0 : ends[position - 1], end = ends[position]
+        if end - start == count, count > 0,
+           octets.withUnsafeBufferPointer({ memcmp($0.baseAddress! + start, new.baseAddress!, count) }) == 0 {
             return made[position]
         }
-        let string = String(copying: octets)
-        let previous = position < made.count ? made[position].utf8.count : 0
-        let keep = kept - previous + octets.count <= Self.keptLimit
-        let stored = keep ? string : ""
-        if position < made.count {
-            made[position] = stored
+        // A String that differs takes the place, its octets those of the one it replaces (the later places
+        // move by the difference): over the bound, the place is kept by an empty String and no octets.
+        let string = String(decoding: new, as: UTF8.self)
+        let keep = octets.count - (end - start) + count <= Self.keptLimit
+        if keep {
+            octets.replaceSubrange(start..<end, with: new)
         } else {
-            // A connection's first request fills the array: room for a typical head's Strings at once (the
-            // target, and a name and a value per field), not a reallocation at each doubling.
-            if made.isEmpty { made.reserveCapacity(2 * RequestParser.typicalFieldCount + 1) }
-            made.append(stored)
+            octets.removeSubrange(start..<end)
         }
-        kept += (keep ? octets.count : 0) - previous
+        let moved = (keep ? count : 0) - (end - start)
+        if moved != 0 { for later in position..<ends.count { ends[later] += moved } }
+        made[position] = keep ? string : ""
         return string
     }
 
     /// The String of `octets`, from an array's slice (the HTTP/1.1 parser's read buffer).
     mutating func string(_ octets: ArraySlice<UInt8>) -> String {
-        octets.withUnsafeBufferPointer { string(Span(_unsafeElements: $0)) }
+        octets.withUnsafeBufferPointer { string($0) }
     }
 
     /// Ready for the next request: its first String is compared with this one's first.

@@ -454,6 +454,7 @@ public final class EventLoop {
             close(connection) // EPIPE, ECONNRESET: the client left mid-response
             return
         }
+        if let spent = connection.output.takeSpent() { writer.recycle(spent) }
         if let metrics {
             // In-memory bytes as written, plus file bytes sendfile sent (under TLS, files go out as bytes).
             let fromFiles = connection.tls == nil ? filesQueued - connection.output.fileBytes : 0

@@ -53,6 +53,15 @@ struct OutputQueue {
     /// In-memory bytes written since the last `takeSentBytes()` (for /metrics; file bytes are the loop's to count).
     private var sentBytes = 0
 
+    /// The last `.bytes` piece sent whole, kept for the loop to write a later head into (`takeSpent`).
+    private var spent: [UInt8]?
+
+    /// The storage of a piece already sent, if there is one: the loop recycles it (`ResponseWriter.recycle`).
+    mutating func takeSpent() -> [UInt8]? {
+        defer { spent = nil }
+        return spent
+    }
+
     mutating func takeSentBytes() -> Int {
         defer { sentBytes = 0 }
         return sentBytes
@@ -134,7 +143,11 @@ struct OutputQueue {
                     firstOffset += count
                 } else {
                     // The first piece is gone; what the write took beyond it came from the second.
-                    segments.removeFirst()
+                    // The last piece (an answer's only one, mostly) leaves from the end: `removeFirst` moves the
+                    // rest forward through the general `replaceSubrange` (~170 instructions) even when none follow.
+                    if case .bytes(let sent) = segments.count == 1 ? segments.removeLast() : segments.removeFirst() {
+                        spent = sent
+                    }
                     firstOffset = count - firstRemaining
                     if firstOffset > 0, case .bytes(let second)? = segments.first, firstOffset == second.count {
                         segments.removeFirst()
@@ -242,6 +255,7 @@ struct OutputQueue {
             whole += 1
         }
         if whole > 0 {
+            if case .bytes(let sent) = segments[0] { spent = sent }
             segments.removeFirst(whole)
             firstOffset = 0
         }

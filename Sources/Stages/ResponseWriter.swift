@@ -10,6 +10,21 @@ import Sockets
 struct ResponseWriter {
     private let files: OpenFileCache
     private var dates = HTTPDate.Cache()
+    /// Arrays whose bytes have been sent (`OutputQueue.takeSpent`), for the next heads to be written into: a
+    /// response then costs no allocation and no `free`. A few, each small: what an idle loop holds is bounded.
+    private var spareBuffers: [[UInt8]] = []
+    static let maxSpareBuffers = 8
+    static let largestSpareBuffer = 32 * 1024
+
+    /// How many spare arrays are kept now (for the tests of the bound).
+    var spareCount: Int { spareBuffers.count }
+
+    /// Keeps `buffer`'s storage for a later head, if there is room and it is small enough to be worth keeping.
+    mutating func recycle(_ buffer: [UInt8]) {
+        guard spareBuffers.count < Self.maxSpareBuffers, buffer.capacity <= Self.largestSpareBuffer else { return }
+        if spareBuffers.capacity == 0 { spareBuffers.reserveCapacity(Self.maxSpareBuffers) }
+        spareBuffers.append(buffer)
+    }
 
     init(files: OpenFileCache = OpenFileCache()) {
         self.files = files
@@ -51,7 +66,7 @@ struct ResponseWriter {
                                 to request: AnsweredRequest, on machine: inout HTTP1Connection,
                                 into output: inout OutputQueue) -> HTTP1Connection.Action? {
         var ending: HTTP1Connection.Action?
-        machine.respond(response, answering: request, date: dates.current()) { action in
+        machine.respond(response, answering: request, date: dates.current(), reusing: spareBuffers.popLast()) { action in
             switch action {
             case .write(let bytes):
                 output.append(bytes)

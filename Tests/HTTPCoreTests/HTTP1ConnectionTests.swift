@@ -181,6 +181,31 @@ struct HTTP1ConnectionTests {
         #expect(expected.contains(.close) || expected.contains(.lingeringClose))
     }
 
+    @Test("a head written into a spare array: the same bytes whatever the spare held, and a shared spare is not written")
+    func headWrittenIntoSpare() throws {
+        let request = "GET /f HTTP/1.1\r\nHost: x\r\n\r\n"
+        let bodies = ["", "hello", String(repeating: "b", count: 3000)]
+        let spares: [[UInt8]] = [[], Array(repeating: 0xEE, count: 10), Array(repeating: 0xEE, count: 5000)]
+        for body in bodies {
+            var plain = HTTP1Connection(policy: .init())
+            plain.receive(Array(request.utf8))
+            guard case .request(let first)? = plain.nextAction() else { Issue.record("no request"); return }
+            let expected = plain.respond(.text(.ok, body), to: first, date: MachineScript.date)
+            for spare in spares {
+                // Another holder of the spare's storage (a cached body): copy-on-write must leave it as it was.
+                let otherHolder = spare
+                var reusing = HTTP1Connection(policy: .init())
+                reusing.receive(Array(request.utf8))
+                guard case .request(let request)? = reusing.nextAction() else { Issue.record("no request"); return }
+                var actions: [HTTP1Connection.Action] = []
+                reusing.respond(.text(.ok, body), answering: AnsweredRequest(request), date: MachineScript.date,
+                                reusing: spare) { actions.append($0) }
+                #expect(actions == expected, "body of \(body.utf8.count), spare of \(spare.count) octets")
+                #expect(otherHolder == spare && otherHolder.allSatisfy { $0 == 0xEE }, "the shared spare was written")
+            }
+        }
+    }
+
     @Test func expect100ContinueIsSentOnceBeforeTheBody() {
         var script = MachineScript()
         script.feed("PUT /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")

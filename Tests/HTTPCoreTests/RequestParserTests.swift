@@ -309,6 +309,28 @@ struct FieldLineCheckTests {
         #expect(strings.keptOctets == 5 + 0 + 1, "a place taken by a shorter String gives its octets back")
     }
 
+    @Test("a String of another length at one place leaves the later places' Strings given back, and their octets compared right")
+    func stringsAfterALengthChange() {
+        func storage(_ string: String) -> UnsafePointer<UInt8>? {
+            string.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil
+        }
+        func made(_ texts: [String], _ strings: inout RepeatedStrings) -> [String] {
+            strings.rewind()
+            return texts.map { text in Array(text.utf8).withUnsafeBufferPointer { strings.string(Span(_unsafeElements: $0)) } }
+        }
+        var strings = RepeatedStrings()
+        let long = "a-host-name-longer-than-fifteen", agent = "an-agent-longer-than-fifteen/1.0"
+        let first = made(["/one-path-longer-than-fifteen", long, agent], &strings)
+        let second = made(["/a-much-longer-path-than-the-one-before", long, agent], &strings)
+        #expect(second == ["/a-much-longer-path-than-the-one-before", long, agent])
+        #expect(storage(second[1]) == storage(first[1]) && storage(second[2]) == storage(first[2]),
+                "the places after the longer path are given back, not made again")
+        let third = made(["/", long, "an-agent-longer-than-fifteen/2.0"], &strings)
+        #expect(third == ["/", long, "an-agent-longer-than-fifteen/2.0"])
+        #expect(storage(third[1]) == storage(first[1]) && storage(third[2]) != storage(first[2]))
+        #expect(strings.keptOctets == 1 + long.utf8.count + agent.utf8.count)
+    }
+
     @Test("a new parser given a closed connection's Strings hands back the same Strings for the same octets")
     func stringsPassToTheNextConnection() throws {
         let head = Array("GET /a-path-longer-than-fifteen HTTP/1.1\r\nHost: a-host-name-longer-than-15\r\n\r\n".utf8)

@@ -167,4 +167,63 @@ struct OutputQueueTests {
         }
         #expect(queue.isEmpty && queue.bufferedBytes == 0)
     }
+
+    @Test("a piece sent whole is handed back for its storage to be written again; one sent in part is not")
+    func spentPieces() throws {
+        var queue = OutputQueue()
+        queue.append(Array("first answer".utf8))
+        let partly = RecordingTransport(chunk: 5)
+        let wouldBlock = BlockingAfter(bytes: 5)
+        #expect(try !queue.flush(to: wouldBlock))
+        #expect(queue.takeSpent() == nil, "the piece is still being sent")
+        #expect(try queue.flush(to: partly))
+        #expect(queue.takeSpent() == Array("first answer".utf8))
+        #expect(queue.takeSpent() == nil, "handed back once")
+
+        // Gathered: a head and a shared body slice; the head (bytes) is handed back, the shared slice never.
+        let body = Array(repeating: UInt8(ascii: "z"), count: 20_000)
+        queue.append(Array("head".utf8))
+        queue.append(shared: body[...])
+        let transport = RecordingTransport(chunk: 1 << 20)
+        transport.gathers = true
+        #expect(try queue.flush(to: transport))
+        #expect(queue.takeSpent() == Array("head".utf8))
+        #expect(transport.written == Array("head".utf8) + body)
+    }
+
+    @Test("the writer keeps at most eight spare arrays, none over 32 KB")
+    func spareArraysBounded() {
+        var writer = ResponseWriter()
+        for _ in 0..<20 { writer.recycle([UInt8](repeating: 1, count: 100)) }
+        writer.recycle([UInt8](repeating: 1, count: 100_000))
+        #expect(writer.spareCount == ResponseWriter.maxSpareBuffers)
+        var fresh = ResponseWriter()
+        fresh.recycle([UInt8](repeating: 1, count: ResponseWriter.largestSpareBuffer + 1))
+        #expect(fresh.spareCount == 0)
+    }
+}
+
+/// A transport that takes `bytes` octets, then says the socket would block.
+final class BlockingAfter: Transport {
+    let socket = Socket(fd: -1)
+    var left: Int
+    init(bytes: Int) { left = bytes }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> { .done(0) }
+    func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        guard left > 0 else { return .wouldBlock }
+        let count = min(left, bytes.count)
+        left -= count
+        return .done(count)
+    }
+    func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        try write(first, more: more)
+    }
+    func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int> {
+        guard let first = vectors.first else { return .done(0) }
+        return try write(UnsafeRawBufferPointer(start: first.iov_base, count: first.iov_len), more: more)
+    }
+    func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? { nil }
+    func cork() {}
+    func shutdownWrite() {}
+    func close() {}
 }
