@@ -245,6 +245,9 @@ public final class CompletionLoop: ServingLoop {
             close(client)
             return
         }
+        // A head copied whole into the send buffer: its array is written again for a later head, not held
+        // by an idle connection.
+        if let spent = client.output.takeSpent() { writer.recycle(spent) }
         client.sending = buffer
         ring.send(client.socket.fd, buffer.unsent, tag: Self.tag(client.id, .send))
         rearm(client)

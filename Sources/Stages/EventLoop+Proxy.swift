@@ -139,6 +139,7 @@ extension EventLoop {
         let done: Bool
         do {
             done = try upstream.output.flush(to: upstream.transport)
+            if let spent = upstream.output.takeSpent() { writer.recycle(spent) } // not held by a pooled upstream
         } catch {
             upstreamFailed(upstream, .badGateway, "the upstream \(upstream.server.address) stopped taking the request (\(error))", now: now)
             return
