@@ -113,18 +113,25 @@ public enum ASCII {
     public static func allFieldValueChars(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var index = 0
-        if let base = bytes.baseAddress {
+        if let base = bytes.baseAddress, bytes.count >= 8 {
             let raw = UnsafeRawPointer(base)
-            while index + 8 <= bytes.count {
-                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            func allowed(at offset: Int) -> Bool {
+                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
                 let belowSpace = (word &- ones &* 0x20) & ~word & highs
                 let deleted = word ^ (ones &* 0x7F)
                 let hasDelete = (deleted &- ones) & ~deleted & highs
                 if belowSpace | hasDelete != 0 {
-                    for offset in index..<(index + 8) where !isFieldValueChar(bytes[offset]) { return false }
+                    for octet in offset..<(offset + 8) where !isFieldValueChar(bytes[octet]) { return false }
                 }
+                return true
+            }
+            while index + 8 <= bytes.count {
+                if !allowed(at: index) { return false }
                 index += 8
             }
+            // The last octets as the word that ends the value (overlapping octets already looked at), not one
+            // by one: ~6 instructions an octet for up to seven octets.
+            return index == bytes.count || allowed(at: bytes.count - 8)
         }
         while index < bytes.count {
             if !isFieldValueChar(bytes[index]) { return false }

@@ -126,6 +126,13 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     /// Room for `count` fields, so that adding them one by one allocates once instead of at 1, 2, 4, 8.
     public mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
 
+    /// No fields, and room kept for as many as there were: the storage itself is kept when no one else holds
+    /// it (the parser's next request, once the last one is gone), and new room is made when someone does.
+    public mutating func removeAll(keepingCapacity: Bool) {
+        fields.removeAll(keepingCapacity: keepingCapacity)
+        wire = nil
+    }
+
     public mutating func add(_ name: String, _ value: String) {
         add(HeaderField(name, value))
     }

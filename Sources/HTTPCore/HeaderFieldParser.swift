@@ -8,20 +8,15 @@ enum HeaderFieldParser {
     }
 
     /// The same, with the name and value Strings given back by `strings` when they are the octets of the
-    /// previous request's field at this place (the HTTP/1.1 parser, one per connection).
-    static func parse(_ line: ArraySlice<UInt8>, reusing strings: inout RepeatedStrings) throws(RequestError) -> HeaderField {
-        try parse(line, reusing: &strings).field
-    }
-
-    /// The same, and which of the three fields that decide a request's framing it is, if it is one (told by
+    /// previous request's field at this place (the HTTP/1.1 parser, one per connection, on the line's octets
+    /// in place), and which of the three fields that decide a request's framing it is, if it is one (told by
     /// the name's length, then its octets): the parser needs no second pass over the fields for them.
-    static func parse(_ line: ArraySlice<UInt8>, reusing strings: inout RepeatedStrings) throws(RequestError)
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, reusing strings: inout RepeatedStrings) throws(RequestError)
         -> (field: HeaderField, framing: FramingField?) {
-        let (name, value) = try ranges(of: line)
-        let framing = line.withUnsafeBufferPointer { bytes in
-            FramingField(name: UnsafeBufferPointer(rebasing: bytes[(name.lowerBound - line.startIndex)..<(name.upperBound - line.startIndex)]))
-        }
-        return (HeaderField(strings.string(line[name]), strings.string(line[value])), framing)
+        let (name, value) = try split(line, base: 0)
+        let nameBytes = UnsafeBufferPointer(rebasing: line[name])
+        return (HeaderField(strings.string(nameBytes), strings.string(UnsafeBufferPointer(rebasing: line[value]))),
+                FramingField(name: nameBytes))
     }
 
     /// Host, Content-Length and Transfer-Encoding: the fields RFC 9112 §3.2 and §6.3 read before a body.

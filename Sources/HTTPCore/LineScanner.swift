@@ -20,15 +20,16 @@ enum LineScanner {
     /// pending) before they look at `bareLF`: that way the verdict is the same however the bytes were
     /// split into reads, which a fuzzer found was not the case when the bare LF was judged first.
     static func nextLine(in buffer: [UInt8], start: Int, scanFrom: Int) -> Line? {
+        buffer.withUnsafeBufferPointer { nextLine(in: $0, start: start, scanFrom: scanFrom) }
+    }
+
+    static func nextLine(in buffer: UnsafeBufferPointer<UInt8>, start: Int, scanFrom: Int) -> Line? {
         let from = max(start, scanFrom)
-        guard from < buffer.count else { return nil }
+        guard from < buffer.count, let base = buffer.baseAddress else { return nil }
         // memchr looks at many octets per instruction; a loop over the octets cost ~7 instructions each,
         // and every octet of every head passes here once.
-        let lfIndex: Int? = buffer.withUnsafeBufferPointer { all in
-            guard let base = all.baseAddress, let found = memchr(base + from, Int32(ASCII.lf), all.count - from) else { return nil }
-            return UnsafeRawPointer(found) - UnsafeRawPointer(base)
-        }
-        guard let lf = lfIndex else { return nil }
+        guard let found = memchr(base + from, Int32(ASCII.lf), buffer.count - from) else { return nil }
+        let lf = UnsafeRawPointer(found) - UnsafeRawPointer(base)
         let crlf = lf > start && buffer[lf - 1] == ASCII.cr
         return Line(content: start..<(crlf ? lf - 1 : lf), next: lf + 1, bytesBeforeLF: lf - start, bareLF: !crlf)
     }

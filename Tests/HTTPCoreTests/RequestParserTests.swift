@@ -257,6 +257,19 @@ struct FieldLineCheckTests {
         }
         let empty: [UInt8] = []
         #expect(empty.withUnsafeBufferPointer(ASCII.allFieldValueChars))
+        // Every length from 1 to 24: shorter than a word, a word and a tail (read as the last word, overlapping),
+        // whole words; a bad octet at every position is found, allowed ones (tab, obs-text) are not refused.
+        for length in 1...24 {
+            for position in 0..<length {
+                for (octet, expected) in [(0x00, false), (0x1F, false), (0x7F, false), (0x0A, false),
+                                          (0x09, true), (0x80, true), (0xFF, true), (0x20, true)] {
+                    var value = Array(repeating: UInt8(ascii: "v"), count: length)
+                    value[position] = UInt8(octet)
+                    #expect(value.withUnsafeBufferPointer(ASCII.allFieldValueChars) == expected,
+                            "0x\(String(octet, radix: 16)) at \(position) of \(length)")
+                }
+            }
+        }
     }
 
     @Test("allTokenChars agrees with isTokenChar for every octet")
