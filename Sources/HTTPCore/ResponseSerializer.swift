@@ -10,11 +10,19 @@
 /// It owns the framing headers (Date, Content-Length, Transfer-Encoding, Connection), so a handler cannot
 /// get them wrong, and it decides whether a body goes out at all: never for HEAD, 1xx, 204 or 304.
 public struct ResponseSerializer: Sendable {
-    public var serverName: String?
+    public var serverName: String? {
+        didSet { serverLine = Self.serverLine(serverName) }
+    }
+    /// `Server: httpkit␍␊`, made once: every response carries it, and it was written as a name, ": ", a value
+    /// and CRLF each time.
+    private var serverLine: [UInt8]
 
     public init(serverName: String? = "httpkit") {
         self.serverName = serverName
+        serverLine = Self.serverLine(serverName)
     }
+
+    private static func serverLine(_ name: String?) -> [UInt8] { name.map { Array("Server: \($0)\r\n".utf8) } ?? [] }
 
     /// The head bytes for `response`, answering a request with `requestMethod`.
     /// - Parameters:
@@ -59,7 +67,7 @@ public struct ResponseSerializer: Sendable {
             connectionLine = "Connection: keep-alive\r\n"
         }
 
-        var size = statusLine.count + Self.fieldSize("Date", date) + (serverName.map { Self.fieldSize("Server", $0) } ?? 0)
+        var size = statusLine.count + Self.fieldSize("Date", date) + serverLine.count
         if let wire {
             size += wire.count
         } else {
@@ -74,8 +82,10 @@ public struct ResponseSerializer: Sendable {
         let written = head.withUnsafeMutableBufferPointer { buffer in
             var out = HeadWriter(buffer)
             out.write(statusLine)
-            out.writeField("Date", date)
-            if let serverName { out.writeField("Server", serverName) }
+            out.write("Date: " as StaticString) // a literal's octets, not a String's reached through a closure
+            out.write(date)
+            out.writePair(ASCII.cr, ASCII.lf)
+            out.write(serverLine)
             if let wire {
                 out.write(wire)
             } else {
