@@ -58,10 +58,6 @@ public enum ASCII {
     }
 
     /// Whether `bytes` are exactly `literal` (a method name, "HTTP/"): a length check, then the bytes.
-    public static func equals(_ bytes: ArraySlice<UInt8>, _ literal: StaticString) -> Bool {
-        bytes.withUnsafeBufferPointer { equals($0, literal) }
-    }
-
     public static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }
         // A plain loop over two buffers: the generic `elementsEqual` was not specialized here and cost about

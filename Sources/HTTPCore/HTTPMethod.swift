@@ -8,11 +8,6 @@ public struct HTTPMethod: RawRepresentable, Hashable, Sendable, ExpressibleByStr
     public init(stringLiteral value: String) { self.rawValue = value }
 
     /// The method named by `bytes` (a token the parser checked): the common ones share one constant string.
-    public init(bytes: ArraySlice<UInt8>) {
-        self = bytes.withUnsafeBufferPointer(HTTPMethod.init(bytes:))
-    }
-
-    /// The method of a request line's first word: the common three are the shared constants, not new Strings.
     public init(bytes: UnsafeBufferPointer<UInt8>) {
         if ASCII.equals(bytes, "GET") { self = .get; return }
         if ASCII.equals(bytes, "HEAD") { self = .head; return }

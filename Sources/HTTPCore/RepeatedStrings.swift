@@ -73,11 +73,6 @@ public struct RepeatedStrings: Sendable {
         return string
     }
 
-    /// The String of `octets`, from an array's slice (the HTTP/1.1 parser's read buffer).
-    mutating func string(_ octets: ArraySlice<UInt8>) -> String {
-        octets.withUnsafeBufferPointer { string($0) }
-    }
-
     /// Ready for the next request: its first String is compared with this one's first.
     mutating func rewind() { position = 0 }
 

@@ -365,10 +365,6 @@ public struct RequestParser: Sendable {
 
     /// HTTP-version = "HTTP/" DIGIT "." DIGIT: 1.0 and 1.1 are served, 1.2 to 1.9 are served as 1.1, other
     /// well-formed versions (2.0, 3.0, 0.9) get 505.
-    static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(RequestError) -> HTTPVersion {
-        try bytes.withUnsafeBufferPointer { octets throws(RequestError) in try parseVersion(octets) }
-    }
-
     static func parseVersion(_ bytes: UnsafeBufferPointer<UInt8>) throws(RequestError) -> HTTPVersion {
         // Nearly every request says exactly HTTP/1.1: those eight octets, compared as one 64-bit word.
         if bytes.count == 8, UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self) == Self.http1_1Word {
