@@ -53,7 +53,8 @@ struct OutputQueue {
     /// In-memory bytes written since the last `takeSentBytes()` (for /metrics; file bytes are the loop's to count).
     private var sentBytes = 0
 
-    /// The last `.bytes` piece sent whole, kept for the loop to write a later head into (`takeSpent`).
+    /// The last `.bytes` piece sent whole, or copied onto the piece before it, kept for the loop to write a
+    /// later head into (`takeSpent`).
     private var spent: [UInt8]?
 
     /// The storage of a piece already sent, if there is one: the loop recycles it (`ResponseWriter.recycle`).
@@ -82,6 +83,10 @@ struct OutputQueue {
             segments.removeLast()
             last.append(contentsOf: bytes)
             segments.append(.bytes(last))
+            // Its octets are copied: the array is free for the next head (pipelined answers, one after the
+            // other before a write; the writer takes it at once). An array someone else holds too (a body the
+            // file cache shares) stays intact: writing a head into it copies it first.
+            if spent == nil { spent = bytes }
         } else {
             segments.append(.bytes(bytes))
         }

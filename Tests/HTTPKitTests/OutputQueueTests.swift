@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 import Sockets
 @testable import Stages
 import Testing
@@ -189,6 +190,37 @@ struct OutputQueueTests {
         #expect(try queue.flush(to: transport))
         #expect(queue.takeSpent() == Array("head".utf8))
         #expect(transport.written == Array("head".utf8) + body)
+    }
+
+    @Test("a piece copied onto the one before it is handed back at once, and the queue still sends every octet")
+    func copiedPiecesHandedBack() throws {
+        var queue = OutputQueue()
+        queue.append(Array("first".utf8))
+        #expect(queue.takeSpent() == nil, "the first piece has nothing before it")
+        queue.append(Array("first".utf8))
+        #expect(queue.takeSpent() == Array("first".utf8), "the second copy of the first answer went onto the first")
+        queue.append(Array(" second".utf8))
+        queue.append(Array(" third".utf8))
+        #expect(queue.takeSpent() == Array(" second".utf8), "the first copied array is kept; later ones are freed")
+        #expect(queue.takeSpent() == nil)
+        let transport = RecordingTransport(chunk: 1 << 20)
+        #expect(try queue.flush(to: transport))
+        #expect(transport.written == Array("firstfirst second third".utf8))
+    }
+
+    @Test("pipelined answers queued before a write leave the second head's array as a spare for the next head")
+    func pipelinedHeadsRecycled() {
+        var writer = ResponseWriter(), machine = HTTP1Connection(policy: .init()), output = OutputQueue()
+        machine.receive(Array("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        var answered = 0
+        while let action = machine.nextAction() {
+            guard case .request(let request) = action else { continue }
+            _ = writer.queue(.text(.ok, "answer \(request.target)\n"), to: request, on: &machine, into: &output)
+            answered += 1
+        }
+        #expect(answered == 2)
+        #expect(writer.spareCount == 1, "the second head was copied onto the first answer; its array is kept")
+        #expect(output.bufferedBytes > 0)
     }
 
     @Test("the writer keeps at most eight spare arrays, none over 32 KB")
