@@ -19,30 +19,13 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     /// serializer writes itself (framing, Date, Server) are left out, as it leaves them out.
     public private(set) var wire: [UInt8]?
 
-    /// Bit n set when some field's name is n octets long (n < 63; longer names set bit 63). A lookup whose
-    /// name has a length no field has is answered before a field is looked at: most lookups are for names the
-    /// request lacks (the middleware asks for `Origin`, `Range`, `If-None-Match`… on every request), and the
-    /// names of one message have few lengths. Fields only ever add bits; `remove` leaves them (a bit too many
-    /// only costs the scan it would have made anyway), `removeAll` clears them.
-    private(set) var nameLengths: UInt64 = 0
-
     public init() {}
 
-    public init(_ fields: [HeaderField]) {
-        self.fields = fields
-        nameLengths = fields.reduce(0) { $0 | Self.lengthBit($1.name.utf8.count) }
-    }
+    public init(_ fields: [HeaderField]) { self.fields = fields }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        self.init(elements.map { HeaderField($0.0, $0.1) })
+        fields = elements.map { HeaderField($0.0, $0.1) }
     }
-
-    /// The bit `nameLengths` keeps for names of `length` octets.
-    static func lengthBit(_ length: Int) -> UInt64 { 1 &<< UInt64(truncatingIfNeeded: Swift.min(length, 63)) }
-
-    /// Whether some field may be named `name`: false only when none has its length.
-    @inline(__always)
-    private func mayHave(nameOfLength length: Int) -> Bool { nameLengths & Self.lengthBit(length) != 0 }
 
     /// Which `wire` buffer these headers share, if they have one: headers with the same identity are copies
     /// of one value (every change to the fields makes new lines or drops them), so a result derived from one
@@ -82,7 +65,6 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         // borrows each field (`first(where:)` copied every field it passed), and the lengths are compared
         // before any byte.
         let length = name.utf8.count
-        guard mayHave(nameOfLength: length) else { return nil }
         for index in fields.indices where fields[index].name.utf8.count == length
             && ASCII.caseInsensitiveEquals(fields[index].name, name) {
             return fields[index].value
@@ -92,9 +74,8 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        let length = name.utf8.count // compared before any octet, as in the subscript
-        guard mayHave(nameOfLength: length) else { return [] }
         var found: [String] = []
+        let length = name.utf8.count // compared before any octet, as in the subscript
         for index in fields.indices where fields[index].name.utf8.count == length
             && ASCII.caseInsensitiveEquals(fields[index].name, name) {
             found.append(fields[index].value)
@@ -114,7 +95,6 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         // Asked for every request (`Connection: close`?): compared in place on the value's bytes, element by
         // element, no copies.
         let length = name.utf8.count
-        guard mayHave(nameOfLength: length) else { return false }
         for index in fields.indices where fields[index].name.utf8.count == length
             && ASCII.caseInsensitiveEquals(fields[index].name, name) {
             var value = fields[index].value, token = token
@@ -151,7 +131,6 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     public mutating func removeAll(keepingCapacity: Bool) {
         fields.removeAll(keepingCapacity: keepingCapacity)
         wire = nil
-        nameLengths = 0
     }
 
     public mutating func add(_ name: String, _ value: String) {
@@ -162,7 +141,6 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     /// borrowed field cost a retain of each String going in and a release of each after (callgrind: ~70
     /// instructions a field).
     public mutating func add(_ field: consuming HeaderField) {
-        nameLengths |= Self.lengthBit(field.name.utf8.count)
         if let lines = wire {
             // A cached response's lines are shared with the cache (gzip adds Vary to every response it sees):
             // the copy is made once, at its final size, instead of copied and then grown while appending.

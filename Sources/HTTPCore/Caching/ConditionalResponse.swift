@@ -8,8 +8,7 @@
 public enum ConditionalResponse {
     public static func apply(to response: consuming HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
         // Most requests carry none of these headers: one pass over the names, nothing parsed.
-        guard response.status.code == 200, request.headers.nameLengths & conditionNameLengths != 0,
-              request.headers.contains(where: { mayCondition($0.name) }) else {
+        guard response.status.code == 200, request.headers.contains(where: { mayCondition($0.name) }) else {
             return consume response // moved out: a plain `return` copied it (its strings and arrays retained)
         }
         let etag = response.headers["ETag"].flatMap { EntityTag(parsing: Substring($0)) }
@@ -100,12 +99,6 @@ public enum ConditionalResponse {
     }
 
     /// `If-…` or `Range`, by name.
-    /// The lengths of the names `mayCondition` accepts (`HTTPHeaders.nameLengths`): a request whose field names
-    /// have none of them carries no condition, known without a look at a name.
-    /// Range 5, If-Match and If-Range 8, If-None-Match 13, If-Modified-Since 17, If-Unmodified-Since 19 (a literal,
-    /// not a `static let`, whose every read would pass through its lazy initialisation; a test checks the sum).
-    static var conditionNameLengths: UInt64 { 1 << 5 | 1 << 8 | 1 << 13 | 1 << 17 | 1 << 19 }
-
     static func mayCondition(_ name: String) -> Bool {
         guard let first = name.utf8.first else { return false }
         switch first | 0x20 {
