@@ -120,7 +120,7 @@ extension EventLoop {
         }
         guard connection.http2 != nil else { return }
         // The HEADERS come out of `nextAction` next, then the DATA.
-        connection.http2!.queueResponse(response, to: streamID, date: writer.currentDate())
+        connection.http2!.queueResponse(response, to: streamID, date: writer.currentDate()) { self.writer.takeSpare() }
         if !files.isEmpty { connection.http2Files[streamID] = files }
     }
 

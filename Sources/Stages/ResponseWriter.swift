@@ -26,6 +26,9 @@ struct ResponseWriter {
         spareBuffers.append(buffer)
     }
 
+    /// A spare array for another writer of bytes (HTTP/2's frames), if one is kept.
+    mutating func takeSpare() -> [UInt8]? { spareBuffers.popLast() }
+
     init(files: OpenFileCache = OpenFileCache()) {
         self.files = files
     }

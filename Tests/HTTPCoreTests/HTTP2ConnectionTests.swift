@@ -259,6 +259,34 @@ struct HTTP2ConnectionTests {
         #expect(queued.server.activeStreams == 0)
     }
 
+    @Test("queueResponse with a spare array: asked for once per batch, its old octets never sent, the same frames")
+    func queuedResponseIntoSpare() {
+        var plain = Client(), reusing = Client()
+        plain.connect()
+        reusing.connect()
+        var asked = 0
+        for stream: UInt32 in [1, 3] {
+            plain.send(plain.get(stream)); reusing.send(reusing.get(stream))
+            let expected = plain.respond(ok, to: stream)
+            reusing.server.queueResponse(ok, to: stream) {
+                asked += 1
+                return [UInt8](repeating: 0xEE, count: 300) // stale octets: must not reach the wire
+            }
+            var output = Output()
+            reusing.drain(into: &output)
+            #expect(output.wire == expected.wire)
+        }
+        #expect(asked == 2, "one spare for each batch begun")
+        // Two answers queued before the loop drains: the second goes into the first's batch, no spare asked.
+        plain.send(plain.get(5)); plain.send(plain.get(7))
+        plain.server.queueResponse(ok, to: 5) { asked += 1; return [] }
+        plain.server.queueResponse(ok, to: 7) { asked += 1; return [] }
+        var both = Output()
+        plain.drain(into: &both)
+        #expect(asked == 3)
+        #expect(both.types == [.headers, .data, .headers, .data])
+    }
+
     @Test("RFC 7541 Appendix A: a :status the static table holds is its index, one octet; any other a literal")
     func statusCodes() {
         var client = Client()
