@@ -259,6 +259,37 @@ struct HTTP2ConnectionTests {
         #expect(queued.server.activeStreams == 0)
     }
 
+    @Test("a request's fields go into the previous request's array once it is let go, and never into one still held")
+    func requestFieldsReuseTheArray() {
+        func storage(_ request: HTTPRequest) -> UnsafePointer<HeaderField>? {
+            request.headers.fields.withUnsafeBufferPointer { $0.baseAddress }
+        }
+        var client = Client()
+        client.connect()
+        var first: HTTPRequest? = client.send(client.headers(1, [(":method", "GET"), (":scheme", "https"),
+            (":authority", "example.com"), (":path", "/one"), ("accept", "*/*")])).requests.first?.1
+        let firstStorage = first.flatMap(storage)
+        _ = client.respond(ok, to: 1)
+        // Held: the next request cannot write into that array, and the first keeps its fields.
+        var second = client.send(client.get(3, "/two")).requests.first?.1
+        #expect(second.flatMap(storage) != firstStorage)
+        #expect(first?.headers["accept"] == "*/*" && first?.headers["Host"] == "example.com")
+        #expect(second?.headers["accept"] == nil && second?.headers["Host"] == "example.com")
+        first = nil
+        _ = client.respond(ok, to: 3)
+        // The second let go: the third request's fields go into its array, emptied first.
+        let secondStorage = second.flatMap(storage)
+        second = nil
+        // An array of the same size made now would get that memory back from malloc if the connection had let
+        // it go too: then the third request could not land at the same address by chance.
+        var decoy: [HeaderField] = []
+        decoy.reserveCapacity(8)
+        let third = client.send(client.get(5, "/three")).requests.first?.1
+        #expect(third.flatMap(storage) == secondStorage)
+        #expect(decoy.withUnsafeBufferPointer { $0.baseAddress } != secondStorage)
+        #expect(third?.target == "/three" && third?.headers.count == 1 && third?.headers["host"] == "example.com")
+    }
+
     @Test("queueResponse with a spare array: asked for once per batch, its old octets never sent, the same frames")
     func queuedResponseIntoSpare() {
         var plain = Client(), reusing = Client()

@@ -147,6 +147,9 @@ public struct HTTP2Connection: Sendable {
     /// The Strings the previous request's fields became, reused by the next request where its octets are the
     /// same (`RepeatedStrings`).
     private var requestStrings = RepeatedStrings()
+    /// The previous request's field array, for the next request's fields (`HTTP2RequestHead.reuse`): it keeps
+    /// that request's fields alive until the next HEADERS arrive, at most one request's, as the HTTP/1.1 parser does.
+    private var requestFields: [HeaderField] = []
     /// The previous response's header block, when encoding it changed nothing in the encoder's table.
     private var repeatedBlock: RepeatedBlock?
     /// The previous response's field names and their lowercase forms, in order (see `lowercasedName`).
@@ -512,6 +515,7 @@ public struct HTTP2Connection: Sendable {
         // Decoded first and whole, whatever happens to the stream: the HPACK table is the connection's (§4.3).
         // Each field is checked as the decoder lends it; a malformed one is thrown by `head.request(shapes:)` below.
         var head = HTTP2RequestHead(streamID: streamID)
+        head.reuse(&requestFields)
         swap(&head.strings, &requestStrings) // lent, and taken back (moved, not copied) once the block is read
         try decoder.decode(block) { name, value, field in head.add(name: name, value: value, wellFormed: field.wellFormed) }
         swap(&head.strings, &requestStrings)
@@ -543,6 +547,7 @@ public struct HTTP2Connection: Sendable {
         // The last stream this connection takes: GOAWAY names it, the client goes on elsewhere.
         if configuration.maxRequests > 0 && streamsOpened >= configuration.maxRequests { stopAccepting() }
         let (request, expectedLength) = try head.request(shapes: &requestStrings)
+        requestFields = request.headers.fields // shared with the request until its handler lets it go
         if endStream {
             // A GET: HEADERS with END_STREAM, the request is whole. It goes straight to the handler, and the
             // stream keeps only what its answer needs (the method), never a copy of the request.

@@ -25,14 +25,23 @@ struct HTTP2RequestHead {
 
     /// The strings the previous request on this connection made, lent by the connection (`recycle`).
     var strings = RepeatedStrings()
-    private var regular: [HeaderField] = []
+    /// The regular fields so far. Its storage may be the previous request's (`reuse(_:)`).
+    private(set) var regular: [HeaderField] = []
     private var cookies: [String] = []
     private var regularSeen = false, hostSeen = false
     private var contentLength: String? // the first one, as `HTTPHeaders` would find it
 
     init(streamID: UInt32) {
         self.streamID = streamID
-        regular.reserveCapacity(8) // one allocation for a request's fields, and Host
+    }
+
+    /// Takes `fields` (the previous request's array, which the connection kept) for this request's fields and
+    /// leaves an empty one there: emptied, its storage is written again when no one else holds it any more
+    /// (the handler has let that request go), so a request allocates no array. Otherwise room for 8 is made.
+    mutating func reuse(_ fields: inout [HeaderField]) {
+        swap(&regular, &fields)
+        regular.removeAll(keepingCapacity: true)
+        if regular.capacity < 8 { regular.reserveCapacity(8) } // one allocation for a request's fields, and Host
     }
 
     /// The String of octets the request keeps: the previous request's, when it had the same octets here.
