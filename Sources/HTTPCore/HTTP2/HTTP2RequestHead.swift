@@ -26,7 +26,7 @@ struct HTTP2RequestHead {
     /// The strings the previous request on this connection made, lent by the connection (`recycle`).
     var strings = RepeatedStrings()
     /// The regular fields so far. Its storage may be the previous request's (`reuse(_:)`).
-    private(set) var regular: [HeaderField] = []
+    private var regular: [HeaderField] = []
     private var cookies: [String] = []
     private var regularSeen = false, hostSeen = false
     private var contentLength: String? // the first one, as `HTTPHeaders` would find it
