@@ -345,7 +345,7 @@ struct FieldLineCheckTests {
     }
 
     @Test("header lookups by name stay right after add (which takes its field), set, remove and removeAll, for long names too")
-    func headerLookupsWithTheLengthFilter() {
+    func headerLookupsAfterChanges() {
         let long = String(repeating: "x", count: 70), otherLong = String(repeating: "y", count: 64)
         var headers: HTTPHeaders = ["Host": "a", "Range": "bytes=0-1"]
         #expect(headers["host"] == "a" && headers["RANGE"] == "bytes=0-1")

@@ -3,6 +3,7 @@
 /// lies — in a table entry, or in the decoder's buffer — and only what the request keeps becomes a `String`.
 ///
 ///     var head = HTTP2RequestHead(streamID: streamID)
+///     head.reuse(&previousFields) // room for the fields: the last request's array, or a new one for 8
 ///     try decoder.decode(block) { name, value, field in head.add(name: name, value: value, wellFormed: field.wellFormed) }
 ///     let (request, expectedLength) = try head.request(shapes: &strings)
 ///
