@@ -257,7 +257,7 @@ struct BenchLiveTests {
 
     /// scripts/bench's round table, rewritten from a JSON alone: in round 1 httpkit leads both peers on
     /// requests and CPU, in round 2 on neither, so "1/2 · 1/2" — where the medians alone would not say so.
-    @Test("scripts/bench --markdown-only counts the rounds httpkit led; a JSON it cannot read is one clear line")
+    @Test("scripts/bench --markdown-only counts the rounds httpkit led; a JSON it cannot read, or --pin with two workers, is one clear line")
     func benchScriptRoundTable() throws {
         guard let python = which("python3") else { throw TestFailure("python3 is needed (scripts/setup installs it)") }
         let script = HTTPKitBinary.repository.appendingPathComponent("scripts/bench").path
@@ -288,5 +288,12 @@ struct BenchLiveTests {
         #expect(missing.status != 0)
         #expect(missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
         #expect(missing.stderr.contains("--markdown-only: cannot read"), "\(missing.stderr)")
+
+        // --pin puts the servers on one CPU: with two workers each it would measure the pinning, not the
+        // servers. Refused before anything is started or looked for (wrk, nginx…), naming both flags.
+        let pinned = try run(python, [script, "--pin", "--workers", "2", "--output", markdown])
+        #expect(pinned.status != 0)
+        #expect(pinned.stderr.split(separator: "\n").count == 1, "\(pinned.stderr)")
+        #expect(pinned.stderr.contains("--pin") && pinned.stderr.contains("--workers 1"), "\(pinned.stderr)")
     }
 }
