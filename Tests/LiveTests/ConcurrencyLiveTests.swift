@@ -257,7 +257,7 @@ struct BenchLiveTests {
 
     /// scripts/bench's round table, rewritten from a JSON alone: in round 1 httpkit leads both peers on
     /// requests and CPU, in round 2 on neither, so "1/2 · 1/2" — where the medians alone would not say so.
-    @Test("scripts/bench --markdown-only counts the rounds httpkit led; a JSON it cannot read, or --pin with two workers, is one clear line")
+    @Test("scripts/bench --markdown-only counts the rounds httpkit led; a JSON it cannot read, or --pin where it cannot pin (two workers, one CPU), is one clear line")
     func benchScriptRoundTable() throws {
         guard let python = which("python3") else { throw TestFailure("python3 is needed (scripts/setup installs it)") }
         let script = HTTPKitBinary.repository.appendingPathComponent("scripts/bench").path
@@ -295,5 +295,13 @@ struct BenchLiveTests {
         #expect(pinned.status != 0)
         #expect(pinned.stderr.split(separator: "\n").count == 1, "\(pinned.stderr)")
         #expect(pinned.stderr.contains("--pin") && pinned.stderr.contains("--workers 1"), "\(pinned.stderr)")
+
+        // With one CPU there is no other CPU for the load generator: refused in one line, not run all on one.
+        if let taskset = which("taskset") {
+            let oneCPU = try run(taskset, ["-c", "0", python, script, "--pin", "--output", markdown])
+            #expect(oneCPU.status != 0)
+            #expect(oneCPU.stderr.split(separator: "\n").count == 1, "\(oneCPU.stderr)")
+            #expect(oneCPU.stderr.contains("--pin needs at least 2 CPUs"), "\(oneCPU.stderr)")
+        }
     }
 }
