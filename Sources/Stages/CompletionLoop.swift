@@ -15,6 +15,8 @@
 // │   time        — a timeout request completes every 100 ms and runs the same sweep.          │
 // │ The HTTP/1.1 machine, ResponseWriter and OutputQueue are EventLoop's, unchanged; files are │
 // │ read into the send buffer (pread, then send: no sendfile, which would need readiness).     │
+// │ The router's needs are here too: streamed uploads (body consumers), /metrics counters, the │
+// │ client's address and refusals for the access log.                                         │
 // │ Plain HTTP/1.1 over TCP only: no TLS, WebSocket, HTTP/2 or proxy on this loop.             │
 // └────────────────────────────────────────────────────────────────────────────────────────────┘
 import Glibc
@@ -51,6 +53,13 @@ public final class CompletionLoop: ServingLoop {
         var closed = false
         var deadline: Double
         var headStartedAt: Double?
+        /// An upload streaming to disk (or wherever the router's `bodyConsumers` sends it), between its
+        /// head and the end of its body.
+        var bodyConsumer: (any BodyConsumer)?
+        /// The peer's address, for the access log (`Options.recordsRemoteAddress`).
+        var remoteAddress: String?
+        /// When the request being answered arrived, for its duration in /metrics.
+        var requestStartedAt: Double?
 
         init(socket: Socket, id: UInt64, http1: HTTP1Connection, now: Double) {
             self.socket = socket
@@ -65,6 +74,10 @@ public final class CompletionLoop: ServingLoop {
     let ring: CompletionRing
     let options: EventLoop.Options
     let handler: Handler
+    /// Streams a request's body to a consumer (the router's uploads) instead of collecting it (nil: collect).
+    let bodyConsumers: BodyConsumerFactory?
+    /// This loop's counters for `GET /metrics` (nil when metrics are off).
+    let metrics: LoopMetrics?
     private let policy: HTTP1Connection.Policy
     private var writer = ResponseWriter()
     /// Open connections by id (ids are never reused, so a late completion of a closed one finds nothing).
@@ -75,18 +88,23 @@ public final class CompletionLoop: ServingLoop {
     /// The buffers of sends still in flight when their connection closed, by connection id: the kernel
     /// may read them until the send's completion (cancelled, or done) arrives.
     private var orphanedSends: [UInt64: SendBuffer] = [:]
+    /// Closed connections' request Strings, for the next ones accepted (as EventLoop's `spareStrings`).
+    private var spareStrings: [RepeatedStrings] = []
     private var acceptPausedUntil: Double?
     private var drainingUntil: Double?
     private var now = Processes.monotonicSeconds()
 
     /// Fails as the ring does when io_uring is not available (see `CompletionRing.init`).
-    public init(listener: Socket, options: EventLoop.Options, handler: @escaping Handler) throws(SystemError) {
+    public init(listener: Socket, options: EventLoop.Options, bodyConsumers: BodyConsumerFactory? = nil,
+                handler: @escaping Handler) throws(SystemError) {
         self.listener = listener
         self.ring = try CompletionRing()
         self.options = options
         self.handler = handler
+        self.bodyConsumers = bodyConsumers
+        metrics = options.metrics?.register()
         policy = HTTP1Connection.Policy(keepAlive: options.keepAlive, maxRequests: options.maxRequestsPerConnection,
-                                        limits: options.limits)
+                                        streamsBodies: bodyConsumers != nil, limits: options.limits)
     }
 
     static func tag(_ id: UInt64, _ kind: Kind) -> UInt64 { id << 8 | kind.rawValue }
@@ -153,9 +171,12 @@ public final class CompletionLoop: ServingLoop {
             }
         }
         guard completion.result >= 0 else { return }
-        let client = Client(socket: Socket(fd: completion.result), id: nextID, http1: HTTP1Connection(policy: policy), now: now)
+        let http1 = HTTP1Connection(policy: policy, strings: spareStrings.popLast() ?? RepeatedStrings())
+        let client = Client(socket: Socket(fd: completion.result), id: nextID, http1: http1, now: now)
         nextID += 1
         clients[client.id] = client
+        if options.recordsRemoteAddress { client.remoteAddress = try? client.socket.remoteAddress().host }
+        metrics?.add(LoopMetrics.Slot.connectionsOpened)
         rearm(client)
         receive(client)
     }
@@ -186,6 +207,7 @@ public final class CompletionLoop: ServingLoop {
             return
         }
         if count > 0, let buffer = completion.buffer {
+            metrics?.add(LoopMetrics.Slot.bytesIn, count)
             client.http1.receive(ring.bytes(in: buffer, count: count))
             process(client)
         } else if count == 0 {
@@ -209,14 +231,7 @@ public final class CompletionLoop: ServingLoop {
     private func process(_ client: Client) {
         while client.ending == nil && client.output.bufferedBytes < options.maxBufferedOutput,
               let action = client.http1.nextAction() {
-            switch action {
-            case .request(let request): answer(handler(request), to: request, on: client)
-            case .rejected(let error): answer(.error(error), to: nil, on: client)
-            case .write(let bytes): client.output.append(bytes) // 100 Continue
-            case .close: client.ending = .close
-            case .lingeringClose: client.ending = .linger
-            default: break // streamed bodies are off (.head, .body, .bodyEnd); the rest only `respond` makes
-            }
+            perform(action, on: client)
         }
         if client.receiving && !client.closed && client.output.bufferedBytes >= options.maxBufferedOutput {
             ring.cancel(Self.tag(client.id, .receive), tag: Self.tag(client.id, .closing))
@@ -225,8 +240,65 @@ public final class CompletionLoop: ServingLoop {
         send(client)
     }
 
-    private func answer(_ response: HTTPResponse, to request: HTTPRequest?, on client: Client) {
-        switch writer.queue(response, to: request, on: &client.http1, into: &client.output) {
+    private func perform(_ action: consuming HTTP1Connection.Action, on client: Client) {
+        switch consume action {
+        case .request(let request):
+            respond(to: request, on: client)
+        case .head(var head):
+            // A body follows: stream it to a consumer (an upload), or collect it for the handler.
+            client.requestStartedAt = now
+            head.remoteAddress = client.remoteAddress
+            let consumer = bodyConsumers?(head) ?? CollectingConsumer(head, handler)
+            if consumer.answersBeforeBody {
+                answer(consumer.finish(), answering: AnsweredRequest(head), on: client) // refused on its head
+            } else {
+                client.bodyConsumer = consumer
+            }
+        case .body(let bytes):
+            client.bodyConsumer?.consume(bytes)
+        case .bodyEnd(var head):
+            head.remoteAddress = client.remoteAddress
+            let consumer = client.bodyConsumer ?? CollectingConsumer(head, handler)
+            client.bodyConsumer = nil
+            answer(consumer.finish(), answering: AnsweredRequest(head), on: client)
+        case .rejected(let error):
+            abortUpload(client)
+            let response = HTTPResponse.error(error)
+            options.onRefusal?(response, client.remoteAddress)
+            answer(response, answering: .noRequest, on: client)
+        case .write(let bytes):
+            client.output.append(bytes) // 100 Continue
+        case .close:
+            client.ending = .close
+        case .lingeringClose:
+            client.ending = .linger
+        case .sendFile, .stream, .switchProtocols:
+            break // only `respond` produces these, and `answer` handles them
+        }
+    }
+
+    /// Calls the handler for a request without a body. The request moves into the handler; what the answer
+    /// needs of it (`AnsweredRequest`) is taken first, as on EventLoop.
+    private func respond(to request: consuming HTTPRequest, on client: Client) {
+        client.requestStartedAt = now
+        request.remoteAddress = client.remoteAddress
+        let asked = AnsweredRequest(request)
+        answer(handler(consume request), answering: asked, on: client)
+    }
+
+    private func abortUpload(_ client: Client) {
+        client.bodyConsumer?.abort()
+        client.bodyConsumer = nil
+    }
+
+    private func answer(_ response: HTTPResponse, answering request: AnsweredRequest, on client: Client) {
+        if let metrics {
+            metrics.record(request.isRequest ? request.method : nil, status: response.status.code,
+                           seconds: Processes.monotonicSeconds() - (client.requestStartedAt ?? now))
+            client.requestStartedAt = nil
+        }
+        // No WebSocket endpoints on this loop: a 101 ends the connection, as on EventLoop without them.
+        switch writer.queue(response, answering: request, on: &client.http1, into: &client.output) {
         case .close?, .switchProtocols?: client.ending = .close
         case .lingeringClose?: client.ending = .linger
         default: break
@@ -262,6 +334,7 @@ public final class CompletionLoop: ServingLoop {
             close(client) // EPIPE, ECONNRESET: the client left mid-response
             return
         }
+        metrics?.add(LoopMetrics.Slot.bytesOut, Int(completion.result))
         buffer.sent += Int(completion.result)
         if buffer.sent < buffer.count {
             ring.send(client.socket.fd, buffer.unsent, tag: Self.tag(client.id, .send)) // a short send: the rest
@@ -316,7 +389,9 @@ public final class CompletionLoop: ServingLoop {
             let phase = client.http1.phase
             if !client.lingering, client.ending == nil, client.sending == nil, client.output.isEmpty,
                phase == .readingHead || phase == .readingBody {
-                answer(HTTPResponse.error(RequestError(.requestTimeout, options.timeoutReason(phase))), to: nil, on: client)
+                let response = HTTPResponse.error(RequestError(.requestTimeout, options.timeoutReason(phase)))
+                options.onRefusal?(response, client.remoteAddress)
+                answer(response, answering: .noRequest, on: client)
                 client.ending = .close
                 send(client)
                 client.deadline = now + options.lingerTimeout // a client that does not take the 408 is cut off
@@ -330,7 +405,10 @@ public final class CompletionLoop: ServingLoop {
         guard !client.closed else { return }
         client.closed = true
         clients[client.id] = nil
+        metrics?.add(LoopMetrics.Slot.connectionsClosed)
+        abortUpload(client) // an upload cut short leaves no partial file
         client.output.discard()
+        if spareStrings.count < 64 { spareStrings.append(client.http1.takeStrings()) }
         // Its pending receive and send are cancelled, then the descriptor is closed; their completions
         // find no client. A send's buffer is kept until that send's own completion says the kernel is done.
         ring.cancelAndClose(client.socket.fd, requests: client.receiving ? Self.tag(client.id, .receive) : nil,

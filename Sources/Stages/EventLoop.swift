@@ -654,7 +654,7 @@ public func makePoller(_ kind: PollerKind) throws(SystemError) -> any Poller {
     case .select: return SelectPoller()
     case .poll: return PollPoller()
     case .epoll: return try EpollPoller()
-    case .ioUring: throw SystemError("--poller io_uring runs a completion loop, not a poller: only the eventloop and keepalive stages have one", errno: EINVAL)
+    case .ioUring: throw SystemError("--poller io_uring runs a completion loop, not a poller: only the eventloop, keepalive and router stages have one", errno: EINVAL)
     }
 }
 

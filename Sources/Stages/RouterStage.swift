@@ -99,11 +99,18 @@ public struct RouterStage: Sendable {
         adjust(&options)
         let loopOptions = options, poller = configuration.poller
         let cachedBytes = StaticFileCache.memoryLimit(http2: options.http2, tls: configuration.tls != nil, poller: poller)
+        if poller == .ioUring { try CompletionLoop.checkAvailable() } // before the startup line
         defer { log?.flush() }
-        try Workers.run(stageName, configuration) { listener, wake throws(SystemError) in
+        try Workers.run(stageName, configuration) { listener, wake throws(SystemError) -> any ServingLoop in
             // Each loop gets its own router with its own static-file cache (a loop is one thread: no lock).
             let cache = StaticFileCache(stage.files, maxCachedBytes: cachedBytes)
             let app = chain(layers, stage.routes(cache: cache, adding: extraRoutes).handle)
+            if poller == .ioUring {
+                // Lesson 06's completion loop, plain HTTP/1.1: the same routes, middleware, uploads and
+                // metrics (the CLI keeps io_uring to this stage: no WebSocket, HTTP/2 or TLS on that loop).
+                return try CompletionLoop(listener: listener, options: loopOptions, bodyConsumers: uploads,
+                                          handler: { app(RoutedRequest($0)) })
+            }
             return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
                              bodyConsumers: uploads, webSockets: webSockets(), handler: { app(RoutedRequest($0)) })
         }

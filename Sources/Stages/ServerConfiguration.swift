@@ -60,7 +60,7 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// The readiness APIs an event loop can wait with, and io_uring, which runs a completion loop instead
-/// (`CompletionLoop`): the eventloop and keepalive stages only.
+/// (`CompletionLoop`): the eventloop, keepalive and router stages only.
 public enum PollerKind: String, Sendable, CaseIterable {
     case select, poll, epoll
     case ioUring = "io_uring"

@@ -143,7 +143,7 @@ struct ThreadOptions: ParsableArguments {
 }
 
 struct PollerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The readiness API: select, poll or epoll; or io_uring, a completion loop (eventloop and keepalive only).", valueName: "api"))
+    @Option(help: ArgumentHelp("The readiness API: select, poll or epoll; or io_uring, a completion loop (eventloop, keepalive and router only).", valueName: "api"))
     var poller: PollerKind = .platformDefault
 }
 
@@ -331,8 +331,8 @@ enum StageRunner {
         if let threads { configuration.maxThreads = threads.maxThreads }
         if let poller { configuration.poller = poller.poller }
         if configuration.poller == .ioUring {
-            guard stage == .eventloop || stage == .keepalive else {
-                throw CLIError(message: "--poller io_uring: the \(stage.rawValue) stage waits with select, poll or epoll; io_uring's completion loop serves the eventloop and keepalive stages only")
+            guard [.eventloop, .keepalive, .router].contains(stage) else {
+                throw CLIError(message: "--poller io_uring: the \(stage.rawValue) stage waits with select, poll or epoll; io_uring's completion loop serves the eventloop, keepalive and router stages only")
             }
             guard tls?.settings == nil else {
                 throw CLIError(message: "--poller io_uring serves plain HTTP only: leave out --tls-cert/--tls-self-signed, or use --poller epoll")

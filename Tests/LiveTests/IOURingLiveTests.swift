@@ -9,7 +9,7 @@ import Glibc
 /// container's seccomp filter), or nil: the probe sets up a tiny ring, as the stage would.
 let ioUringUnavailable: String? = CompletionRing.unavailableReason().map { "\($0)" }
 
-/// `--poller io_uring`: the eventloop and keepalive stages on lesson 06's completion loop, against the
+/// `--poller io_uring`: the eventloop, keepalive and router stages on lesson 06's completion loop, against the
 /// real binary. Where io_uring is unavailable, every test here is skipped and says why.
 @Suite("--poller io_uring: the completion loop", .serialized,
        .enabled(if: ioUringUnavailable == nil, "io_uring is unavailable on this machine (\(ioUringUnavailable ?? ""))"))
@@ -144,7 +144,7 @@ struct IOURingLiveTests {
     }
 
     @Test("httpkit check passes against it", .timeLimit(.minutes(3)), arguments: [
-        ("eventloop", " --root {root}"), ("keepalive", ""),
+        ("eventloop", " --root {root}"), ("keepalive", ""), ("router", ""),
     ])
     func checkPassesAgainstIt(_ stage: String, _ root: String) throws {
         let command = "\(HTTPKitBinary.path) \(stage) --poller io_uring --port {port}\(root)"
@@ -161,8 +161,113 @@ struct IOURingLiveTests {
         #expect(unknown.stderr.contains("'select', 'poll', 'epoll' or 'io_uring'"), "\(unknown.stderr)")
         let help = try run(HTTPKitBinary.path, ["eventloop", "--help"], timeout: 20)
         #expect(help.stdout.contains("io_uring"))
-        let router = try run(HTTPKitBinary.path, ["router", "--poller", "io_uring", "--port", "0"], timeout: 20)
-        #expect(router.status != 0)
-        #expect(router.stderr.contains("eventloop and keepalive stages only"), "\(router.stderr)")
+        for stage in ["websocket", "http2", "static"] {
+            let refused = try run(HTTPKitBinary.path, [stage, "--poller", "io_uring", "--port", "0"], timeout: 20)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("eventloop, keepalive and router stages only") || refused.stderr.contains("--poller"),
+                    "\(stage): \(refused.stderr)")
+        }
+        let tls = try run(HTTPKitBinary.path, ["router", "--poller", "io_uring", "--tls-self-signed", "--port", "0"], timeout: 20)
+        #expect(tls.status != 0)
+        #expect(tls.stderr.contains("--poller io_uring serves plain HTTP only"), "\(tls.stderr)")
+    }
+}
+
+/// The router stage on the completion loop: what the router needs of a loop beyond files (streamed uploads,
+/// /metrics, the client's address and refusals for the access log), against the real binary.
+@Suite("router --poller io_uring", .serialized,
+       .enabled(if: ioUringUnavailable == nil, "io_uring is unavailable on this machine (\(ioUringUnavailable ?? ""))"))
+struct RouterOnIOURingLiveTests {
+    let directory = TemporaryDirectory()
+    let server: ServerProcess
+    var base: String { "http://127.0.0.1:\(server.port)" }
+    var uploaded: [String] { (try? FileManager.default.contentsOfDirectory(atPath: directory.path + "/files")) ?? [] }
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory.path + "/files", withIntermediateDirectories: true)
+        server = try ServerProcess(["router", "--poller", "io_uring", "--directory", directory.path + "/files",
+                                    "--max-body", "400000", "--protect", "/files/locked.bin", "--metrics", "/metrics",
+                                    "--access-log", directory.path + "/access.log"])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func uploadsStreamToDiskAndComeBack() throws {
+        // 300 KB: more than one receive buffer, so the body reaches the consumer in pieces.
+        let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        #expect(FileManager.default.createFile(atPath: directory.path + "/payload", contents: Data(payload)))
+        for (name, extra) in [("plain.bin", [String]()), ("chunked.bin", ["-H", "Transfer-Encoding: chunked"])] {
+            let upload = try curl(["-s", "-w", "%{http_code}"] + extra + ["--data-binary", "@" + directory.path + "/payload", base + "/files/" + name])
+            #expect(upload.stdout.hasSuffix("201"), "\(name): \(upload.stdout)")
+            #expect(FileManager.default.contents(atPath: directory.path + "/files/" + name) == Data(payload), "\(name)")
+            let download = try curl(["-s", "-o", directory.path + "/back", "-w", "%{http_code}", base + "/files/" + name])
+            #expect(download.stdout == "200")
+            #expect(FileManager.default.contents(atPath: directory.path + "/back") == Data(payload))
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func refusedAndAbandonedUploadsLeaveNothing() throws {
+        let tooBig = try RawClient(port: server.port)
+        defer { tooBig.close() }
+        try? tooBig.send("POST /files/too-big.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n" + String(repeating: "z", count: 10_000))
+        #expect(try ParsedResponse(tooBig.readToEnd()).status == 413)
+        let leaving = try RawClient(port: server.port)
+        try leaving.send("POST /files/partial.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n" + String(repeating: "p", count: 20_000))
+        usleep(200_000)
+        leaving.close()
+        usleep(300_000)
+        #expect(!uploaded.contains { $0.contains("too-big") || $0.contains("partial") }, "left behind: \(uploaded)")
+        // A guarded upload is refused on its head: 401 instead of 100 Continue, nothing written; with
+        // credentials it is written.
+        let guarded = try RawClient(port: server.port)
+        defer { guarded.close() }
+        try guarded.send("POST /files/locked.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+        #expect(try ParsedResponse(guarded.readToEnd()).status == 401)
+        #expect(!uploaded.contains("locked.bin"))
+        let allowed = try curl(["-s", "-w", "%{http_code}", "-u", "learner:httpkit", "--data-binary", "abc", base + "/files/locked.bin"])
+        #expect(allowed.stdout.hasSuffix("201"), "\(allowed.stdout)")
+        #expect(FileManager.default.contents(atPath: directory.path + "/files/locked.bin") == Data("abc".utf8))
+        let continued = try RawClient(port: server.port)
+        defer { continued.close() }
+        try continued.send("POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
+        #expect(String(decoding: try continued.read(count: 25), as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+        try continued.send("[1, 2]\n")
+        let echoed = try ParsedResponse(continued.readToEnd())
+        #expect(echoed.status == 200 && echoed.text == "[1, 2]\n")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func streamedResponsesAreChunked() throws {
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        try client.send("GET /chunked/3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let chunked = try readResponses(client, count: 1)[0] // kept alive: the chunks' end is the response's end
+        #expect(chunked.framing == .chunked)
+        #expect(bodyText(chunked) == "line 1 of 3\nline 2 of 3\nline 3 of 3\n")
+        let old = try RawClient.exchange(port: server.port, "GET /chunked/2 HTTP/1.0\r\n\r\n")
+        #expect(old.header("Transfer-Encoding") == nil && old.text == "line 1 of 2\nline 2 of 2\n") // until close
+    }
+
+    @Test(.timeLimit(.minutes(1))) func metricsCountWhatTheLoopDid() throws {
+        for _ in 0..<3 { _ = try RawClient.exchange(port: server.port, "GET /echo/counted HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") }
+        _ = try RawClient.exchange(port: server.port, "GARBAGE\r\n\r\n")
+        let metrics = try RawClient.exchange(port: server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text
+        func sample(_ name: String) -> Int? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last!) }
+        }
+        #expect(sample("httpkit_http_requests_total{method=\"GET\",status=\"2xx\"}") == 3, "\(metrics)")
+        #expect(sample("httpkit_http_requests_total{method=\"other\",status=\"4xx\"}") == 1, "\(metrics)")
+        #expect(sample("httpkit_http_request_duration_seconds_count") == 4)
+        #expect(sample("httpkit_connections_total") == 5) // this one included
+        #expect(sample("httpkit_open_connections") == 1)
+        #expect((sample("httpkit_received_bytes_total") ?? 0) >= 3 * 60)
+        #expect((sample("httpkit_sent_bytes_total") ?? 0) >= 3 * 100)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func accessLogHasAddressesAndRefusals() throws {
+        _ = try RawClient.exchange(port: server.port, "GET /echo/logged HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        _ = try RawClient.exchange(port: server.port, "GARBAGE\r\n\r\n")
+        #expect(server.stop() == 0)
+        let log = (try? String(contentsOfFile: directory.path + "/access.log", encoding: .utf8)) ?? ""
+        let lines = log.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("127.0.0.1 - - [") && $0.hasSuffix("\"GET /echo/logged HTTP/1.1\" 200 6") }, "\(log)")
+        #expect(lines.contains { $0.hasPrefix("127.0.0.1 - - [") && $0.contains("\"-\" 400 ") }, "\(log)")
     }
 }
