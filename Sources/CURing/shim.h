@@ -110,6 +110,26 @@ static inline void httpkit_ring_send(struct httpkit_ring *r, int fd, const void 
     io_uring_prep_send(httpkit_ring_sqe(r, user_data), fd, bytes, count, MSG_NOSIGNAL);
 }
 
+/// The bytes `httpkit_ring_send_two` needs for its message header and two iovecs, at a fixed address.
+static inline size_t httpkit_ring_send_two_scratch_size(void) { return sizeof(struct msghdr) + 2 * sizeof(struct iovec); }
+
+/// One send of two pieces (a head in the loop's buffer, a body where it lies): a sendmsg whose header and
+/// iovecs are written into `scratch` (`httpkit_ring_send_two_scratch_size()` bytes that stay put, as the
+/// pieces do, until the completion). A piece may be empty.
+static inline void httpkit_ring_send_two(struct httpkit_ring *r, int fd, void *scratch,
+                                         const void *first, size_t first_count,
+                                         const void *second, size_t second_count, unsigned long long user_data) {
+    struct msghdr *message = (struct msghdr *)scratch;
+    struct iovec *vectors = (struct iovec *)(message + 1);
+    int count = 0;
+    if (first_count > 0) { vectors[count].iov_base = (void *)first; vectors[count].iov_len = first_count; count++; }
+    if (second_count > 0) { vectors[count].iov_base = (void *)second; vectors[count].iov_len = second_count; count++; }
+    memset(message, 0, sizeof *message);
+    message->msg_iov = vectors;
+    message->msg_iovlen = count;
+    io_uring_prep_sendmsg(httpkit_ring_sqe(r, user_data), fd, message, MSG_NOSIGNAL);
+}
+
 /// Cancels the request submitted with `target` (a multishot one ends with -ECANCELED).
 static inline void httpkit_ring_cancel(struct httpkit_ring *r, unsigned long long target, unsigned long long user_data) {
     io_uring_prep_cancel64(httpkit_ring_sqe(r, user_data), target, 0);

@@ -311,18 +311,36 @@ public final class CompletionLoop: ServingLoop {
         guard client.sending == nil, !client.closed else { return }
         guard !client.output.isEmpty else { return allSent(client) }
         let buffer = spareBuffers.popLast() ?? SendBuffer()
-        do {
-            _ = try client.output.flush(to: buffer) // copies what fits; files are read in (pread)
-        } catch {
-            close(client)
-            return
+        if let (head, body) = client.output.takeHeadAndOwnBody(headLimit: buffer.capacity) {
+            // A large body in an array of its own (a cached file): the head is copied, the body is sent from
+            // where it lies (copying 100 KB cost more than the rest of the answer), in one sendmsg.
+            head.withUnsafeBytes { _ = try? buffer.write($0, more: true) }
+            buffer.attach(body)
+            writer.recycle(head)
+        } else {
+            do {
+                _ = try client.output.flush(to: buffer) // copies what fits; files are read in (pread)
+            } catch {
+                close(client)
+                return
+            }
+            // A head copied whole into the send buffer: its array is written again for a later head, not held
+            // by an idle connection.
+            if let spent = client.output.takeSpent() { writer.recycle(spent) }
         }
-        // A head copied whole into the send buffer: its array is written again for a later head, not held
-        // by an idle connection.
-        if let spent = client.output.takeSpent() { writer.recycle(spent) }
         client.sending = buffer
-        ring.send(client.socket.fd, buffer.unsent, tag: Self.tag(client.id, .send))
+        submitSend(of: buffer, on: client)
         rearm(client)
+    }
+
+    /// Hands what `buffer` has not sent yet to the kernel: a send, or a sendmsg when a body is attached.
+    private func submitSend(of buffer: SendBuffer, on client: Client) {
+        let (copied, attached) = buffer.unsentPieces
+        if attached.isEmpty {
+            ring.send(client.socket.fd, copied, tag: Self.tag(client.id, .send))
+        } else {
+            ring.send(client.socket.fd, copied, attached, scratch: buffer.scratch, tag: Self.tag(client.id, .send))
+        }
     }
 
     private func sent(_ completion: Completion, on client: Client?, id: UInt64) {
@@ -336,8 +354,8 @@ public final class CompletionLoop: ServingLoop {
         }
         metrics?.add(LoopMetrics.Slot.bytesOut, Int(completion.result))
         buffer.sent += Int(completion.result)
-        if buffer.sent < buffer.count {
-            ring.send(client.socket.fd, buffer.unsent, tag: Self.tag(client.id, .send)) // a short send: the rest
+        if buffer.sent < buffer.total {
+            submitSend(of: buffer, on: client) // a short send: the rest
             return
         }
         client.sending = nil
@@ -418,22 +436,52 @@ public final class CompletionLoop: ServingLoop {
     }
 }
 
-/// The bytes of one send in flight, at a fixed address: a Swift array may move or be freed while the
-/// kernel still reads from it. OutputQueue fills it through the `Transport` protocol, as it would write
-/// to a socket: `write` copies what fits, and a full buffer answers "would block".
+/// The bytes of one send in flight, at a fixed address: the kernel reads them after `send` returns, until
+/// the completion. OutputQueue fills it through the `Transport` protocol, as it would write to a socket:
+/// `write` copies what fits, and a full buffer answers "would block".
+///
+/// A large body that is an array of its own (a cached file's bytes) is not copied: `attach` keeps the array
+/// here, and the kernel reads it where it lies. A Swift array's storage is a heap object that never moves;
+/// held by this reference and never mutated (a change through another copy copies it first), it stays at
+/// that address, alive, until `reset` lets it go after the send's completion.
 final class SendBuffer: Transport {
     let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-    /// Bytes filled, and bytes the kernel has taken of them.
+    /// Where a sendmsg's header and iovecs are written, for as long as the kernel may read them.
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: CompletionRing.sendTwoScratchSize, alignment: 16)
+    /// Bytes filled, and bytes the kernel has taken of them and of the attached body.
     private(set) var count = 0
     var sent = 0
+    private var body: [UInt8] = []
+    private var bodyStart: UnsafeRawPointer?
 
-    deinit { memory.deallocate() }
+    deinit {
+        memory.deallocate()
+        scratch.deallocate()
+    }
 
-    var unsent: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: memory[sent..<count]) }
+    var capacity: Int { memory.count }
+    /// The copied bytes and the attached body, together.
+    var total: Int { count + body.count }
+
+    /// What is left to send: the rest of the copied bytes, then the rest of the attached body.
+    var unsentPieces: (copied: UnsafeRawBufferPointer, attached: UnsafeRawBufferPointer) {
+        let copied = UnsafeRawBufferPointer(rebasing: memory[min(sent, count)..<count])
+        let bodySent = max(sent - count, 0)
+        let attached = UnsafeRawBufferPointer(start: bodyStart.map { $0 + bodySent }, count: body.count - bodySent)
+        return (copied, attached)
+    }
+
+    /// Sends `body` after the copied bytes, from its own storage.
+    func attach(_ body: [UInt8]) {
+        self.body = body
+        bodyStart = self.body.withUnsafeBytes { $0.baseAddress } // the storage's address: see the type's comment
+    }
 
     func reset() {
         count = 0
         sent = 0
+        body = []
+        bodyStart = nil
     }
 
     var socket: Socket { Socket(fd: -1) } // never read: this transport ends in memory

@@ -92,6 +92,19 @@ struct OutputQueue {
         }
     }
 
+    /// For a loop whose sends the kernel reads later (io_uring): an answer at the front whose body is an array
+    /// of its own (a cached file's bytes, more than `mergeLimit`), taken out of the queue with its head (and
+    /// any answers merged before it; at most `headLimit` octets), so the body can be sent from where it lies
+    /// instead of copied. nil when the front is anything else, or partly sent.
+    mutating func takeHeadAndOwnBody(headLimit: Int) -> (head: [UInt8], body: [UInt8])? {
+        guard firstOffset == 0, segments.count >= 2, case .bytes(let head) = segments[0], head.count <= headLimit,
+              case .bytes(let body) = segments[1], body.count > Self.mergeLimit else { return nil }
+        segments.removeFirst(2)
+        bufferedBytes -= head.count + body.count
+        sentBytes += head.count + body.count
+        return (head, body)
+    }
+
     /// Queues a piece of a body without copying it: the slice keeps the body's storage alive until sent.
     mutating func append(shared piece: ArraySlice<UInt8>) {
         guard !piece.isEmpty else { return }

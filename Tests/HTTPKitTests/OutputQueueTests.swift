@@ -233,6 +233,54 @@ struct OutputQueueTests {
         fresh.recycle([UInt8](repeating: 1, count: ResponseWriter.largestSpareBuffer + 1))
         #expect(fresh.spareCount == 0)
     }
+
+    /// io_uring's loop sends a large body of its own from where it lies: the queue hands over the head and
+    /// the body whole, counts them as sent, and leaves what follows; anything else at the front stays queued.
+    @Test func aHeadAndALargeBodyOfItsOwnAreTakenWhole() throws {
+        let body = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        var queue = OutputQueue()
+        queue.append(Array("HTTP/1.1 200 OK\r\n\r\n".utf8))
+        queue.append(body)
+        queue.append(Array("next".utf8))
+        let taken = queue.takeHeadAndOwnBody(headLimit: 64 * 1024)
+        #expect(taken?.head == Array("HTTP/1.1 200 OK\r\n\r\n".utf8))
+        #expect(taken?.body.count == body.count && taken?.body == body, "not the body")
+        #expect(queue.bufferedBytes == 4)
+        #expect(queue.takeSentBytes() == 19 + 100_000)
+        #expect(queue.takeHeadAndOwnBody(headLimit: 64 * 1024) == nil) // "next" alone: copied as before
+        let transport = RecordingTransport(chunk: 100)
+        #expect(try queue.flush(to: transport))
+        #expect(transport.written == Array("next".utf8))
+
+        var small = OutputQueue() // a small body is merged with its head: nothing to take
+        small.append(Array("head".utf8))
+        small.append(Array(repeating: 1, count: 1_000))
+        #expect(small.takeHeadAndOwnBody(headLimit: 64 * 1024) == nil)
+        var tooLongAHead = OutputQueue()
+        tooLongAHead.append(Array("head".utf8))
+        tooLongAHead.append(body)
+        #expect(tooLongAHead.takeHeadAndOwnBody(headLimit: 3) == nil)
+        #expect(tooLongAHead.bufferedBytes == 4 + 100_000)
+    }
+
+    /// A SendBuffer with a body attached: what is left after each short send, across the copied bytes and the body.
+    @Test func aSendBufferWithABodyAttachedResumesWhereTheKernelStopped() throws {
+        let buffer = SendBuffer()
+        let body = (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 5) }
+        _ = Array("head".utf8).withUnsafeBytes { try? buffer.write($0, more: true) }
+        buffer.attach(body)
+        #expect(buffer.total == 70_004)
+        /// Whether what is left to send is `expected` (a Bool: a failure would print 70,000 numbers).
+        func leftIs(_ expected: [UInt8]) -> Bool { Array(buffer.unsentPieces.copied) + Array(buffer.unsentPieces.attached) == expected }
+        #expect(leftIs(Array("head".utf8) + body))
+        buffer.sent = 2
+        #expect(leftIs(Array("ad".utf8) + body))
+        buffer.sent = 4 + 50_000
+        #expect(buffer.unsentPieces.copied.isEmpty)
+        #expect(leftIs(Array(body[50_000...])))
+        buffer.reset()
+        #expect(buffer.total == 0 && buffer.unsentPieces.attached.isEmpty)
+    }
 }
 
 /// A transport that takes `bytes` octets, then says the socket would block.
