@@ -105,9 +105,10 @@ static inline void httpkit_ring_recv_multishot(struct httpkit_ring *r, int fd, u
     sqe->buf_group = (unsigned short)r->buffer_group;
 }
 
-static inline void httpkit_ring_send(struct httpkit_ring *r, int fd, const void *bytes, size_t count,
+/// `more`: MSG_MORE, the kernel holds a last partial segment for what follows (the FIN of a close).
+static inline void httpkit_ring_send(struct httpkit_ring *r, int fd, const void *bytes, size_t count, int more,
                                      unsigned long long user_data) {
-    io_uring_prep_send(httpkit_ring_sqe(r, user_data), fd, bytes, count, MSG_NOSIGNAL);
+    io_uring_prep_send(httpkit_ring_sqe(r, user_data), fd, bytes, count, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 }
 
 /// The bytes `httpkit_ring_send_two` needs for its message header and two iovecs, at a fixed address.
@@ -118,7 +119,8 @@ static inline size_t httpkit_ring_send_two_scratch_size(void) { return sizeof(st
 /// pieces do, until the completion). A piece may be empty.
 static inline void httpkit_ring_send_two(struct httpkit_ring *r, int fd, void *scratch,
                                          const void *first, size_t first_count,
-                                         const void *second, size_t second_count, unsigned long long user_data) {
+                                         const void *second, size_t second_count, int more,
+                                         unsigned long long user_data) {
     struct msghdr *message = (struct msghdr *)scratch;
     struct iovec *vectors = (struct iovec *)(message + 1);
     int count = 0;
@@ -127,7 +129,7 @@ static inline void httpkit_ring_send_two(struct httpkit_ring *r, int fd, void *s
     memset(message, 0, sizeof *message);
     message->msg_iov = vectors;
     message->msg_iovlen = count;
-    io_uring_prep_sendmsg(httpkit_ring_sqe(r, user_data), fd, message, MSG_NOSIGNAL);
+    io_uring_prep_sendmsg(httpkit_ring_sqe(r, user_data), fd, message, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 }
 
 /// Cancels the request submitted with `target` (a multishot one ends with -ECANCELED).

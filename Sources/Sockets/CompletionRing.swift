@@ -52,17 +52,19 @@ public final class CompletionRing {
 
     public func acceptMultishot(_ listener: Int32, tag: UInt64) { httpkit_ring_accept_multishot(ring, listener, tag) }
     public func receiveMultishot(_ fd: Int32, tag: UInt64) { httpkit_ring_recv_multishot(ring, fd, tag) }
-    /// `bytes` must stay valid and unchanged until this send's completion.
-    public func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, tag: UInt64) {
-        httpkit_ring_send(ring, fd, bytes.baseAddress, bytes.count, tag)
+    /// `bytes` must stay valid and unchanged until this send's completion. `more` (MSG_MORE): the connection
+    /// closes right after, so the kernel may hold a last partial segment and send it with the FIN.
+    public func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, more: Bool = false, tag: UInt64) {
+        httpkit_ring_send(ring, fd, bytes.baseAddress, bytes.count, more ? 1 : 0, tag)
     }
     /// The size of the scratch memory `send(_:_:_:scratch:tag:)` writes its message header into.
     public static var sendTwoScratchSize: Int { httpkit_ring_send_two_scratch_size() }
     /// One send of two pieces (a sendmsg). The pieces and `scratch` must stay valid and unchanged until this
     /// send's completion.
     public func send(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer,
-                     scratch: UnsafeMutableRawPointer, tag: UInt64) {
-        httpkit_ring_send_two(ring, fd, scratch, first.baseAddress, first.count, second.baseAddress, second.count, tag)
+                     scratch: UnsafeMutableRawPointer, more: Bool = false, tag: UInt64) {
+        httpkit_ring_send_two(ring, fd, scratch, first.baseAddress, first.count, second.baseAddress, second.count,
+                              more ? 1 : 0, tag)
     }
     public func cancel(_ target: UInt64, tag: UInt64) { httpkit_ring_cancel(ring, target, tag) }
     /// Cancels whatever is pending on `fd`, then closes it (a pending receive would keep the socket open).

@@ -81,6 +81,29 @@ struct IOURingLiveTests {
         }
     }
 
+    /// The last answer before the server closes goes with MSG_MORE (it leaves with the FIN). With
+    /// --max-requests the server ends a connection whose client is still sending: it lingers (shutdown, then
+    /// reads and discards), so neither a reset nor the held bytes' loss can destroy that answer (RFC 9112 §9.6).
+    @Test(.timeLimit(.minutes(1))) func theLastAllowedAnswerSurvivesRequestsStillArriving() throws {
+        let directory = TemporaryDirectory()
+        let big = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 3 &+ $0 >> 10) }
+        #expect(FileManager.default.createFile(atPath: directory.path + "/big.bin", contents: Data(big)))
+        let server = try ServerProcess(["keepalive", "--poller", "io_uring", "--max-requests", "2", "--root", directory.path])
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        let request = "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+        let start = Date()
+        try client.send(String(repeating: request, count: 256 * 1024 / request.utf8.count))
+        let first = try readOneResponse(client)
+        let last = try readOneResponse(client) // a reset would throw here
+        #expect(first.status == 200 && first.body == big && last.status == 200 && last.body == big)
+        #expect(last.header("Connection") == "close")
+        #expect(try client.readToEnd().isEmpty) // then the FIN
+        // At once: the held bytes go with the lingering close's shutdown, not when its 2 s are over.
+        #expect(Date().timeIntervalSince(start) < 1, "took \(Date().timeIntervalSince(start)) s")
+    }
+
     /// Reads one response with a Content-Length body off a kept-alive connection.
     func readOneResponse(_ client: RawClient) throws -> ParsedResponse {
         var bytes: [UInt8] = []
