@@ -57,7 +57,7 @@ public final class CompletionRing {
     public func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, more: Bool = false, tag: UInt64) {
         httpkit_ring_send(ring, fd, bytes.baseAddress, bytes.count, more ? 1 : 0, tag)
     }
-    /// The size of the scratch memory `send(_:_:_:scratch:tag:)` writes its message header into.
+    /// The size of the scratch memory `send(_:_:_:scratch:more:tag:)` writes its message header into.
     public static var sendTwoScratchSize: Int { httpkit_ring_send_two_scratch_size() }
     /// One send of two pieces (a sendmsg). The pieces and `scratch` must stay valid and unchanged until this
     /// send's completion.

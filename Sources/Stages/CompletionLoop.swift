@@ -3,20 +3,23 @@
 // │                                                                                            │
 // │ Changed since EventLoop.swift: the loop no longer asks "which sockets are ready?" and then │
 // │ reads and writes itself. It hands the *work* to the kernel (CompletionRing, over io_uring) │
-// │ and hears back when it is done:                                                           │
+// │ and hears back when it is done:                                                            │
 // │   who reads   — the kernel. One multishot receive per connection stays armed and completes │
 // │                 each time bytes arrive; one multishot accept completes per new connection. │
 // │   buffers     — the kernel picks a receive buffer from a shared pool (provided buffers)    │
 // │                 only when bytes arrive; we feed them to HTTP1Connection, then recycle it.  │
 // │                 A send's bytes belong to the kernel until its completion: a SendBuffer     │
 // │                 that neither moves nor is freed before then. One send in flight at a time. │
+// │                 A cached body over 16 KB is not copied: sent from its own array, which the │
+// │                 SendBuffer holds until then.                                               │
 // │   syscalls    — every request queued in a turn goes in with one io_uring_enter, which      │
 // │                 also waits for the next completions.                                       │
 // │   time        — a timeout request completes every 100 ms and runs the same sweep.          │
 // │ The HTTP/1.1 machine, ResponseWriter and OutputQueue are EventLoop's, unchanged; files are │
-// │ read into the send buffer (pread, then send: no sendfile, which would need readiness).     │
+// │ read into the send buffer (pread, then send: no sendfile, which would need readiness). The │
+// │ last answer before a close goes with MSG_MORE, so it leaves with the FIN, as on EventLoop. │
 // │ The router's needs are here too: streamed uploads (body consumers), /metrics counters, the │
-// │ client's address and refusals for the access log.                                         │
+// │ client's address and refusals for the access log.                                          │
 // │ Plain HTTP/1.1 over TCP only: no TLS, WebSocket, HTTP/2 or proxy on this loop.             │
 // └────────────────────────────────────────────────────────────────────────────────────────────┘
 import Glibc
@@ -316,7 +319,6 @@ public final class CompletionLoop: ServingLoop {
             // where it lies (copying 100 KB cost more than the rest of the answer), in one sendmsg.
             head.withUnsafeBytes { _ = try? buffer.write($0, more: true) }
             buffer.attach(body)
-            writer.recycle(head)
         } else {
             do {
                 _ = try client.output.flush(to: buffer) // copies what fits; files are read in (pread)
@@ -324,10 +326,10 @@ public final class CompletionLoop: ServingLoop {
                 close(client)
                 return
             }
-            // A head copied whole into the send buffer: its array is written again for a later head, not held
-            // by an idle connection.
-            if let spent = client.output.takeSpent() { writer.recycle(spent) }
         }
+        // A head copied whole into the send buffer: its array is written again for a later head, not held
+        // by an idle connection.
+        if let spent = client.output.takeSpent() { writer.recycle(spent) }
         client.sending = buffer
         submitSend(of: buffer, on: client)
         rearm(client)
@@ -431,7 +433,7 @@ public final class CompletionLoop: ServingLoop {
         metrics?.add(LoopMetrics.Slot.connectionsClosed)
         abortUpload(client) // an upload cut short leaves no partial file
         client.output.discard()
-        if spareStrings.count < 64 { spareStrings.append(client.http1.takeStrings()) }
+        if spareStrings.count < EventLoop.maxSpareStrings { spareStrings.append(client.http1.takeStrings()) }
         // Its pending receive and send are cancelled, then the descriptor is closed; their completions
         // find no client. A send's buffer is kept until that send's own completion says the kernel is done.
         ring.cancelAndClose(client.socket.fd, requests: client.receiving ? Self.tag(client.id, .receive) : nil,

@@ -94,7 +94,8 @@ public final class EventLoop {
     /// request finds the `Host`, path and field names a client sends on every connection already made, as a
     /// keep-alive connection's second request does (making them cost ~800 instructions per connection).
     private var spareStrings: [RepeatedStrings] = []
-    private static let maxSpareStrings = 64
+    /// Closed connections' Strings kept for later ones, at most (CompletionLoop keeps as many).
+    static let maxSpareStrings = 64
     private var listenerPausedUntil: Double?
     private var warnedAboutCapacity = false
     /// Set when a stop signal arrived: no new connections, no keep-alive, finish what is in flight.

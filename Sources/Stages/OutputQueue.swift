@@ -102,6 +102,7 @@ struct OutputQueue {
         segments.removeFirst(2)
         bufferedBytes -= head.count + body.count
         sentBytes += head.count + body.count
+        spent = head // copied by the caller: free for the next head (`takeSpent`), as after a write
         return (head, body)
     }
 
