@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <poll.h>
 
 /// A ring, and the buffers the kernel picks from when a receive completes (a "provided-buffer ring").
 struct httpkit_ring {
@@ -94,7 +95,9 @@ static inline struct io_uring_sqe *httpkit_ring_sqe(struct httpkit_ring *r, unsi
 
 /// Accept connections on `fd` until cancelled: one completion per connection (its descriptor in res).
 static inline void httpkit_ring_accept_multishot(struct httpkit_ring *r, int fd, unsigned long long user_data) {
-    io_uring_prep_multishot_accept(httpkit_ring_sqe(r, user_data), fd, NULL, NULL, SOCK_CLOEXEC);
+    // Nonblocking, as accept4 gives EventLoop: the ring's own receives and sends never block either way (it
+    // waits for readiness itself), but the loop writes files past its cache with sendfile, which must not.
+    io_uring_prep_multishot_accept(httpkit_ring_sqe(r, user_data), fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 }
 
 /// Receive on `fd` until cancelled: one completion per arrival, into a buffer the kernel picks.
@@ -130,6 +133,12 @@ static inline void httpkit_ring_send_two(struct httpkit_ring *r, int fd, void *s
     message->msg_iov = vectors;
     message->msg_iovlen = count;
     io_uring_prep_sendmsg(httpkit_ring_sqe(r, user_data), fd, message, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+}
+
+/// One completion when `fd` can take more bytes (POLLOUT; result: the events, or -errno): readiness on the
+/// ring, for a connection that writes itself (sendfile) and found its socket's buffer full.
+static inline void httpkit_ring_poll_writable(struct httpkit_ring *r, int fd, unsigned long long user_data) {
+    io_uring_prep_poll_add(httpkit_ring_sqe(r, user_data), fd, POLLOUT);
 }
 
 /// Cancels the request submitted with `target` (a multishot one ends with -ECANCELED).

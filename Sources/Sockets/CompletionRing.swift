@@ -66,6 +66,9 @@ public final class CompletionRing {
         httpkit_ring_send_two(ring, fd, scratch, first.baseAddress, first.count, second.baseAddress, second.count,
                               more ? 1 : 0, tag)
     }
+    /// One completion when `fd`'s send buffer has room (POLLOUT): readiness from the ring, for bytes the loop
+    /// writes itself (a file with `sendfile`) when the socket took only part of them.
+    public func pollWritable(_ fd: Int32, tag: UInt64) { httpkit_ring_poll_writable(ring, fd, tag) }
     public func cancel(_ target: UInt64, tag: UInt64) { httpkit_ring_cancel(ring, target, tag) }
     /// Cancels whatever is pending on `fd`, then closes it (a pending receive would keep the socket open).
     public func cancelAndClose(_ fd: Int32, tag: UInt64) { httpkit_ring_cancel_and_close(ring, fd, tag) }

@@ -39,7 +39,7 @@ public struct KeepAliveStage: Sendable {
         // their defaults: see EventLoop.Options.
         let loopOptions = options
         let files = self.files, poller = configuration.poller
-        let cachedBytes = StaticFileCache.memoryLimit(http2: false, tls: configuration.tls != nil, poller: poller)
+        let cachedBytes = StaticFileCache.memoryLimit(http2: false, tls: configuration.tls != nil)
         if poller == .ioUring { try CompletionLoop.checkAvailable() } // before the startup line
         try Workers.run("keepalive", configuration) { listener, wake throws(SystemError) -> any ServingLoop in
             // Each loop gets its own file cache: a loop is one thread, so the cache needs no lock.

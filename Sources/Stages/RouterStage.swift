@@ -98,7 +98,7 @@ public struct RouterStage: Sendable {
         let extraRoutes = MetricsRegistry.route(registry, at: configuration.metricsPath, before: extraRoutes)
         adjust(&options)
         let loopOptions = options, poller = configuration.poller
-        let cachedBytes = StaticFileCache.memoryLimit(http2: options.http2, tls: configuration.tls != nil, poller: poller)
+        let cachedBytes = StaticFileCache.memoryLimit(http2: options.http2, tls: configuration.tls != nil)
         if poller == .ioUring { try CompletionLoop.checkAvailable() } // before the startup line
         defer { log?.flush() }
         try Workers.run(stageName, configuration) { listener, wake throws(SystemError) -> any ServingLoop in

@@ -32,7 +32,7 @@ final class StaticFileCache: @unchecked Sendable {
     private var lastResponse: HTTPResponse?
 
     /// Files up to `maxCachedBytes` are kept in memory (see `memoryLimit`); larger files stay on disk (sent
-    /// with sendfile, or read as they go under TLS and io_uring), so memory stays at most `maxMemory` a loop.
+    /// with sendfile, or read as they go under TLS), so memory stays at most `maxMemory` a loop.
     init(_ files: StaticFileHandler, validity: Double = 1, maxCachedBytes: Int = 256 * 1024, maxEntries: Int = 4096,
          maxMemory: Int = 64 << 20) {
         self.files = files
@@ -43,7 +43,8 @@ final class StaticFileCache: @unchecked Sendable {
     }
 
     /// The largest file worth keeping in memory, by how a larger one would leave (docs/performance.md §9):
-    /// - HTTP/1.1 from the readiness loop: after its head, in one sendfile, which hands the kernel page
+    /// - HTTP/1.1, from the readiness loop or io_uring's completion loop (which writes a file answer itself,
+    ///   §19): after its head, in one sendfile, which hands the kernel page
     ///   references instead of copying the bytes into the socket. For 100 KB that cost less than a write from
     ///   memory on the machine of §9 (`Connection: close`, c100: 34-39 us of CPU a request against 43-72); a
     ///   small file is still cheaper in memory, its head and body in one write instead of a write and a
@@ -51,10 +52,10 @@ final class StaticFileCache: @unchecked Sendable {
     /// - HTTP/2: as 16 KB DATA frames, each a frame header and then its payload. From memory the payloads are
     ///   slices sent beside their headers in one gathered write; from disk each frame is a write and a
     ///   sendfile (100 KB at -c10 -m10: 40-45 us against 76-84). So up to 256 KB.
-    /// - TLS, or io_uring's completion loop: no sendfile at all (the bytes are encrypted, or sent from the
-    ///   ring's buffer), so a file would be read and then copied once more. Up to 256 KB too.
-    static func memoryLimit(http2: Bool, tls: Bool, poller: PollerKind) -> Int {
-        http2 || tls || poller == .ioUring ? 256 * 1024 : 64 * 1024
+    /// - TLS: no sendfile at all (the bytes are encrypted in user space), so a file would be read and then
+    ///   copied once more. Up to 256 KB too.
+    static func memoryLimit(http2: Bool, tls: Bool) -> Int {
+        http2 || tls ? 256 * 1024 : 64 * 1024
     }
 
     /// The answer to `request`: the cached representation with the request's conditions and range applied.

@@ -81,6 +81,41 @@ struct IOURingLiveTests {
         }
     }
 
+    /// A file past the cache (over 64 KB) is the one answer the loop writes itself, with sendfile. A client
+    /// that reads late fills its socket: the loop waits for room with a poll request on the ring, then goes
+    /// on where sendfile stopped, and the answers behind it keep their order. The last, with
+    /// `Connection: close`, ends with the FIN.
+    @Test(.timeLimit(.minutes(1))) func filesPastTheCacheWaitForRoomAndResume() throws {
+        let directory = TemporaryDirectory()
+        let big = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 7) }
+        #expect(FileManager.default.createFile(atPath: directory.path + "/big.bin", contents: Data(big)))
+        directory.write("a.txt", "first\n")
+        let server = try ServerProcess(["keepalive", "--poller", "io_uring", "--root", directory.path])
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        // 12 MB and more: past what the socket buffers take (4 MB at most each way) while the client sleeps.
+        let order = ["/big.bin", "/a.txt", "/big.bin", "/big.bin", "/a.txt", "/big.bin", "/big.bin"]
+        try client.send(order.enumerated().map { index, path in
+            "GET \(path) HTTP/1.1\r\nHost: x\r\n" + (index == order.count - 1 ? "Connection: close\r\n" : "") + "\r\n"
+        }.joined())
+        usleep(500_000)
+        for (index, path) in order.enumerated() {
+            let response = try readOneResponse(client)
+            let intact = response.status == 200 && response.body == (path == "/a.txt" ? Array("first\n".utf8) : big)
+            #expect(intact, "answer \(index) (\(path)): status \(response.status), \(response.body.count) bytes, or different ones")
+            if !intact { break }
+        }
+        #expect(try client.readToEnd().isEmpty) // then the FIN
+        // A client that leaves while the loop waits for room: the wait is cancelled, the loop serves on.
+        let leaving = try RawClient(port: server.port)
+        try leaving.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(200_000)
+        leaving.close()
+        let after = try RawClient.exchange(port: server.port, "GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(after.status == 200 && after.body == big)
+    }
+
     /// The last answer before the server closes goes with MSG_MORE (it leaves with the FIN). With
     /// --max-requests the server ends a connection whose client is still sending: it lingers (shutdown, then
     /// reads and discards), so neither a reset nor the held bytes' loss can destroy that answer (RFC 9112 §9.6).
@@ -307,6 +342,18 @@ struct RouterOnIOURingLiveTests {
         #expect(sample("httpkit_open_connections") == 1)
         #expect((sample("httpkit_received_bytes_total") ?? 0) >= 3 * 60)
         #expect((sample("httpkit_sent_bytes_total") ?? 0) >= 3 * 100)
+    }
+
+    /// A file past the cache leaves with sendfile, written by the loop itself: its bytes count as sent too.
+    @Test(.timeLimit(.minutes(1))) func filesSentWithSendfileAreCounted() throws {
+        let file = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 5 &+ $0 >> 12) }
+        #expect(FileManager.default.createFile(atPath: directory.path + "/files/counted.bin", contents: Data(file)))
+        let download = try RawClient.exchange(port: server.port, "GET /files/counted.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(download.status == 200 && download.body == file)
+        let metrics = try RawClient.exchange(port: server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text
+        let sent = metrics.split(separator: "\n").first { $0.hasPrefix("httpkit_sent_bytes_total ") }
+            .flatMap { Int($0.split(separator: " ").last!) } ?? 0
+        #expect(sent >= 300_000, "httpkit_sent_bytes_total \(sent)")
     }
 
     @Test(.timeLimit(.minutes(1))) func accessLogHasAddressesAndRefusals() throws {
