@@ -60,12 +60,8 @@ struct IOURingLiveTests {
     /// the body): pipelined with small answers, and to a client that reads late, so sends come back short
     /// and resume in the middle of the body.
     @Test(.timeLimit(.minutes(1))) func cachedLargeBodiesArriveWholeAndInOrder() throws {
-        let directory = TemporaryDirectory()
-        let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ $0 >> 8) }
-        #expect(FileManager.default.createFile(atPath: directory.path + "/big.bin", contents: Data(big)))
-        directory.write("a.txt", "first\n")
-        let server = try ServerProcess(["keepalive", "--poller", "io_uring", "--root", directory.path])
-        defer { server.stop() }
+        let (directory, big, server) = try keepaliveServing(bigBytes: 200_000, pattern: 11)
+        defer { server.stop(); _ = directory }
         let client = try RawClient(port: server.port)
         defer { client.close() }
         // 12 MB asked for: more than the socket buffers hold (4 MB at most each way), so sends complete short
@@ -73,12 +69,7 @@ struct IOURingLiveTests {
         let order = ["/big.bin", "/a.txt", "/big.bin", "/big.bin", "/a.txt"] + Array(repeating: "/big.bin", count: 55)
         try client.send(order.map { "GET \($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
         usleep(300_000)
-        for (index, path) in order.enumerated() {
-            let response = try readOneResponse(client)
-            let intact = response.status == 200 && response.body == (path == "/a.txt" ? Array("first\n".utf8) : big)
-            #expect(intact, "answer \(index) (\(path)): status \(response.status), \(response.body.count) bytes, or different ones")
-            if !intact { break }
-        }
+        try expectAnswers(on: client, to: order, big: big)
     }
 
     /// A file past the cache (over 64 KB) is the one answer the loop writes itself, with sendfile. A client
@@ -86,12 +77,8 @@ struct IOURingLiveTests {
     /// on where sendfile stopped, and the answers behind it keep their order. The last, with
     /// `Connection: close`, ends with the FIN.
     @Test(.timeLimit(.minutes(1))) func filesPastTheCacheWaitForRoomAndResume() throws {
-        let directory = TemporaryDirectory()
-        let big = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 7) }
-        #expect(FileManager.default.createFile(atPath: directory.path + "/big.bin", contents: Data(big)))
-        directory.write("a.txt", "first\n")
-        let server = try ServerProcess(["keepalive", "--poller", "io_uring", "--root", directory.path])
-        defer { server.stop() }
+        let (directory, big, server) = try keepaliveServing(bigBytes: 3_000_000, pattern: 13)
+        defer { server.stop(); _ = directory }
         let client = try RawClient(port: server.port)
         defer { client.close() }
         // 12 MB and more: past what the socket buffers take (4 MB at most each way) while the client sleeps.
@@ -100,12 +87,7 @@ struct IOURingLiveTests {
             "GET \(path) HTTP/1.1\r\nHost: x\r\n" + (index == order.count - 1 ? "Connection: close\r\n" : "") + "\r\n"
         }.joined())
         usleep(500_000)
-        for (index, path) in order.enumerated() {
-            let response = try readOneResponse(client)
-            let intact = response.status == 200 && response.body == (path == "/a.txt" ? Array("first\n".utf8) : big)
-            #expect(intact, "answer \(index) (\(path)): status \(response.status), \(response.body.count) bytes, or different ones")
-            if !intact { break }
-        }
+        try expectAnswers(on: client, to: order, big: big)
         #expect(try client.readToEnd().isEmpty) // then the FIN
         // A client that leaves while the loop waits for room: the wait is cancelled, the loop serves on.
         let leaving = try RawClient(port: server.port)
@@ -137,6 +119,27 @@ struct IOURingLiveTests {
         #expect(try client.readToEnd().isEmpty) // then the FIN
         // At once: the held bytes go with the lingering close's shutdown, not when its 2 s are over.
         #expect(Date().timeIntervalSince(start) < 1, "took \(Date().timeIntervalSince(start)) s")
+    }
+
+    /// The keepalive stage on io_uring serving `/big.bin` (`count` bytes made from `pattern`) and `/a.txt`
+    /// ("first\n") from a temporary folder, to be held as long as the server is used (files past the cache
+    /// are read from it).
+    func keepaliveServing(bigBytes count: Int, pattern: Int) throws -> (directory: TemporaryDirectory, big: [UInt8], server: ServerProcess) {
+        let directory = TemporaryDirectory()
+        let big = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* pattern &+ $0 >> 8) }
+        #expect(FileManager.default.createFile(atPath: directory.path + "/big.bin", contents: Data(big)))
+        directory.write("a.txt", "first\n")
+        return (directory, big, try ServerProcess(["keepalive", "--poller", "io_uring", "--root", directory.path]))
+    }
+
+    /// Reads one answer per path of `order` off `client`, in order: `/a.txt` is "first\n", anything else `big`.
+    func expectAnswers(on client: RawClient, to order: [String], big: [UInt8]) throws {
+        for (index, path) in order.enumerated() {
+            let response = try readOneResponse(client)
+            let intact = response.status == 200 && response.body == (path == "/a.txt" ? Array("first\n".utf8) : big)
+            #expect(intact, "answer \(index) (\(path)): status \(response.status), \(response.body.count) bytes, or different ones")
+            if !intact { break }
+        }
     }
 
     /// Reads one response with a Content-Length body off a kept-alive connection.
