@@ -412,7 +412,8 @@ public final class CompletionLoop: ServingLoop {
         let filesQueued = client.output.fileBytes
         let done: Bool
         do {
-            done = try client.output.flush(to: TCPTransport(client.socket), finFollows: client.ending != nil)
+            done = try client.output.flush(to: TCPTransport(client.socket), finFollows: client.ending != nil,
+                                           fileBudget: OutputQueue.fileBytesPerFlush) // then the others' turn
         } catch {
             close(client) // EPIPE, ECONNRESET: the client left mid-response
             return

@@ -450,7 +450,8 @@ public final class EventLoop {
         let done: Bool
         let filesQueued = connection.output.fileBytes
         do {
-            done = try connection.output.flush(to: connection.transport, finFollows: connection.ending != nil)
+            done = try connection.output.flush(to: connection.transport, finFollows: connection.ending != nil,
+                                               fileBudget: OutputQueue.fileBytesPerFlush)
         } catch {
             close(connection) // EPIPE, ECONNRESET: the client left mid-response
             return
@@ -464,7 +465,9 @@ public final class EventLoop {
         if connection.proxied != nil { clientDrained(connection, now: now) } // room again for the upstream's bytes
         rearm(connection, now: now)
         guard done else {
-            setInterest(connection, .write) // the send buffer is full: wait until the client reads
+            // The send buffer is full: wait until the client reads. (Or this turn's share of a large file has
+            // left, `fileBytesPerFlush`: writable at once, after the other connections' events.)
+            setInterest(connection, .write)
             return
         }
         switch connection.ending {

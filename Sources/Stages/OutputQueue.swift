@@ -123,11 +123,20 @@ struct OutputQueue {
         segments.append(.file(file, offset: offset, remaining: length))
     }
 
+    /// The most file octets an event loop's `flush` sends with `sendfile` before it returns false, the socket
+    /// still writable: the loop waits for writability again, which comes at once, and serves its other
+    /// connections in between. Without it one fast reader of a large file holds the loop until the whole
+    /// file has left (nginx's `sendfile_max_chunk`, 2 MB by default, is the same rule).
+    static let fileBytesPerFlush = 2 << 20
+
     /// Writes as much as the transport takes. Returns true when everything has been sent.
     /// - Parameter finFollows: the connection closes (or shuts down writing) as soon as this is sent. The
     ///   last bytes then go with MSG_MORE: the kernel holds them for the FIN that `close` adds at once, and
     ///   the response and the FIN leave in one segment instead of two (nginx gets the same with TCP_CORK).
-    mutating func flush(to transport: any Transport, finFollows: Bool = false) throws(SystemError) -> Bool {
+    /// - Parameter fileBudget: at most this many octets of files sent with `sendfile` in this call; past it,
+    ///   false, as if the socket were full (`fileBytesPerFlush`).
+    mutating func flush(to transport: any Transport, finFollows: Bool = false, fileBudget: Int = .max) throws(SystemError) -> Bool {
+        var fileBudget = fileBudget
         while let first = segments.first {
             if Self.gathers(segments) {
                 guard try writeGathered(to: transport, finFollows: finFollows) else { return false }
@@ -206,7 +215,8 @@ struct OutputQueue {
                     transport.cork()
                     corked = true
                 }
-                guard let result = try transport.sendFile(file.descriptor, offset: offset, count: min(remaining, 1 << 20)) else {
+                guard fileBudget > 0 else { return false } // this turn's share: the rest after the others'
+                guard let result = try transport.sendFile(file.descriptor, offset: offset, count: min(remaining, 1 << 20, fileBudget)) else {
                     // The transport cannot send files itself (TLS encrypts in user space): read the next
                     // piece into memory and write it like any other bytes. One piece at a time, so a
                     // 1 GB file still costs 64 KB.
@@ -222,6 +232,7 @@ struct OutputQueue {
                 guard case .done(let count) = result else { return false }
                 if count == 0 { throw SystemError("sendfile", errno: EIO) } // the file shrank under us
                 fileBytes -= count
+                fileBudget -= count
                 if count == remaining {
                     segments.removeFirst() // the file closes when no one else holds it
                 } else {

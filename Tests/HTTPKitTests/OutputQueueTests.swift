@@ -61,8 +61,59 @@ final class RecordingTransport: Transport {
     func close() {}
 }
 
+/// A transport with sendfile that takes everything: it counts what each call sent, in order.
+final class FileSendingTransport: Transport {
+    let socket = Socket(fd: -1)
+    var written: [UInt8] = []
+    var fileCalls: [Int] = []
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> { .done(0) }
+    func write(_ bytes: UnsafeRawBufferPointer, more: Bool) throws(SystemError) -> IOResult<Int> {
+        written += bytes
+        return .done(bytes.count)
+    }
+    func write(gathering vectors: UnsafeBufferPointer<iovec>, more: Bool) throws(SystemError) -> IOResult<Int> {
+        guard let first = vectors.first else { return .done(0) }
+        return try write(UnsafeRawBufferPointer(start: first.iov_base, count: first.iov_len), more: more)
+    }
+    func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? {
+        written += try file.pread(length: count, offset: offset) // what sendfile would have sent
+        fileCalls.append(count)
+        return .done(count)
+    }
+    func shutdownWrite() {}
+    func close() {}
+}
+
 @Suite("OutputQueue over a transport without sendfile")
 struct OutputQueueTests {
+    /// An event loop's flush sends at most `fileBytesPerFlush` of files, then answers "not done" with the socket
+    /// still writable, so one fast reader of a large file cannot hold the loop: the next flush goes on from there.
+    @Test func aLargeFileLeavesInSharesOfTwoMegabytes() throws {
+        let path = NSTemporaryDirectory() + "httpkit-queue-\(UUID().uuidString)"
+        let content = (0..<5_000_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 10) }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(content)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var queue = OutputQueue()
+        queue.append(Array("head\r\n\r\n".utf8))
+        queue.append(file: SharedFile(try FileDescriptor.openForReading(path)), offset: 0, length: content.count)
+        queue.append(Array("next".utf8))
+        let transport = FileSendingTransport()
+        var turns = 0
+        while try !queue.flush(to: transport, fileBudget: OutputQueue.fileBytesPerFlush) {
+            turns += 1
+            #expect(transport.written.count == 8 + turns * OutputQueue.fileBytesPerFlush)
+            if turns > 5 { break }
+        }
+        #expect(turns == 2)
+        #expect(transport.written == Array("head\r\n\r\n".utf8) + content + Array("next".utf8))
+        #expect(transport.fileCalls.allSatisfy { $0 <= 1 << 20 })
+        // Without a budget (a blocking exchange, the default), all at once.
+        var whole = OutputQueue()
+        whole.append(file: SharedFile(try FileDescriptor.openForReading(path)), offset: 0, length: content.count)
+        #expect(try whole.flush(to: FileSendingTransport()))
+    }
+
     @Test func aFileGoesOutThroughReadAndWriteInOrder() throws {
         let path = NSTemporaryDirectory() + "httpkit-queue-\(UUID().uuidString)"
         let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
