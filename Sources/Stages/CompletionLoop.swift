@@ -15,11 +15,11 @@
 // │   syscalls    — every request queued in a turn goes in with one io_uring_enter, which      │
 // │                 also waits for the next completions.                                       │
 // │   time        — a timeout request completes every 100 ms and runs the same sweep.          │
-// │ The HTTP/1.1 machine, ResponseWriter and OutputQueue are EventLoop's, unchanged. A file    │
-// │ too large for the cache (over 64 KB) is the one thing the loop writes itself, with         │
-// │ sendfile as EventLoop does; when the socket is full, a poll request on the ring says when  │
-// │ it has room: readiness, asked of a completion ring. The last answer before a close goes    │
-// │ with MSG_MORE, so it leaves with the FIN, as on EventLoop.                                 │
+// │ The HTTP/1.1 machine, ResponseWriter and OutputQueue are EventLoop's, unchanged. A file of │
+// │ more than a send buffer (64 KB) is the one thing the loop writes itself, with sendfile as  │
+// │ EventLoop does (smaller: pread, then a send); when the socket is full, a poll request on   │
+// │ the ring says when it has room: readiness, asked of a completion ring. The last answer     │
+// │ before a close goes with MSG_MORE, so it leaves with the FIN, as on EventLoop.             │
 // │ The router's needs are here too: streamed uploads (body consumers), /metrics counters, the │
 // │ client's address and refusals for the access log.                                          │
 // │ Plain HTTP/1.1 over TCP only: no TLS, WebSocket, HTTP/2 or proxy on this loop.             │
@@ -326,7 +326,7 @@ public final class CompletionLoop: ServingLoop {
     private func send(_ client: Client) {
         guard !client.isWriting, !client.closed else { return }
         guard !client.output.isEmpty else { return allSent(client) }
-        if client.output.fileBytes > 0 { return writeDirectly(client) }
+        if client.output.fileBytes > SendBuffer.size { return writeDirectly(client) }
         let buffer = spareBuffers.popLast() ?? SendBuffer()
         if let (head, body) = client.output.takeHeadAndOwnBody(headLimit: buffer.capacity) {
             // A large body in an array of its own (a cached file): the head is copied, the body is sent from
@@ -335,7 +335,7 @@ public final class CompletionLoop: ServingLoop {
             buffer.attach(body)
         } else {
             do {
-                _ = try client.output.flush(to: buffer) // copies what fits: bytes only (files go `writeDirectly`)
+                _ = try client.output.flush(to: buffer) // copies what fits; a small file is read in (pread)
             } catch {
                 close(client)
                 return
@@ -401,7 +401,9 @@ public final class CompletionLoop: ServingLoop {
         }
     }
 
-    /// An answer with a file on disk (larger than the cache keeps in memory): written here, as EventLoop
+    /// An answer with more than a send buffer of file on disk (the keepalive and router stages keep smaller
+    /// files in memory; the eventloop stage, which caches nothing, sends those through the ring, read in with
+    /// pread, `SendBuffer.size`): written here, as EventLoop
     /// writes it, the head with `send` and the file with `sendfile`, which gives the socket the page cache's
     /// pages where a send on the ring would need the file's bytes in memory and copy them into the socket
     /// (100 KB, `Connection: close`, c100: 39.5 µs of CPU a request that way, 32.6 with sendfile). No send is
@@ -533,7 +535,12 @@ public final class CompletionLoop: ServingLoop {
 /// held by this reference and never mutated (a change through another copy copies it first), it stays at
 /// that address, alive, until `reset` lets it go after the send's completion.
 final class SendBuffer: Transport {
-    let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// A send's worth: past it, files go with sendfile (`CompletionLoop.writeDirectly`); up to it, one pread
+    /// into this buffer and one send cost less than a send, a sendfile, and before a close a cork and a
+    /// shutdown (the eventloop stage, which caches nothing, 13 B with `Connection: close`: 27–30 µs of CPU a
+    /// request that way, 32–36 with sendfile).
+    static let size = 64 * 1024
+    let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: SendBuffer.size, alignment: 16)
     /// Where a sendmsg's header and iovecs are written, for as long as the kernel may read them.
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: CompletionRing.sendTwoScratchSize, alignment: 16)
     /// Bytes filled, and bytes the kernel has taken of them and of the attached body.
@@ -583,8 +590,8 @@ final class SendBuffer: Transport {
         return .done(taken)
     }
 
-    /// nil: OutputQueue would read the file (pread) and write its bytes here; the loop never asks, it writes
-    /// answers with files itself (`CompletionLoop.writeDirectly`).
+    /// nil: OutputQueue reads the file (pread) and writes its bytes here. Only small files come this way;
+    /// larger ones the loop sends itself (`CompletionLoop.writeDirectly`).
     func sendFile(_ file: FileDescriptor, offset: Int, count: Int) throws(SystemError) -> IOResult<Int>? { nil }
     func shutdownWrite() {}
     func close() {}
