@@ -401,14 +401,12 @@ public final class CompletionLoop: ServingLoop {
         }
     }
 
-    /// An answer with more than a send buffer of file on disk (the keepalive and router stages keep smaller
-    /// files in memory; the eventloop stage, which caches nothing, sends those through the ring, read in with
-    /// pread, `SendBuffer.size`): written here, as EventLoop
-    /// writes it, the head with `send` and the file with `sendfile`, which gives the socket the page cache's
-    /// pages where a send on the ring would need the file's bytes in memory and copy them into the socket
-    /// (100 KB, `Connection: close`, c100: 39.5 µs of CPU a request that way, 32.6 with sendfile). No send is
-    /// in flight (`send`'s guard), so the bytes keep their order. When the socket's buffer is full, the ring
-    /// says when it has room again: a poll request, readiness on a completion ring.
+    /// An answer with more than a send buffer of file on disk (`SendBuffer.size`; smaller files go through the
+    /// ring, read in with pread): written here, as EventLoop writes it, the head with `send` and the file with
+    /// `sendfile`, which gives the socket the page cache's pages where a send on the ring would need the file's
+    /// bytes in memory and copy them into the socket (100 KB, `Connection: close`, c100: 39.5 µs of CPU a
+    /// request that way, 32.6 with sendfile). No send is in flight (`send`'s guard), so the bytes keep their
+    /// order. When the socket's buffer is full, a poll request on the ring says when it has room again.
     private func writeDirectly(_ client: Client) {
         _ = client.output.takeSentBytes() // copies into send buffers were counted as their sends completed
         let filesQueued = client.output.fileBytes
@@ -512,10 +510,9 @@ public final class CompletionLoop: ServingLoop {
         abortUpload(client) // an upload cut short leaves no partial file
         client.output.discard()
         if spareStrings.count < EventLoop.maxSpareStrings { spareStrings.append(client.http1.takeStrings()) }
-        // Its pending receive and send are cancelled, then the descriptor is closed; their completions
-        // find no client. A send's buffer is kept until that send's own completion says the kernel is done.
-        // What is pending for its bytes: a poll for room, or a send (whose buffer the kernel may read until
-        // that send's completion); never both.
+        // Its pending receive and its pending write (a poll for room or a send, never both) are cancelled,
+        // then the descriptor is closed; their completions find no client. A send's buffer is kept until that
+        // send's own completion says the kernel is done with it.
         let writing = client.awaitingWritable ? Self.tag(client.id, .writable)
             : client.sending != nil ? Self.tag(client.id, .send) : nil
         ring.cancelAndClose(client.socket.fd, requests: client.receiving ? Self.tag(client.id, .receive) : nil,
