@@ -55,6 +55,11 @@ public struct HTTPRequest: Sendable, Hashable {
     /// Known from when the target was set for origin-form targets, as nearly all are.
     public var hasNormalPath: Bool { shape.pathIsNormal ?? URLPath.isNormal(path) }
 
+    /// For an origin-form target whose path is normal, the octets of its first segment (`/users/1` → 5,
+    /// `/` → 0), found with the rest of the target's shape; nil otherwise. Routes and protected prefixes whose
+    /// first segment has another length cannot match, and are ruled out without looking at the path.
+    public var normalPathFirstSegmentLength: Int? { shape.pathIsNormal == true ? shape.firstSegmentLength : nil }
+
     /// `URLPath.normalize(path)`, without looking again at what `hasNormalPath` already knows: the segments the
     /// router matches and the file handler resolves.
     public func normalizedPath() throws(RequestError) -> URLPath.Normalized {
@@ -85,6 +90,8 @@ struct TargetShape: Sendable, Hashable {
     var targetIsPath = false
     /// Whether the path is normal, for an origin-form target; nil for the other forms (worked out when asked).
     var pathIsNormal: Bool?
+    /// The octets of the path's first segment (`/users/1` → 5, `/` → 0), for an origin-form target.
+    var firstSegmentLength = 0
 
     init(_ target: String) {
         self = target.utf8.withContiguousStorageIfAvailable(TargetShape.init(bytes:))
@@ -94,9 +101,10 @@ struct TargetShape: Sendable, Hashable {
     /// The shape of a target's octets.
     init(bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.first == ASCII.slash else { return }
-        let (pathEnd, isNormal) = URLPath.scanTarget(bytes)
+        let (pathEnd, isNormal, firstSegmentEnd) = URLPath.scanTarget(bytes)
         targetIsPath = pathEnd == bytes.count
         pathIsNormal = isNormal
+        firstSegmentLength = firstSegmentEnd - 1
     }
 
     init() {}

@@ -128,17 +128,15 @@ public struct Router: Sendable {
     private static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
 
     /// True when the request's path certainly matches no route: it is already normal (so its first segment is
-    /// the text up to the next `/`, as it came) and that segment begins no pattern.
+    /// the text up to the next `/`, as it came) and that segment begins no pattern. The segment's length was
+    /// found with the target's shape: most paths are ruled out by it before their octets are looked at.
     private func cannotMatch(_ request: HTTPRequest) -> Bool {
-        guard let firstSegments, request.hasNormalPath else { return false }
-        let lengths = firstSegmentLengths
-        func cannotMatch(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            let rest = bytes[1...]
-            let first = UnsafeBufferPointer(rebasing: rest[..<(rest.firstIndex(of: ASCII.slash) ?? rest.endIndex)])
-            if lengths & Self.lengthBit(first.count) == 0 { return true }
-            return !firstSegments.contains { $0.count == first.count && $0.elementsEqual(first) }
+        guard let firstSegments, let length = request.normalPathFirstSegmentLength else { return false }
+        if firstSegmentLengths & Self.lengthBit(length) == 0 { return true }
+        return request.path.withUTF8Octets { bytes in
+            let first = UnsafeBufferPointer(rebasing: bytes[1..<(1 + length)])
+            return !firstSegments.contains { $0.count == length && $0.elementsEqual(first) }
         }
-        return request.path.withUTF8Octets(cannotMatch)
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping RouteHandler) { add("GET", pattern, handler) }

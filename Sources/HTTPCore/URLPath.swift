@@ -58,7 +58,9 @@ public enum URLPath {
 
     /// An origin-form target (it starts with `/`) looked at once: where its path ends (at the first `?` or `#`,
     /// else the whole target) and whether that path `isNormal`. What `HTTPRequest` asks when its target is set.
-    static func scanTarget(_ bytes: UnsafeBufferPointer<UInt8>) -> (pathEnd: Int, isNormal: Bool) {
+    /// `firstSegmentEnd` is where the first segment ends (the second `/`, or the path's end): the router and
+    /// Basic auth rule out most paths by that segment's length alone.
+    static func scanTarget(_ bytes: UnsafeBufferPointer<UInt8>) -> (pathEnd: Int, isNormal: Bool, firstSegmentEnd: Int) {
         scan(bytes, stoppingAtQuery: true)
     }
 
@@ -67,9 +69,11 @@ public enum URLPath {
     /// octet was compared with `/`, `.`, `%`, `\`, NUL and 0x80 in turn; `for … in dropFirst()` with a range
     /// switch cost about 26 instructions an octet.
     @inline(__always)
-    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, stoppingAtQuery: Bool) -> (pathEnd: Int, isNormal: Bool) {
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, stoppingAtQuery: Bool)
+        -> (pathEnd: Int, isNormal: Bool, firstSegmentEnd: Int) {
         var segmentLength = 0, dots = 0, index = 1
         var normal = true
+        var firstSegmentEnd = 0 // 0 until the second `/` is seen
         octetKinds.withUnsafeBufferPointer { kinds in
             while index < bytes.count {
                 let kind = kinds[Int(bytes[index])]
@@ -82,6 +86,7 @@ public enum URLPath {
                 if kind == OctetKind.slash {
                     // "//", "/./", "/../": an empty, `.` or `..` segment ends here.
                     if segmentLength == 0 || (segmentLength == dots && dots <= 2) { normal = false }
+                    if firstSegmentEnd == 0 { firstSegmentEnd = index }
                     segmentLength = 0
                     dots = 0
                 } else if kind == OctetKind.dot {
@@ -97,7 +102,7 @@ public enum URLPath {
             }
         }
         if segmentLength > 0 && segmentLength == dots && dots <= 2 { normal = false } // ends in "/." or "/.."
-        return (index, normal)
+        return (index, normal, firstSegmentEnd == 0 ? index : firstSegmentEnd)
     }
 
     /// What `scan` makes of each octet.
