@@ -50,6 +50,14 @@ struct URLPathTests {
         #expect(request.hasNormalPath == normal && URLPath.isNormal(request.path) == normal)
         if normal { #expect((try? request.normalizedPath().path) == path) }
     }
+
+    @Test("A normal origin-form path's first segment length, found with the target's shape", arguments: [
+        ("/", 0), ("/a", 1), ("/abc/", 3), ("/users/1", 5), ("/abc?x/y", 3), ("/abc#x/y", 3), ("/a/b/c?d", 1),
+        ("/a/../b", nil), ("//a", nil), ("/%61", nil), ("http://h/p/q", nil), ("*", nil),
+    ] as [(String, Int?)])
+    func firstSegmentLength(_ target: String, _ expected: Int?) {
+        #expect(HTTPRequest(method: .get, target: target).normalPathFirstSegmentLength == expected, "\(target)")
+    }
 }
 
 /// A temporary document root with a secret next to it and a symlink that points at the secret.

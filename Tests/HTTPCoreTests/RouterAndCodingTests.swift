@@ -72,6 +72,10 @@ struct RouterTests {
         #expect(get("/echoes/hi", on: router) == "fallback")
         #expect(get("/ech", on: router) == "fallback")
         #expect(get("/index.html", on: router) == "fallback")
+        // The first segment ends at `?` as at `/`; an absolute-form target is matched on its path.
+        #expect(get("/echo/hi?x=1", on: router) == "hi")
+        #expect(get("/index.html?next=/echo/x", on: router) == "fallback")
+        #expect(get("http://x/echo/hi", on: router) == "hi")
         // First segments of 63 octets and more share one length bit: they are still told apart octet by octet.
         let long = String(repeating: "a", count: 70), longer = String(repeating: "a", count: 80)
         router.get("/\(long)") { _ in .text(.ok, "long") }

@@ -17,6 +17,10 @@ struct BasicAuthTests {
         ("/%61dmin", true), ("/x/../admin", true), ("/./admin/", true), ("/files/private/a", true),
         ("/administrator", false), ("/adm", false), ("/", false), ("/files/privately", false), ("/files", false),
         ("/x/admin", false), ("/ADMIN", false),
+        // A first segment as long as a prefix's is compared octet by octet; the length stops at `?` and `/`;
+        // an absolute-form target has no shape to go by and is decided on its path.
+        ("/abcde", false), ("/filex/private", false), ("/admin?x=/y", true), ("/files/private?q", true),
+        ("http://h/admin/x", true), ("http://h/adminx", false),
     ])
     func paths(_ target: String, _ expected: Bool) {
         #expect(guarded(target) == expected)
