@@ -54,6 +54,7 @@ struct URLPathTests {
     @Test("A normal origin-form path's first segment length, found with the target's shape", arguments: [
         ("/", 0), ("/a", 1), ("/abc/", 3), ("/users/1", 5), ("/abc?x/y", 3), ("/abc#x/y", 3), ("/a/b/c?d", 1),
         ("/a/../b", nil), ("//a", nil), ("/%61", nil), ("http://h/p/q", nil), ("*", nil),
+        ("/" + String(repeating: "a", count: 65_534) + "/b", 65_534), ("/" + String(repeating: "a", count: 70_000), nil),
     ] as [(String, Int?)])
     func firstSegmentLength(_ target: String, _ expected: Int?) {
         #expect(HTTPRequest(method: .get, target: target).normalPathFirstSegmentLength == expected, "\(target)")
