@@ -42,7 +42,9 @@ public struct HTTPRequest: Sendable, Hashable {
         // target itself (the String shares its storage; no copy, no search for "://").
         if shape.targetIsPath { return target }
         var rest = Substring(target)
-        if let schemeEnd = rest.firstRange(of: "://") {
+        // Absolute-form (RFC 9112 §3.2.2): the path follows the authority. Only there: an origin-form target
+        // starts with `/`, and a `://` in its query is part of the query (`/x?u=http://h/admin` is `/x`).
+        if !rest.hasPrefix("/"), let schemeEnd = rest.firstRange(of: "://") {
             rest = rest[schemeEnd.upperBound...]
             rest = rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
         }

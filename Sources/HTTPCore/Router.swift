@@ -134,6 +134,7 @@ public struct Router: Sendable {
         guard let firstSegments, let length = request.normalPathFirstSegmentLength else { return false }
         if firstSegmentLengths & Self.lengthBit(length) == 0 { return true }
         return request.path.withUTF8Octets { bytes in
+            guard length < bytes.count else { return false } // the shape and the path disagree: ask the long way
             let first = UnsafeBufferPointer(rebasing: bytes[1..<(1 + length)])
             return !firstSegments.contains { $0.count == length && $0.elementsEqual(first) }
         }

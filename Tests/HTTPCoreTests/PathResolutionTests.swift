@@ -42,6 +42,8 @@ struct URLPathTests {
         ("/", "/", true), ("/a/b?x=1", "/a/b", true), ("/a/../b?x", "/a/../b", false), ("/a#frag", "/a", true),
         ("/a/.?q", "/a/.", false), ("/%41?b", "/%41", false), ("/a?b/../c", "/a", true), ("/x/..#y", "/x/..", false),
         ("/caf\u{e9}?", "/caf\u{e9}", false), ("http://h/p/q?r", "/p/q", true), ("http://h", "/", true), ("*", "*", false),
+        // A URL in an origin-form target's query is query, not an authority.
+        ("/x?u=http://h/admin/a", "/x", true), ("/index.html?ref=http://example.com", "/index.html", true),
     ])
     func requestShape(_ target: String, _ path: String, _ normal: Bool) {
         var request = HTTPRequest(method: .get, target: "/elsewhere/")
@@ -54,6 +56,7 @@ struct URLPathTests {
     @Test("A normal origin-form path's first segment length, found with the target's shape", arguments: [
         ("/", 0), ("/a", 1), ("/abc/", 3), ("/users/1", 5), ("/abc?x/y", 3), ("/abc#x/y", 3), ("/a/b/c?d", 1),
         ("/a/../b", nil), ("//a", nil), ("/%61", nil), ("http://h/p/q", nil), ("*", nil),
+("/x?u=http://h/admin/a", 1), ("/index.html?ref=http://example.com", 10),
         ("/" + String(repeating: "a", count: 65_534) + "/b", 65_534), ("/" + String(repeating: "a", count: 70_000), nil),
     ] as [(String, Int?)])
     func firstSegmentLength(_ target: String, _ expected: Int?) {

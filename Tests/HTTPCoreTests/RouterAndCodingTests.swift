@@ -75,6 +75,12 @@ struct RouterTests {
         // The first segment ends at `?` as at `/`; an absolute-form target is matched on its path.
         #expect(get("/echo/hi?x=1", on: router) == "hi")
         #expect(get("/index.html?next=/echo/x", on: router) == "fallback")
+        // A URL in the query is not the path: `/abc` is routed, not the query's `/echo/hi`; a first segment as
+        // long as a pattern's (`index.html`, `user-agent`) with a URL after `?` is compared on the path it is.
+        #expect(get("/abc?u=http://h/echo/hi", on: router) == "fallback")
+        router.get("/user-agent") { _ in .text(.ok, "ua") }
+        #expect(get("/index.html?ref=http://example.com", on: router) == "fallback")
+        #expect(get("/user-agent?ref=http://example.com", on: router) == "ua")
         #expect(get("http://x/echo/hi", on: router) == "hi")
         // First segments of 63 octets and more share one length bit: they are still told apart octet by octet.
         let long = String(repeating: "a", count: 70), longer = String(repeating: "a", count: 80)
