@@ -35,6 +35,18 @@ struct BasicAuthTests {
         }
     }
 
+    /// Prefixes the CLI refuses but the type takes: an empty one guards every path (it starts every path), one
+    /// without a leading `/` none; the shortcut by first-segment length must agree.
+    @Test func unusualPrefixesDecideAsTheLongWay() {
+        let everything = BasicAuth(protecting: [""], user: "u", password: "p")
+        let nothing = BasicAuth(protecting: ["admin"], user: "u", password: "p")
+        for target in ["/", "/admin", "/hello.txt", "/a/b?c"] {
+            let request = HTTPRequest(method: .get, target: target, headers: ["Host": "x"])
+            #expect(everything.guards(request), "\(target)")
+            #expect(!nothing.guards(request), "\(target)")
+        }
+    }
+
     @Test func rightCredentialsPass() {
         let request = HTTPRequest(method: .get, target: "/admin/x",
                                   headers: ["Host": "x", "Authorization": "Basic " + Base64.encode(Array("ada:secret".utf8))])

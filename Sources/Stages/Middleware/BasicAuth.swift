@@ -8,8 +8,9 @@ public struct BasicAuth: Sendable {
     /// The prefixes' bytes, made once: compared with a normal path's bytes without building strings.
     private let prefixBytes: [[UInt8]]
     /// The length of each prefix's first segment (`/admin` → 5): a normal path under a prefix has the same
-    /// first segment, so a path whose first segment has none of these lengths is not guarded.
-    private let firstSegmentLengths: [Int]
+    /// first segment, so a path whose first segment has none of these lengths is not guarded. nil when a prefix
+    /// is empty (it guards every path, whatever its first segment).
+    private let firstSegmentLengths: [Int]?
     public let user: String
     private let expected: [UInt8]
     public let realm: String
@@ -17,9 +18,11 @@ public struct BasicAuth: Sendable {
     public init(protecting prefixes: [String], user: String, password: String, realm: String = "httpkit") {
         self.prefixes = prefixes
         self.prefixBytes = prefixes.map { Array($0.utf8) }
-        self.firstSegmentLengths = prefixBytes.filter { $0.first == ASCII.slash }.map { prefix in
-            (prefix.dropFirst().firstIndex(of: ASCII.slash) ?? prefix.endIndex) - 1
-        }
+        // A prefix that does not start with `/` is under no normal path, and leaves no length.
+        self.firstSegmentLengths = prefixBytes.contains { $0.isEmpty } ? nil
+            : prefixBytes.filter { $0.first == ASCII.slash }.map { prefix in
+                (prefix.dropFirst().firstIndex(of: ASCII.slash) ?? prefix.endIndex) - 1
+            }
         self.user = user
         self.expected = Array("\(user):\(password)".utf8)
         self.realm = realm
@@ -53,7 +56,7 @@ public struct BasicAuth: Sendable {
         // Decide on the path the router will serve, not the raw one: `//admin`, `/%61dmin` and
         // `/x/../admin` all route to /admin. A path that does not normalise is the router's 400.
         guard !prefixes.isEmpty else { return false }
-        if let length = request.normalPathFirstSegmentLength {
+        if let length = request.normalPathFirstSegmentLength, let firstSegmentLengths {
             return firstSegmentLengths.contains(length) && request.path.withUTF8Octets { isGuarded($0) }
         }
         if request.hasNormalPath { return request.path.withUTF8Octets { isGuarded($0) } }
