@@ -33,6 +33,28 @@ struct ProxyTests {
         #expect(kept["X-Trace"] == nil && kept["Connection"] == nil)
     }
 
+    /// `removing` decides on the names' octets; it must remove exactly what `names(in:)`, the set of lower-cased
+    /// names, says, whatever the case of the names and of `Connection`'s tokens.
+    @Test("Hop-by-hop fields are removed whatever their case, as names(in:) defines them")
+    func hopByHopRemovalMatchesTheNames() {
+        let sets: [HTTPHeaders] = [
+            ["HOST": "x", "KEEP-ALIVE": "timeout=5", "Connection": "X-Trace , UPGRADE", "x-trace": "1", "Upgrade": "h2c",
+             "Proxy-Connection": "X-Other", "X-OTHER": "2", "TE": "trailers", "Content-Length": "3", "Accept": "*/*",
+             "Transfer-Encoding": "chunked", "Trailer": "X", "Proxy-Authorization": "Basic eA==", "Via": "1.1 a"],
+            ["Host": "x", "Accept": "*/*", "Content-Type": "text/plain"],
+            ["Connection": "host, CONTENT-LENGTH, x-a", "Host": "h", "content-length": "1", "X-A": "1", "X-B": "2"],
+            [:],
+        ]
+        for headers in sets {
+            let names = HopByHop.names(in: headers)
+            let kept = HopByHop.removing(from: headers)
+            #expect(kept.fields == headers.fields.filter { !names.contains($0.name.lowercased()) }, "\(headers)")
+        }
+        let first = HopByHop.removing(from: sets[0])
+        #expect(first.fields.map(\.name) == ["HOST", "Content-Length", "Accept", "Via"])
+        #expect(HopByHop.removing(from: sets[1]) == sets[1]) // nothing to remove: the same headers back
+    }
+
     @Test func forwardedForAndViaExtendWhatEarlierHopsSaid() throws {
         let request = try Self.parse("GET / HTTP/1.0\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\nVia: 1.1 edge\r\n\r\n")
         let forwarded = ProxyRequest(request, clientAddress: "10.0.0.7", scheme: "https")

@@ -38,9 +38,25 @@ public enum HopByHop {
             && request.headers.contains("Connection", token: "upgrade")
     }
 
-    /// `headers` without any hop-by-hop field.
+    /// `headers` without any hop-by-hop field: those `names(in:)` gives, whatever their case.
+    ///
+    /// Asked twice for every proxied exchange (the request on its way up, the answer on its way down), so each
+    /// field is decided on its name's octets: no lower-cased copy of every name and no set built and hashed per
+    /// message, which cost about 17,000 instructions of a 13-byte exchange's 72,000 (callgrind). Headers with no
+    /// hop-by-hop field, as most answers from a pooled upstream are, come back as they are.
     public static func removing(from headers: HTTPHeaders) -> HTTPHeaders {
-        let names = names(in: headers)
-        return HTTPHeaders(headers.fields.filter { !names.contains($0.name.lowercased()) })
+        let listed = headers.listElements("Connection") + headers.listElements("Proxy-Connection")
+        func isHopByHop(_ name: String) -> Bool {
+            if neverHopByHopNames.contains(where: { ASCII.caseInsensitiveEquals($0, name) }) { return false }
+            return standardNames.contains { ASCII.caseInsensitiveEquals($0, name) }
+                || listed.contains { ASCII.caseInsensitiveEquals($0, name) }
+        }
+        guard headers.fields.contains(where: { isHopByHop($0.name) }) else { return headers }
+        return HTTPHeaders(headers.fields.filter { !isHopByHop($0.name) })
     }
+
+    /// `standard` and `neverHopByHop` as arrays, searched in place by `removing` (`caseInsensitiveEquals`
+    /// compares the lengths first, so most names are ruled out without a look at their octets).
+    private static let standardNames = Array(standard)
+    private static let neverHopByHopNames = Array(neverHopByHop)
 }
