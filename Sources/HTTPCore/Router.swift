@@ -133,8 +133,10 @@ public struct Router: Sendable {
     private func cannotMatch(_ request: HTTPRequest) -> Bool {
         guard let firstSegments, let length = request.normalPathFirstSegmentLength else { return false }
         if firstSegmentLengths & Self.lengthBit(length) == 0 { return true }
-        return request.path.withUTF8Octets { bytes in
-            guard length < bytes.count else { return false } // the shape and the path disagree: ask the long way
+        // The segment is the target's octets after its `/` (an origin-form target starts with its path): read
+        // there, with no `path` String made for a target with a query.
+        return request.target.withUTF8Octets { bytes in
+            guard length < bytes.count else { return false } // not the shape of this target: ask the long way
             let first = UnsafeBufferPointer(rebasing: bytes[1..<(1 + length)])
             return !firstSegments.contains { $0.count == length && $0.elementsEqual(first) }
         }

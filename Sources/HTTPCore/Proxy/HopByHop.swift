@@ -51,8 +51,11 @@ public enum HopByHop {
             return standardNames.contains { ASCII.caseInsensitiveEquals($0, name) }
                 || listed.contains { ASCII.caseInsensitiveEquals($0, name) }
         }
-        guard headers.fields.contains(where: { isHopByHop($0.name) }) else { return headers }
-        return HTTPHeaders(headers.fields.filter { !isHopByHop($0.name) })
+        // One pass: the fields before the first hop-by-hop one are kept as they are, each later one decided once.
+        guard let first = headers.fields.firstIndex(where: { isHopByHop($0.name) }) else { return headers }
+        var kept = Array(headers.fields[..<first])
+        for field in headers.fields[(first + 1)...] where !isHopByHop(field.name) { kept.append(field) }
+        return HTTPHeaders(kept)
     }
 
     /// `standard` and `neverHopByHop` as arrays, searched in place by `removing` (`caseInsensitiveEquals`
