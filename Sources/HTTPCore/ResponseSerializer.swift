@@ -116,7 +116,7 @@ public struct ResponseSerializer: Sendable {
     }
 
     /// `Name: value␍␊`, in octets.
-    private static func fieldSize(_ name: String, _ value: String) -> Int { name.utf8.count + value.utf8.count + 4 }
+    static func fieldSize(_ name: String, _ value: String) -> Int { name.utf8.count + value.utf8.count + 4 }
 
     /// Whether the body bytes follow the head: not for HEAD, and not for statuses that have no body.
     public func sendsBody(_ response: HTTPResponse, requestMethod: HTTPMethod) -> Bool {

@@ -89,7 +89,7 @@ extension EventLoop {
             }
         }
         upstream.exchange = exchange
-        upstream.reader = UpstreamResponseReader(requestMethod: exchange.request.method)
+        upstream.reader.reset(requestMethod: exchange.request.method) // a pooled one keeps its buffer and Strings
         exchange.upstream = upstream
         upstream.output.append(exchange.forwarded.head)
         if upstream.state == .busy {

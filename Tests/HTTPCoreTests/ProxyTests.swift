@@ -191,4 +191,113 @@ struct ProxyTests {
     @Test func bytesBeyondTheFramedEndMakeTheConnectionUnusable() {
         #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy"]).last == "end close")
     }
+
+    /// The status line is read on its octets: what it accepts and refuses, and the reason and version it keeps.
+    @Test("status lines: the version, the code, the reason (or none), and malformed ones refused")
+    func statusLines() throws {
+        func head(_ line: String) -> String {
+            var reader = UpstreamResponseReader(requestMethod: .get)
+            reader.receive(Array((line + "\r\nContent-Length: 0\r\n\r\n").utf8))
+            do {
+                guard case .head(let status, let version, _)? = try reader.next() else { return "nothing" }
+                return "\(version.major).\(version.minor) \(status.code) [\(status.reason)]"
+            } catch {
+                return "error"
+            }
+        }
+        #expect(head("HTTP/1.1 200 OK") == "1.1 200 [OK]")
+        #expect(head("HTTP/1.0 404 Not Found") == "1.0 404 [Not Found]")
+        #expect(head("HTTP/1.1 599 ") == "1.1 599 []")
+        #expect(head("HTTP/1.1 204") == "1.1 204 []") // no space and no reason: accepted, as before
+        #expect(head("HTTP/1.1 200 Très bien") == "1.1 200 [Très bien]")
+        for malformed in ["HTTP/1.1  200 OK", "HTTP/1.1 2000 OK", "HTTP/1.1 20 OK", "HTTP/1.1 2x0 OK", "http/1.1 200 OK",
+                          "HTTP/2.0 200 OK", "HTTP/1.x 200 OK", "HTTP/1.1", "HTTP/1.1 200OK", ""] {
+            #expect(head(malformed) == "error", "\(malformed)")
+        }
+    }
+
+    /// A pooled connection's reader is reset, not made again: it keeps its buffer and the last response's Strings,
+    /// so each answer must still be read as itself (a value at the same place that changed is the new value).
+    @Test("a reader reset for the next response reads it as itself, with the Strings of the last one reused")
+    func aResetReaderReadsEachResponseAsItself() throws {
+        var reader = UpstreamResponseReader(requestMethod: .get)
+        let answers = [
+            ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: \"a\"\r\nContent-Length: 2\r\n\r\nhi", "200 OK", [("Content-Type", "text/plain"), ("ETag", "\"a\""), ("Content-Length", "2")], "hi"),
+            ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: \"b\"\r\nContent-Length: 3\r\n\r\nbye", "200 OK", [("Content-Type", "text/plain"), ("ETag", "\"b\""), ("Content-Length", "3")], "bye"),
+            ("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "404 Not Found", [("Content-Length", "0")], ""),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n2\r\nok\r\n0\r\n\r\n", "200 OK", [("Transfer-Encoding", "chunked"), ("X-A", "1")], "ok"),
+            ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: \"a\"\r\nContent-Length: 2\r\n\r\nhi", "200 OK", [("Content-Type", "text/plain"), ("ETag", "\"a\""), ("Content-Length", "2")], "hi"),
+        ]
+        for (raw, status, fields, body) in answers {
+            reader.reset(requestMethod: .get)
+            reader.receive(Array(raw.utf8))
+            var seenBody: [UInt8] = [], ended = false
+            while let event = try reader.next() {
+                switch event {
+                case .head(let got, _, let headers):
+                    #expect("\(got.code) \(got.reason)" == status)
+                    #expect(headers.fields.map { [$0.name, $0.value] } == fields.map { [$0.0, $0.1] })
+                case .body(let bytes): seenBody += bytes
+                case .end(let reusable): ended = true; #expect(reusable, "\(raw)")
+                }
+            }
+            #expect(ended && String(decoding: seenBody, as: UTF8.self) == body)
+        }
+        // After a response the connection cannot reuse, a reset reader still starts clean.
+        reader.reset(requestMethod: .get)
+        reader.receive(Array("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".utf8))
+        _ = try reader.next()
+        #expect(try reader.next() == .end(reusable: false))
+        reader.reset(requestMethod: .head)
+        reader.receive(Array("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n".utf8))
+        _ = try reader.next()
+        #expect(try reader.next() == .end(reusable: true)) // HEAD: no body, whatever Content-Length says
+    }
+
+    @Test("Content-Length: one number, the same number repeated, or an error that says which values disagree")
+    func contentLengthsAreReadAsRFC9112Says() {
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab"]) == ["head 200 2", "body ab", "end reusable"])
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nab"]) == ["head 200 1", "body ab", "end reusable"])
+        #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: 007\r\n\r\n1234567"]) == ["head 200 1", "body 1234567", "end reusable"])
+        for bad in ["-1", "+2", "", "1 2", "99999999999999999999999", "0x10", "2, 3"] {
+            #expect(Self.read(["HTTP/1.1 200 OK\r\nContent-Length: \(bad)\r\n\r\n"]).last?.hasPrefix("error the upstream sent an invalid Content-Length") == true, "\(bad)")
+        }
+    }
+
+    @Test("a response head with more fields than the limit is refused with a reason (the head's size is bounded too)")
+    func tooManyFieldsAreRefused() {
+        let fields = String(repeating: "a: b\r\n", count: 1001)
+        #expect(Self.read(["HTTP/1.1 200 OK\r\n" + fields + "\r\n"]).last == "error the upstream's response head has more than 1000 fields")
+        let allowed = String(repeating: "a: b\r\n", count: 999)
+        #expect(Self.read(["HTTP/1.1 200 OK\r\n" + allowed + "Content-Length: 0\r\n\r\n"]).first == "head 200 1000")
+    }
+
+    /// The request is rewritten in one pass; these are the cases where the order of the old steps (remove the
+    /// hop-by-hop fields, then remove, read and set each name) decided the result.
+    @Test("request rewriting: Connection naming the forwarding fields, a client's X-Forwarded-For without an address")
+    func rewritingEdgeCases() throws {
+        // Connection names Via and X-Forwarded-For: they are this hop's, so dropped before their values are read.
+        let listed = ProxyRequest(try Self.parse("GET / HTTP/1.1\r\nHost: h\r\nVia: 1.1 a\r\nX-Forwarded-For: 1.1.1.1\r\nConnection: via, X-FORWARDED-FOR\r\nExpect: 100-continue\r\nX-Forwarded-Proto: https\r\n\r\n"), clientAddress: "10.0.0.7")
+        #expect(listed.headers.fields.map { "\($0.name): \($0.value)" } == ["Host: h", "X-Forwarded-For: 10.0.0.7", "X-Forwarded-Proto: http", "Via: 1.1 httpkit"])
+        // No client address: the client's X-Forwarded-For stays where it was, untouched.
+        let kept = ProxyRequest(try Self.parse("GET / HTTP/1.1\r\nX-Forwarded-For: 1.1.1.1\r\nHost: h\r\nx-forwarded-for: 2.2.2.2\r\n\r\n"), clientAddress: nil)
+        #expect(kept.headers.fields.map { "\($0.name): \($0.value)" } == ["X-Forwarded-For: 1.1.1.1", "Host: h", "x-forwarded-for: 2.2.2.2", "X-Forwarded-Proto: http", "Via: 1.1 httpkit"])
+        // Several Via fields join in order, and an HTTP/1.0 client is said to have spoken 1.0.
+        let vias = ProxyRequest(try Self.parse("GET / HTTP/1.0\r\nVia: 1.0 a\r\nHost: h\r\nVia: 1.1 b, 1.1 c\r\n\r\n"), clientAddress: "1.2.3.4", via: "edge")
+        #expect(vias.headers["Via"] == "1.0 a, 1.1 b, 1.1 c, 1.0 edge")
+        // A body's framing: Content-Length kept as a number, chunked when Transfer-Encoding came.
+        let posted = ProxyRequest(try Self.parse("POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"), clientAddress: nil)
+        #expect(String(decoding: posted.head, as: UTF8.self) == "POST /u HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: http\r\nVia: 1.1 httpkit\r\nContent-Length: 3\r\n\r\n")
+        let chunked = ProxyRequest(try Self.parse("POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), clientAddress: nil)
+        #expect(String(decoding: chunked.head, as: UTF8.self) == "POST /u HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: http\r\nVia: 1.1 httpkit\r\nTransfer-Encoding: chunked\r\n\r\n")
+        let empty = ProxyRequest(try Self.parse("PUT /u HTTP/1.1\r\nHost: h\r\n\r\n"), clientAddress: nil)
+        #expect(String(decoding: empty.head, as: UTF8.self).hasSuffix("Content-Length: 0\r\n\r\n"))
+    }
+
+    @Test("the answer's Via entries join in order; Content-Length and the fields Connection lists are dropped")
+    func responseRewriting() {
+        let upstream: HTTPHeaders = ["Via": "1.1 a", "Content-Type": "text/plain", "VIA": "1.0 b", "Content-Length": "4", "Connection": "x-a", "X-A": "1"]
+        let headers = ProxyResponse.clientHeaders(upstream, version: .http1_0)
+        #expect(headers.fields.map { "\($0.name): \($0.value)" } == ["Content-Type: text/plain", "Via: 1.1 a, 1.0 b, 1.0 httpkit"])
+    }
 }

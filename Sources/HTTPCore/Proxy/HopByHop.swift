@@ -41,25 +41,95 @@ public enum HopByHop {
     /// `headers` without any hop-by-hop field: those `names(in:)` gives, whatever their case.
     ///
     /// Asked twice for every proxied exchange (the request on its way up, the answer on its way down), so each
-    /// field is decided on its name's octets: no lower-cased copy of every name and no set built and hashed per
-    /// message, which cost about 17,000 instructions of a 13-byte exchange's 72,000 (callgrind). Headers with no
-    /// hop-by-hop field, as most answers from a pooled upstream are, come back as they are.
+    /// field is decided once, on its name's octets (`ProxyFieldName`: the length picks the one or two names to
+    /// compare): no lower-cased copy of every name and no set built per message. Headers with no hop-by-hop
+    /// field, as most answers from a pooled upstream are, come back as they are.
     public static func removing(from headers: HTTPHeaders) -> HTTPHeaders {
-        let listed = headers.listElements("Connection") + headers.listElements("Proxy-Connection")
-        func isHopByHop(_ name: String) -> Bool {
-            if neverHopByHopNames.contains(where: { ASCII.caseInsensitiveEquals($0, name) }) { return false }
-            return standardNames.contains { ASCII.caseInsensitiveEquals($0, name) }
-                || listed.contains { ASCII.caseInsensitiveEquals($0, name) }
-        }
+        let listed = ListedNames(headers)
+        guard let first = headers.fields.firstIndex(where: { listed.isHopByHop($0.name) }) else { return headers }
         // One pass: the fields before the first hop-by-hop one are kept as they are, each later one decided once.
-        guard let first = headers.fields.firstIndex(where: { isHopByHop($0.name) }) else { return headers }
         var kept = Array(headers.fields[..<first])
-        for field in headers.fields[(first + 1)...] where !isHopByHop(field.name) { kept.append(field) }
+        for field in headers.fields[(first + 1)...] where !listed.isHopByHop(field.name) { kept.append(field) }
         return HTTPHeaders(kept)
     }
 
-    /// `standard` and `neverHopByHop` as arrays, searched in place by `removing` (`caseInsensitiveEquals`
-    /// compares the lengths first, so most names are ruled out without a look at their octets).
-    private static let standardNames = Array(standard)
-    private static let neverHopByHopNames = Array(neverHopByHop)
+    /// The names a message's `Connection` and `Proxy-Connection` fields list (§7.6.1), lower-cased, read only
+    /// when the message has such a field (most answers from a pooled upstream have none), and the test of a
+    /// name against them and the standard set.
+    struct ListedNames {
+        private var names: [[UInt8]] = []
+
+        init(_ headers: HTTPHeaders) {
+            // Only a name as long as `Connection` or `Proxy-Connection` is looked at further.
+            for field in headers.fields where (field.name.utf8.count == 10 || field.name.utf8.count == 16) && ProxyFieldName(field.name) == .connectionList {
+                for token in HTTPHeaders([field]).listElements(field.name) { names.append(token.utf8.map(ASCII.lowercased)) }
+            }
+        }
+
+        /// Whether a field named `name` stops at this hop.
+        func isHopByHop(_ name: String) -> Bool {
+            isHopByHop(name, ProxyFieldName(name))
+        }
+
+        /// The same, with the name's role already known.
+        func isHopByHop(_ name: String, _ role: ProxyFieldName) -> Bool {
+            switch role {
+            case .hopByHop, .connectionList, .transferEncoding, .upgrade: return true
+            case .host, .contentLength: return false // never, whatever Connection lists (`neverHopByHop`)
+            default:
+                guard !names.isEmpty else { return false }
+                return name.withUTF8Octets { bytes in
+                    names.contains { listed in
+                        guard listed.count == bytes.count else { return false }
+                        for index in 0..<bytes.count where ASCII.lowercased(bytes[index]) != listed[index] { return false }
+                        return true
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a field's name means to the proxy, told by its length and then the octets of the one or two names of
+/// that length (as `HeaderFieldParser.FramingField` does for the parser): the standard hop-by-hop fields
+/// (`HopByHop.standard`), the two that list more of them, and the fields the proxy rewrites itself.
+enum ProxyFieldName: Equatable {
+    /// Connection and Proxy-Connection: hop-by-hop, and their values name more hop-by-hop fields.
+    case connectionList
+    /// Keep-Alive, TE, Trailer, Proxy-Authenticate, Proxy-Authorization.
+    case hopByHop
+    /// Hop-by-hop too, named apart because the request's rewriting asks about them.
+    case transferEncoding, upgrade
+    case host, contentLength, expect, via, forwardedFor, forwardedProto
+    case other
+
+    init(_ name: String) {
+        let count = name.utf8.count
+        // Only the lengths of the names below look at the octets; every other field is `other` at once.
+        switch count {
+        case 2, 3, 4, 6, 7, 10, 14, 15, 16, 17, 18, 19: self = name.withUTF8Octets { Self(bytes: $0) }
+        default: self = .other
+        }
+    }
+
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
+        switch bytes.count {
+        case 2 where ASCII.equalsIgnoringCase(bytes, "te"): self = .hopByHop
+        case 3 where ASCII.equalsIgnoringCase(bytes, "via"): self = .via
+        case 4 where ASCII.equalsIgnoringCase(bytes, "host"): self = .host
+        case 6 where ASCII.equalsIgnoringCase(bytes, "expect"): self = .expect
+        case 7 where ASCII.equalsIgnoringCase(bytes, "upgrade"): self = .upgrade
+        case 7 where ASCII.equalsIgnoringCase(bytes, "trailer"): self = .hopByHop
+        case 10 where ASCII.equalsIgnoringCase(bytes, "connection"): self = .connectionList
+        case 10 where ASCII.equalsIgnoringCase(bytes, "keep-alive"): self = .hopByHop
+        case 14 where ASCII.equalsIgnoringCase(bytes, "content-length"): self = .contentLength
+        case 15 where ASCII.equalsIgnoringCase(bytes, "x-forwarded-for"): self = .forwardedFor
+        case 16 where ASCII.equalsIgnoringCase(bytes, "proxy-connection"): self = .connectionList
+        case 17 where ASCII.equalsIgnoringCase(bytes, "transfer-encoding"): self = .transferEncoding
+        case 17 where ASCII.equalsIgnoringCase(bytes, "x-forwarded-proto"): self = .forwardedProto
+        case 18 where ASCII.equalsIgnoringCase(bytes, "proxy-authenticate"): self = .hopByHop
+        case 19 where ASCII.equalsIgnoringCase(bytes, "proxy-authorization"): self = .hopByHop
+        default: self = .other
+        }
+    }
 }

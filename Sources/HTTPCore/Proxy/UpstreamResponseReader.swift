@@ -25,10 +25,18 @@ public struct UpstreamResponseReader: Sendable {
     private var status = HTTPStatus.ok
     private var version = HTTPVersion.http1_1
     private var headers = HTTPHeaders()
+    /// What the header lines said that decides the framing and the connection's reuse, noted as each line is
+    /// parsed (`HeaderFieldParser.FramingField`), so the end of the head looks fields up only when they came.
+    private var sawContentLength = false, sawTransferEncoding = false, sawConnection = false
+    /// The first Content-Length field's value, and whether there were more (then all are compared).
+    private var firstContentLength = "", moreContentLengths = false
+    /// The last response's Strings, given back for the same octets at the same place (`RepeatedStrings`): a pooled
+    /// upstream answers with the same names, and mostly the same values, every time.
+    private var strings = RepeatedStrings()
     private var headerBytes = 0
     private var reusable = true
     private var peerClosed = false
-    private let requestMethod: HTTPMethod
+    private var requestMethod: HTTPMethod
     /// The framing of the final response's body, once its head has been read.
     public private(set) var framing = BodyFraming.none
     /// True once any byte of a response arrived (a retry is only safe before that).
@@ -95,10 +103,26 @@ public struct UpstreamResponseReader: Sendable {
                 if headerBytes > Self.maxHeadBytes { throw .badRequest("the upstream's response head is over \(Self.maxHeadBytes) bytes") }
                 start = line.next
                 if case .statusLine = state {
-                    try parseStatusLine(buffer[line.content])
+                    try buffer.withUnsafeBufferPointer { bytes throws(RequestError) in
+                        try parseStatusLine(UnsafeBufferPointer(rebasing: bytes[line.content]))
+                    }
                     state = .headers
                 } else if !line.content.isEmpty {
-                    headers.add(try HeaderFieldParser.parse(buffer[line.content]))
+                    guard headers.count < Self.limits.maxHeaderCount else {
+                        throw .badRequest("the upstream's response head has more than \(Self.limits.maxHeaderCount) fields")
+                    }
+                    let (field, framing) = try buffer.withUnsafeBufferPointer { bytes throws(RequestError) in
+                        try HeaderFieldParser.parse(UnsafeBufferPointer(rebasing: bytes[line.content]), reusing: &strings)
+                    }
+                    switch framing {
+                    case .contentLength?:
+                        if sawContentLength { moreContentLengths = true } else { firstContentLength = field.value }
+                        sawContentLength = true
+                    case .transferEncoding?: sawTransferEncoding = true
+                    default: if !sawConnection, field.name.utf8.count == 10 { sawConnection = ASCII.caseInsensitiveEquals(field.name, "Connection") }
+                    }
+                    if headers.count == 0 { headers.reserveCapacity(RequestParser.typicalFieldCount) }
+                    headers.add(field)
                 } else if let event = try endOfHead() {
                     return event
                 }
@@ -138,15 +162,20 @@ public struct UpstreamResponseReader: Sendable {
     /// Set when the body's last byte was handed out: the next call reports `.end`.
     private var pendingEnd = false
 
-    private mutating func parseStatusLine(_ line: ArraySlice<UInt8>) throws(RequestError) {
-        let parts = line.split(separator: ASCII.space, maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, parts[1].count == 3, parts[1].allSatisfy(ASCII.isDigit),
-              parts[0].count == 8, parts[0].starts(with: "HTTP/1.".utf8), let minor = parts[0].last, ASCII.isDigit(minor) else {
+    /// `HTTP/1.x SP 3DIGIT SP reason-phrase` (RFC 9112 §4), read on the line's octets in place.
+    private mutating func parseStatusLine(_ line: UnsafeBufferPointer<UInt8>) throws(RequestError) {
+        // "HTTP/1.1 200" is 12 octets; the space and the reason after it may be absent (§4: the reason can be
+        // empty, and some servers leave out the space too).
+        guard line.count >= 12, ASCII.equals(UnsafeBufferPointer(rebasing: line[..<7]), "HTTP/1."),
+              ASCII.isDigit(line[7]), line[8] == ASCII.space,
+              ASCII.isDigit(line[9]), ASCII.isDigit(line[10]), ASCII.isDigit(line[11]),
+              line.count == 12 || line[12] == ASCII.space else {
             throw .badRequest("the upstream sent a malformed status line \(RequestError.quote(line))")
         }
-        version = HTTPVersion(major: 1, minor: Int(minor) - 0x30)
-        let code = Int(String(decoding: parts[1], as: UTF8.self)) ?? 0
-        let reason = parts.count > 2 ? String(decoding: parts[2], as: UTF8.self) : ""
+        version = HTTPVersion(major: 1, minor: Int(line[7]) - 0x30)
+        let code = (Int(line[9]) - 0x30) * 100 + (Int(line[10]) - 0x30) * 10 + Int(line[11]) - 0x30
+        strings.rewind()
+        let reason = line.count > 13 ? strings.string(UnsafeBufferPointer(rebasing: line[13...])) : ""
         status = HTTPStatus(code: code, reason: reason)
     }
 
@@ -159,7 +188,8 @@ public struct UpstreamResponseReader: Sendable {
             resetHead()
             return nil
         }
-        if headers.contains("Connection", token: "close") || (version == .http1_0 && !headers.contains("Connection", token: "keep-alive")) {
+        if sawConnection ? headers.contains("Connection", token: "close") || (version == .http1_0 && !headers.contains("Connection", token: "keep-alive"))
+                         : version == .http1_0 {
             reusable = false
         }
         if requestMethod == .head || code == 101 || code == 204 || code == 304 || (100...199).contains(code) {
@@ -167,8 +197,8 @@ public struct UpstreamResponseReader: Sendable {
             state = .done
             pendingEnd = true
             if code == 101 { reusable = false } // the connection now belongs to another protocol
-        } else if headers.contains("Transfer-Encoding") {
-            if headers.contains("Content-Length") { reusable = false } // both: RFC 9112 §6.3 item 3
+        } else if sawTransferEncoding {
+            if sawContentLength { reusable = false } // both: RFC 9112 §6.3 item 3
             if headers.listElements("Transfer-Encoding").last.map({ ASCII.caseInsensitiveEquals($0, "chunked") }) == true {
                 framing = .chunked
                 state = .chunked(ChunkedDecoder())
@@ -176,9 +206,8 @@ public struct UpstreamResponseReader: Sendable {
                 framing = .untilClose
                 state = .untilClose
             }
-        } else if !headers.values("Content-Length").isEmpty {
-            let values = Set(headers.listElements("Content-Length"))
-            guard values.count == 1, let value = values.first, value.utf8.allSatisfy(ASCII.isDigit), let length = Int(value) else {
+        } else if sawContentLength {
+            guard let length = contentLength() else {
                 throw .badRequest("the upstream sent an invalid Content-Length \(RequestError.quote(headers.values("Content-Length").joined(separator: ", ")))")
             }
             framing = .contentLength(length)
@@ -191,15 +220,56 @@ public struct UpstreamResponseReader: Sendable {
         return head
     }
 
+    /// The Content-Length's value: one field of digits (nearly every response), or fields and list elements
+    /// that all say the same number (RFC 9112 §6.3 item 5); nil when they disagree or one is not a number.
+    private func contentLength() -> Int? {
+        if !moreContentLengths, let length = Self.digits(firstContentLength) { return length }
+        let elements = Set(headers.listElements("Content-Length"))
+        guard elements.count == 1, let value = elements.first, value.utf8.allSatisfy(ASCII.isDigit) else { return nil }
+        return Int(value)
+    }
+
+    /// The number `text` writes in decimal digits only (no sign, no spaces), nil otherwise or past Int.
+    private static func digits(_ text: String) -> Int? {
+        text.withUTF8Octets { bytes -> Int? in
+            guard !bytes.isEmpty else { return nil }
+            var value = 0
+            for byte in bytes {
+                guard ASCII.isDigit(byte) else { return nil }
+                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(Int(byte - 0x30))
+                if overflow1 || overflow2 { return nil }
+                value = sum
+            }
+            return value
+        }
+    }
+
     private mutating func resetHead() {
         headers = HTTPHeaders()
         headerBytes = 0
+        sawContentLength = false
+        sawTransferEncoding = false
+        sawConnection = false
+        firstContentLength = ""
+        moreContentLengths = false
         state = .statusLine
     }
 
-    /// Starts reading the next response on the same connection (after `.end(reusable: true)`).
+    /// Starts reading the next response on the same connection (after `.end(reusable: true)`). The buffer's
+    /// room and the last response's Strings are kept: a pooled connection reads one answer after another.
     public mutating func reset(requestMethod: HTTPMethod) {
-        self = UpstreamResponseReader(requestMethod: requestMethod)
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        resetHead()
+        status = .ok
+        version = .http1_1
+        reusable = true
+        peerClosed = false
+        pendingEnd = false
+        framing = .none
+        receivedAnything = false
+        self.requestMethod = requestMethod
     }
 
     private mutating func compact() {
