@@ -65,13 +65,14 @@ final class ProxyState {
             let start = turn % count
             var chosen: UpstreamServer?, chosenRank = 0, position = 0
             for server in servers where isCandidate(server) {
-                defer { position += 1 }
-                let rank = (position - start + count) % count
+                let rank = (position - start + count) % count // 0: the one whose turn it is
+                position += 1
                 switch configuration.balance {
                 case .roundRobin:
                     if rank == 0 { return server }
                 case .leastConnections:
-                    if let best = chosen, best.active < server.active || (best.active == server.active && chosenRank < rank) { continue }
+                    // The fewest requests in flight; a tie goes to the one earlier in turn.
+                    if let best = chosen, (best.active, chosenRank) < (server.active, rank) { continue }
                     chosen = server
                     chosenRank = rank
                 }
