@@ -315,14 +315,15 @@ public struct HTTP1Connection: Sendable {
     /// on an upstream's body, framed by `framing`). The machine decides whether the connection stays open,
     /// as `respond` does; `ending` (`.close` or `.lingeringClose`) applies once the driver has sent the whole
     /// body and called `relayedBodyEnded()`. Until then no next request is handed out (responses in order).
+    /// `spare`: an array already sent, for the head to be written into (as `respond`'s).
     public mutating func respondRelayed(_ response: HTTPResponse, framing: BodyFraming, to request: HTTPRequest,
-                                        date: String) -> (head: [UInt8], ending: Action?) {
+                                        date: String, reusing spare: consuming [UInt8]? = nil) -> (head: [UInt8], ending: Action?) {
         let bodyUnread = takeStreamingHead() != nil
         waitingForResponse = true
         requestsAnswered += 1
         let keepAlive = !bodyUnread && keepsAlive(clientAsks: request.wantsKeepAlive, framing: framing)
-        let head = serializer.head(for: response, requestMethod: request.method, version: request.version,
-                                   keepAlive: keepAlive, framing: framing, date: date)
+        let head = serializer.head(for: response, version: request.version, keepAlive: keepAlive, framing: framing,
+                                   date: date, followedBy: nil, reusing: spare.take())
         guard !keepAlive else { return (head, nil) }
         closing = true
         return (head, bodyUnread ? .lingeringClose : .close)

@@ -91,7 +91,7 @@ extension EventLoop {
         upstream.exchange = exchange
         upstream.reader.reset(requestMethod: exchange.request.method) // a pooled one keeps its buffer and Strings
         exchange.upstream = upstream
-        upstream.output.append(exchange.forwarded.head)
+        upstream.output.append(exchange.forwarded.head(reusing: writer.takeSpare()))
         if upstream.state == .busy {
             upstream.deadline = now + proxy.configuration.readTimeout
             flushUpstream(upstream, now: now)
@@ -273,7 +273,8 @@ extension EventLoop {
            !upstreamFraming.isLonger(than: cache.maxEntryBytes) {
             exchange.recording = (status, response.headers, [])
         }
-        let (head, ending) = client.http1!.respondRelayed(response, framing: framing, to: exchange.request, date: writer.currentDate())
+        let (head, ending) = client.http1!.respondRelayed(response, framing: framing, to: exchange.request, date: writer.currentDate(),
+                                                          reusing: writer.takeSpare())
         client.output.append(head)
         exchange.relaying = true
         exchange.clientChunked = framing == .chunked

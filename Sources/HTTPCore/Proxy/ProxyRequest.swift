@@ -127,7 +127,11 @@ public struct ProxyRequest: Sendable, Hashable {
     private static let via11 = "1.1 httpkit", via10 = "1.0 httpkit"
 
     /// The head's bytes, always HTTP/1.1 (the proxy speaks 1.1 upstream, whatever the client spoke).
-    public var head: [UInt8] {
+    public var head: [UInt8] { head(reusing: nil) }
+
+    /// The head written into `spare`, an array already sent (the event loop keeps a few), when it is the
+    /// only holder and large enough: no allocation and no `free` for it (`HeadWriter.buffer`).
+    public func head(reusing spare: consuming [UInt8]?) -> [UInt8] {
         // Sized first, then each piece copied once (`HeadWriter`, as for a response head): appending each
         // String's octets to a growing array cost ~170 instructions a piece (callgrind).
         var contentLength: Int?
@@ -140,7 +144,7 @@ public struct ProxyRequest: Sendable, Hashable {
         if bodyLength == nil { size += 28 } // "Transfer-Encoding: chunked" CRLF
         if let contentLength { size += 18 + HeadWriter.decimalDigits(contentLength) } // "Content-Length: " CRLF
         size += 2
-        var head = HeadWriter.buffer(count: size)
+        var head = HeadWriter.buffer(count: size, reusing: spare.take())
         head.withUnsafeMutableBufferPointer { buffer in
             var out = HeadWriter(buffer)
             out.write(method.rawValue)
