@@ -38,12 +38,13 @@ public enum HopByHop {
             && request.headers.contains("Connection", token: "upgrade")
     }
 
-    /// `headers` without any hop-by-hop field: those `names(in:)` gives, whatever their case.
+    /// `headers` without any hop-by-hop field: those `names(in:)` gives, whatever their case. (The proxy's two
+    /// rewrites, `ProxyRequest.init` and `ProxyResponse.clientHeaders`, apply the same test inside their own
+    /// single pass over the fields; this is the request as the cache sees it, `ProxyExchange.cacheRequest`.)
     ///
-    /// Asked twice for every proxied exchange (the request on its way up, the answer on its way down), so each
-    /// field is decided once, on its name's octets (`ProxyFieldName`: the length picks the one or two names to
-    /// compare): no lower-cased copy of every name and no set built per message. Headers with no hop-by-hop
-    /// field, as most answers from a pooled upstream are, come back as they are.
+    /// Each field is decided once, on its name's octets (`ProxyFieldName`: the length picks the one or two
+    /// names to compare): no lower-cased copy of every name and no set built per message. Headers with no
+    /// hop-by-hop field come back as they are.
     public static func removing(from headers: HTTPHeaders) -> HTTPHeaders {
         let listed = ListedNames(headers)
         guard let first = headers.fields.firstIndex(where: { listed.isHopByHop($0.name) }) else { return headers }

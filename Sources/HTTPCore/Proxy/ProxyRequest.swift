@@ -34,7 +34,7 @@ public struct ProxyRequest: Sendable, Hashable {
         // in the same order, without a scan of every field per name.
         let listed = HopByHop.ListedNames(request.headers)
         var headers: [HeaderField] = []
-        headers.reserveCapacity(request.headers.count + 3)
+        headers.reserveCapacity(request.headers.count + 4) // Host, X-Forwarded-For, -Proto and Via may be added
         var hasHost = false, hasTransferEncoding = false, hasUpgrade = false, contentLength: String?
         var previousForwardedFor: [String] = [], previousVia: [String] = []
         for field in request.headers.fields {

@@ -175,7 +175,8 @@ public struct UpstreamResponseReader: Sendable {
         version = HTTPVersion(major: 1, minor: Int(line[7]) - 0x30)
         let code = (Int(line[9]) - 0x30) * 100 + (Int(line[10]) - 0x30) * 10 + Int(line[11]) - 0x30
         strings.rewind()
-        let reason = line.count > 13 ? strings.string(UnsafeBufferPointer(rebasing: line[13...])) : ""
+        // Always the first String of a head, even empty, so each field keeps its place for the next response.
+        let reason = strings.string(UnsafeBufferPointer(rebasing: line[min(13, line.count)...]))
         status = HTTPStatus(code: code, reason: reason)
     }
 
