@@ -28,7 +28,7 @@ struct UpstreamChoiceTests {
         let servers = state.servers
         // Seeded, so a failure can be replayed: the seed is in the message.
         let seed = UInt64.random(in: 1...UInt64.max)
-        var generator = SplitMix64(seed: seed)
+        var generator = SplitMix(state: seed) // WireDumpRendererTests.swift
         var choices = 0
         for turn in 0..<2000 {
             // Each server: up or down (downUntil in the future), 0–3 requests in flight; sometimes one avoided.
@@ -54,18 +54,5 @@ struct UpstreamChoiceTests {
         // The one that just failed is passed over, though it is its turn.
         let first = state.servers[0]
         #expect(state.choose(now: 0, avoiding: first) !== first)
-    }
-}
-
-/// A small seeded generator (SplitMix64), so a random test's case can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
