@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     public var poller: PollerKind
     /// Event loops sharing the port with SO_REUSEPORT (keepalive and router).
     public var workers: Int = 1
+    /// TCP_DEFER_ACCEPT on the listening sockets of the stages that run `Workers` (keepalive, router, websocket,
+    /// http2, proxy): a new connection reaches `accept` with its first bytes, or after about this many seconds.
+    /// 0: off, as the teaching stages before them have it.
+    public var deferAcceptSeconds = 0
     /// Seconds a kept-alive connection may sit idle between requests.
     public var idleTimeout: Double = 30
     /// Requests served on one connection before it is closed (0: no limit).

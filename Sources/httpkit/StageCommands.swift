@@ -103,8 +103,15 @@ struct KeepAliveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Requests served on one connection before it closes (0: no limit).", valueName: "n"))
     var maxRequests = 1000
 
+    // .unconditional: `--defer-accept -1` is a (wrong) number of seconds, not an unknown option -1.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds the kernel may hold a new connection until its first bytes arrive, so accept wakes the loop once, with the request there (TCP_DEFER_ACCEPT); 0 turns it off.", valueName: "seconds"))
+    var deferAccept = 1
+
     func validate() throws {
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
+        guard (0...600).contains(deferAccept) else {
+            throw ValidationError("--defer-accept \(deferAccept): give whole seconds from 0 (off) to 600")
+        }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be more than 0 seconds") }
         guard maxRequests >= 0 else { throw ValidationError("--max-requests must be 0 (no limit) or more") }
     }
@@ -342,6 +349,7 @@ enum StageRunner {
             configuration.workers = keepAlive.workers
             configuration.idleTimeout = keepAlive.idleTimeout
             configuration.maxRequestsPerConnection = keepAlive.maxRequests
+            configuration.deferAcceptSeconds = keepAlive.deferAccept
         }
         if let router {
             if let directory = router.directory {

@@ -56,8 +56,12 @@ struct FaultLiveTests {
         let directory = TemporaryDirectory()
         let server = try ServerProcess(["router", "--directory", directory.path, "--access-log", "off"])
         defer { server.stop() }
+        // Idle between requests: it was served once. (A connection that has sent nothing yet is not the loop's:
+        // with TCP_DEFER_ACCEPT the kernel holds it until its first bytes, and it goes with the listener.)
         let idle = try RawClient(port: server.port)
         defer { idle.close() }
+        try idle.send("GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try readResponses(idle, count: 1).first?.status == 200)
         let uploader = try RawClient(port: server.port)
         defer { uploader.close() }
         let half = String(repeating: "a", count: 50_000)

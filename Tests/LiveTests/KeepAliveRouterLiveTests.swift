@@ -454,6 +454,38 @@ struct RouterLiveTests {
     }
 }
 
+@Suite("TCP_DEFER_ACCEPT: a connection reaches the loop with its first bytes")
+struct DeferAcceptLiveTests {
+    /// Seconds until the server closes a connection that sends nothing (nil: still open after `wait`).
+    static func closesSilentConnection(_ server: ServerProcess, wait: Double) throws -> Double? {
+        let silent = try Socket.connect(host: "127.0.0.1", port: server.port)
+        defer { silent.close() }
+        let started = Date()
+        try silent.setReceiveTimeout(seconds: wait)
+        // The end of the stream (or a 408 before it) means the loop timed it; no answer within `wait`, that it did not.
+        guard (try? silent.read()) != nil else { return nil }
+        return Date().timeIntervalSince(started)
+    }
+
+    /// The header timeout runs from accept. Without the option a silent connection is accepted at once and
+    /// closed when its header time is up; with it, the kernel holds the connection until bytes come (or its
+    /// seconds pass), so the loop has nothing to time yet.
+    @Test(.timeLimit(.minutes(1))) func aSilentConnectionIsHeldByTheKernelAndARequestIsServedAtOnce() throws {
+        let plain = try ServerProcess(["keepalive", "--header-timeout", "1", "--defer-accept", "0"])
+        defer { plain.stop() }
+        let closedAfter = try #require(try Self.closesSilentConnection(plain, wait: 3))
+        #expect(closedAfter < 2, "without TCP_DEFER_ACCEPT the header timeout closed it after \(closedAfter) s")
+
+        let deferred = try ServerProcess(["keepalive", "--header-timeout", "1", "--defer-accept", "5"])
+        defer { deferred.stop() }
+        #expect(try Self.closesSilentConnection(deferred, wait: 2) == nil, "held by the kernel, not timed by the loop")
+        let started = Date()
+        let response = try RawClient.exchange(port: deferred.port, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(response.status == 200)
+        #expect(Date().timeIntervalSince(started) < 1, "a connection that sends its request is handed over at once")
+    }
+}
+
 @Suite("keepalive and router command line")
 struct KeepAliveCommandLineTests {
     @Test("bad options are one clear line", arguments: [
@@ -467,6 +499,9 @@ struct KeepAliveCommandLineTests {
         (["websocket", "--max-message", "10"], "--max-message 10"),
         (["websocket", "--ping-interval", "0"], "--ping-interval"),
         (["websocket", "--workers", "2"], "--workers 2"),
+        (["keepalive", "--defer-accept", "-1"], "--defer-accept -1"),
+        (["router", "--defer-accept", "601"], "--defer-accept 601"),
+        (["http2", "--defer-accept", "soon"], "--defer-accept"),
     ])
     func badOptions(_ arguments: [String], _ mentions: String) throws {
         let result = try run(HTTPKitBinary.path, arguments + ["--port", "0"])
