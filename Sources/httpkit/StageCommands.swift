@@ -349,7 +349,11 @@ enum StageRunner {
             configuration.workers = keepAlive.workers
             configuration.idleTimeout = keepAlive.idleTimeout
             configuration.maxRequestsPerConnection = keepAlive.maxRequests
-            configuration.deferAcceptSeconds = keepAlive.deferAccept
+            // The stages that run Workers; `serve --stage eventloop` (or echo…) takes this group too, and their
+            // listeners keep the bare accept of lessons 01–06.
+            if [.keepalive, .router, .websocket, .http2, .proxy].contains(stage) {
+                configuration.deferAcceptSeconds = keepAlive.deferAccept
+            }
         }
         if let router {
             if let directory = router.directory {

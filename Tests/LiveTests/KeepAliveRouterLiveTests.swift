@@ -484,6 +484,15 @@ struct DeferAcceptLiveTests {
         #expect(response.status == 200)
         #expect(Date().timeIntervalSince(started) < 1, "a connection that sends its request is handed over at once")
     }
+
+    /// Lessons 01–06 teach the bare accept: their stages never defer, also when `serve --stage` hands them the
+    /// keep-alive options (here with --defer-accept 5, which only the stages that run Workers take).
+    @Test(.timeLimit(.minutes(1))) func theTeachingStagesAcceptAtOnce() throws {
+        let eventloop = try ServerProcess(["serve", "--stage", "eventloop", "--header-timeout", "1", "--defer-accept", "5"])
+        defer { eventloop.stop() }
+        let closedAfter = try #require(try Self.closesSilentConnection(eventloop, wait: 3))
+        #expect(closedAfter < 2, "the eventloop stage timed the silent connection from the handshake (\(closedAfter) s)")
+    }
 }
 
 @Suite("keepalive and router command line")
