@@ -195,7 +195,6 @@ public struct Socket: Sendable, Hashable {
         _ = try syscall("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
     }
 
-    /// Turns off Nagle's algorithm, so a small response is not held back waiting for an ACK.
     /// TCP_DEFER_ACCEPT on a listening socket: the kernel completes the handshake but hands a connection to
     /// `accept` only once its first bytes have arrived, or after about `seconds` if none come (then as usual).
     /// HTTP's client speaks first, so the server is woken once per connection, with the request already there.
@@ -203,6 +202,7 @@ public struct Socket: Sendable, Hashable {
         try setOption(Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, seconds, name: "setsockopt(TCP_DEFER_ACCEPT)")
     }
 
+    /// Turns off Nagle's algorithm, so a small response is not held back waiting for an ACK.
     public func setNoDelay() throws(SystemError) {
         try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, name: "setsockopt(TCP_NODELAY)")
     }

@@ -9,14 +9,6 @@ public enum Listener {
                             reusePort: Bool = false, announce: Bool = true) throws(SystemError) -> Socket {
         StopSignal.install()
         let socket = try Socket.listen(host: configuration.host, port: configuration.port, reusePort: reusePort)
-        if configuration.deferAcceptSeconds > 0 {
-            do {
-                try socket.setDeferAccept(seconds: Int32(configuration.deferAcceptSeconds))
-            } catch {
-                socket.close()
-                throw error
-            }
-        }
         if announce {
             let port = (try? socket.localAddress().port) ?? configuration.port
             Console.out(startupLine(stage, host: configuration.host, port: port, root: configuration.root))

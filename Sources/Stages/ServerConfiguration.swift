@@ -17,9 +17,9 @@ public struct ServerConfiguration: Sendable {
     public var poller: PollerKind
     /// Event loops sharing the port with SO_REUSEPORT (keepalive and router).
     public var workers: Int = 1
-    /// TCP_DEFER_ACCEPT on the listening sockets of the stages that run `Workers` (keepalive, router, websocket,
-    /// http2, proxy): a new connection reaches `accept` with its first bytes, or after about this many seconds.
-    /// 0: off, as the teaching stages before them have it.
+    /// TCP_DEFER_ACCEPT on the listening sockets `Workers.run` opens (keepalive, router, websocket, http2, proxy):
+    /// a new connection reaches `accept` with its first bytes, or after about this many seconds. 0: off. The
+    /// teaching stages open their listener themselves and never set it (`serve --stage eventloop` included).
     public var deferAcceptSeconds = 0
     /// Seconds a kept-alive connection may sit idle between requests.
     public var idleTimeout: Double = 30

@@ -17,6 +17,10 @@ enum Workers {
         for _ in 1..<count {
             listeners.append(try Listener.open(stage, shared, reusePort: true, announce: false))
         }
+        // TCP_DEFER_ACCEPT (lesson 07): a loop is woken for a new connection once its request is there.
+        if configuration.deferAcceptSeconds > 0 {
+            for listener in listeners { try listener.setDeferAccept(seconds: Int32(configuration.deferAcceptSeconds)) }
+        }
         let wake = try makeStopWakePipe()
         var line = Listener.startupLine(stage, host: configuration.host, port: shared.port, root: configuration.root,
                                         tls: configuration.tls != nil)

@@ -349,11 +349,7 @@ enum StageRunner {
             configuration.workers = keepAlive.workers
             configuration.idleTimeout = keepAlive.idleTimeout
             configuration.maxRequestsPerConnection = keepAlive.maxRequests
-            // The stages that run Workers; `serve --stage eventloop` (or echo…) takes this group too, and their
-            // listeners keep the bare accept of lessons 01–06.
-            if [.keepalive, .router, .websocket, .http2, .proxy].contains(stage) {
-                configuration.deferAcceptSeconds = keepAlive.deferAccept
-            }
+            configuration.deferAcceptSeconds = keepAlive.deferAccept // used by the stages that run Workers
         }
         if let router {
             if let directory = router.directory {

@@ -180,7 +180,6 @@ public struct ProxyRequest: Sendable, Hashable {
         default: return false
         }
     }
-
 }
 
 /// How the proxy rewrites an upstream's response head for the client: the hop-by-hop fields are dropped

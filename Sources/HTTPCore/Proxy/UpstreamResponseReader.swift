@@ -224,26 +224,12 @@ public struct UpstreamResponseReader: Sendable {
     /// The Content-Length's value: one field of digits (nearly every response), or fields and list elements
     /// that all say the same number (RFC 9112 §6.3 item 5); nil when they disagree or one is not a number.
     private func contentLength() -> Int? {
-        if !moreContentLengths, let length = Self.digits(firstContentLength) { return length }
+        if !moreContentLengths, !firstContentLength.isEmpty, firstContentLength.utf8.allSatisfy(ASCII.isDigit) {
+            return Int(firstContentLength) // nil past Int
+        }
         let elements = Set(headers.listElements("Content-Length"))
         guard elements.count == 1, let value = elements.first, value.utf8.allSatisfy(ASCII.isDigit) else { return nil }
         return Int(value)
-    }
-
-    /// The number `text` writes in decimal digits only (no sign, no spaces), nil otherwise or past Int.
-    private static func digits(_ text: String) -> Int? {
-        text.withUTF8Octets { bytes -> Int? in
-            guard !bytes.isEmpty else { return nil }
-            var value = 0
-            for byte in bytes {
-                guard ASCII.isDigit(byte) else { return nil }
-                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = times10.addingReportingOverflow(Int(byte - 0x30))
-                if overflow1 || overflow2 { return nil }
-                value = sum
-            }
-            return value
-        }
     }
 
     private mutating func resetHead() {
