@@ -14,7 +14,7 @@ public struct HTTPRequest: Sendable, Hashable {
     public var tls: String?
     /// What one look at the target found when it was set: `path` and `hasNormalPath` are asked by the router,
     /// Basic auth and the file cache for every request, and each ask used to scan the target again.
-    private var shape: TargetShape
+    @usableFromInline private(set) var shape: TargetShape
 
     public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
                 headers: HTTPHeaders = [:], body: [UInt8] = []) {
@@ -60,7 +60,7 @@ public struct HTTPRequest: Sendable, Hashable {
     /// For an origin-form target whose path is normal, the octets of its first segment (`/users/1` → 5,
     /// `/` → 0), found with the rest of the target's shape; nil otherwise. Routes and protected prefixes whose
     /// first segment has another length cannot match, and are ruled out without looking at the path.
-    public var normalPathFirstSegmentLength: Int? {
+    @inlinable public var normalPathFirstSegmentLength: Int? {
         shape.pathIsNormal == true && shape.firstSegmentLength != .max ? Int(shape.firstSegmentLength) : nil
     }
 
@@ -89,16 +89,16 @@ public struct HTTPRequest: Sendable, Hashable {
 }
 
 /// The two facts about a target that the hot path asks for, found in one look at its bytes.
-struct TargetShape: Sendable, Hashable {
+@usableFromInline struct TargetShape: Sendable, Hashable {
     /// Origin-form (`/…`) with no `?` or `#`: the path is the whole target.
     var targetIsPath = false
     /// Whether the path is normal, for an origin-form target; nil for the other forms (worked out when asked).
-    var pathIsNormal: Bool?
+    @usableFromInline var pathIsNormal: Bool?
     /// The octets of the path's first segment (`/users/1` → 5, `/` → 0), for an origin-form target; `.max` for
     /// 65,535 and more. Two bytes, not an `Int`: with them the shape still fits where the request had room, and a
     /// request, moved several times on its way to a handler, costs no more to move (an `Int` added about 25
     /// instructions a request, callgrind).
-    var firstSegmentLength: UInt16 = 0
+    @usableFromInline var firstSegmentLength: UInt16 = 0
 
     init(_ target: String) {
         self = target.utf8.withContiguousStorageIfAvailable(TargetShape.init(bytes:))

@@ -13,7 +13,7 @@ public final class LoopMetrics: Sendable {
     enum Slot {
         static let methods: [HTTPMethod] = [.get, .head, .post, .put, .delete]
         /// The index of `method` in `methods`, 5 for any other (a switch: no search through the array).
-        static func methodIndex(_ method: HTTPMethod) -> Int {
+        @inline(__always) static func methodIndex(_ method: HTTPMethod) -> Int {
             switch method {
             case .get: 0
             case .head: 1

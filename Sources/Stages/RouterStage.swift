@@ -41,7 +41,11 @@ public struct RouterStage: Sendable {
         router.post("/files/:name") { Self.upload($0, into: directory) }
         let files = self.files
         // The complete file; the conditional middleware turns it into 304/206/… after gzip chose the variant.
-        router.fallback = { cache?.representation(for: $0.request) ?? files.representation(for: $0.request) }
+        if let cache {
+            router.fallback = { cache.representation(for: $0.request) }
+        } else {
+            router.fallback = { files.representation(for: $0.request) }
+        }
         return router
     }
 
@@ -51,19 +55,9 @@ public struct RouterStage: Sendable {
                   password: configuration.basicAuthPassword)
     }
 
-    /// The middleware, outermost first: a request passes through them top to bottom on its way to the
-    /// router, and the response comes back out bottom to top.
-    public func middleware(log: AccessLog?) -> [Middleware] {
-        let auth = self.auth
-        var layers: [Middleware] = []
-        if let log { layers.append(Middlewares.accessLog(log)) }   // sees the final status and size
-        layers += [
-            Middlewares.cors(),                                     // adds Access-Control-Allow-Origin
-            Middlewares.conditional(),                              // 304, 412, 206, 416 on the final variant
-            Middlewares.gzip(everySizeUnder: ["/echo/"]),           // compresses what the router returns
-            Middlewares.basicAuth(auth),                            // guards /admin (and --protect paths)
-        ]
-        return layers
+    /// The middleware, made once and shared by every loop and the upload path.
+    func middleware(log: AccessLog?) -> RouterMiddleware {
+        RouterMiddleware(accessLog: AccessLogging(log), auth: auth)
     }
 
     public func run() throws(SystemError) {
@@ -104,15 +98,15 @@ public struct RouterStage: Sendable {
         try Workers.run(stageName, configuration) { listener, wake throws(SystemError) -> any ServingLoop in
             // Each loop gets its own router with its own static-file cache (a loop is one thread: no lock).
             let cache = StaticFileCache(stage.files, maxCachedBytes: cachedBytes)
-            let app = chain(layers, stage.routes(cache: cache, adding: extraRoutes).handle)
+            let app = layers.around(stage.routes(cache: cache, adding: extraRoutes))
             if poller == .ioUring {
                 // Lesson 06's completion loop, plain HTTP/1.1: the same routes, middleware, uploads and
                 // metrics (the CLI keeps io_uring to this stage: no WebSocket, HTTP/2 or TLS on that loop).
                 return try CompletionLoop(listener: listener, options: loopOptions, bodyConsumers: uploads,
-                                          handler: { app(RoutedRequest($0)) })
+                                          handler: { app.respond(to: RoutedRequest($0)) })
             }
             return EventLoop(listener: listener, poller: try makePoller(poller), options: loopOptions, wake: wake,
-                             bodyConsumers: uploads, webSockets: webSockets(), handler: { app(RoutedRequest($0)) })
+                             bodyConsumers: uploads, webSockets: webSockets(), handler: { app.respond(to: RoutedRequest($0)) })
         }
     }
 
@@ -213,13 +207,33 @@ final class DiscardedBody: BodyConsumer {
     var answersBeforeBody: Bool { true }
 }
 
+/// The router stage's middleware, each layer one type in its own file under `Middleware/`.
+struct RouterMiddleware: Sendable {
+    let accessLog: AccessLogging
+    let cors = CORS()
+    let conditional = ConditionalRequests()
+    let gzip = GzipEncoding(everySizeUnder: ["/echo/"])
+    let auth: BasicAuth
+
+    /// The layers around `inner`, outermost first: a request passes through them top to bottom on its way
+    /// to the router, and the response comes back out bottom to top.
+    func around(_ inner: some Responder) -> some Responder {
+        Layer(accessLog,   around:  // sees the final status and size
+        Layer(cors,        around:  // adds Access-Control-Allow-Origin
+        Layer(conditional, around:  // 304, 412, 206, 416 on the final variant
+        Layer(gzip,        around:  // compresses what the router returns
+        Layer(auth,        around:  // guards /admin (and --protect paths)
+              inner)))))
+    }
+}
+
 /// A body consumer whose final response passes through the middleware, like any other response.
 final class ResponseThroughMiddleware: BodyConsumer {
     private let inner: any BodyConsumer
     private let request: HTTPRequest
-    private let layers: [Middleware]
+    private let layers: RouterMiddleware
 
-    init(_ inner: any BodyConsumer, request: HTTPRequest, layers: [Middleware]) {
+    init(_ inner: any BodyConsumer, request: HTTPRequest, layers: RouterMiddleware) {
         self.inner = inner
         self.request = request
         self.layers = layers
@@ -231,6 +245,6 @@ final class ResponseThroughMiddleware: BodyConsumer {
 
     func finish() -> HTTPResponse {
         let response = inner.finish()
-        return chain(layers, { _ in response })(RoutedRequest(request))
+        return layers.around(Answering { _ in response }).respond(to: RoutedRequest(request))
     }
 }

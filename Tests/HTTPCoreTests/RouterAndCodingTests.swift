@@ -94,11 +94,22 @@ struct RouterTests {
 
     @Test func middlewareRunsOutermostFirst() {
         let order = Recorder()
-        let first = Middleware { request, next in order.add("first in"); let r = next(request); order.add("first out"); return r }
-        let second = Middleware { request, next in order.add("second in"); let r = next(request); order.add("second out"); return r }
-        let app = chain([first, second]) { _ in order.add("handler"); return .text(.ok, "") }
-        _ = app(RoutedRequest(HTTPRequest(method: "GET", target: "/")))
+        let app = Layer(Recording(name: "first", order: order), around:
+                  Layer(Recording(name: "second", order: order), around:
+                        Answering { _ in order.add("handler"); return .text(.ok, "") }))
+        _ = app.respond(to: RoutedRequest(HTTPRequest(method: "GET", target: "/")))
         #expect(order.items == ["first in", "second in", "handler", "second out", "first out"])
+    }
+
+    struct Recording: Middleware {
+        let name: String
+        let order: Recorder
+        func respond(to routed: RoutedRequest, next: some Responder) -> HTTPResponse {
+            order.add("\(name) in")
+            let response = next.respond(to: routed)
+            order.add("\(name) out")
+            return response
+        }
     }
 
     final class Recorder: @unchecked Sendable {

@@ -32,7 +32,7 @@ struct GzipCacheTests {
     @Test("the middleware: a strong ETag is a version; a new ETag, a weak one or none is compressed again")
     func middleware() throws {
         let cache = GzipCache()
-        let gzip = Middlewares.gzip(cache: cache)
+        let gzip = GzipEncoding(cache: cache)
         let text = Array(String(repeating: "hello, gzip ", count: 100).utf8)
         func answer(etag: String?) -> HTTPResponse {
             var request = HTTPRequest(method: .get, target: "/page.txt")
@@ -91,7 +91,7 @@ struct GzipCacheTests {
     func incompressible() throws {
         var generator = SystemRandomNumberGenerator()
         let noise = (0..<1024).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let gzip = Middlewares.gzip(everySizeUnder: ["/echo/"])
+        let gzip = GzipEncoding(everySizeUnder: ["/echo/"])
         func answer(_ target: String, _ body: [UInt8]) -> HTTPResponse {
             var request = HTTPRequest(method: .get, target: target)
             request.headers.add("Accept-Encoding", "gzip")
