@@ -47,6 +47,16 @@ struct BasicAuthTests {
         }
     }
 
+    /// First segments of 63 octets and more share one bit of the length mask: they are told apart on their octets.
+    @Test func longFirstSegmentsShareALengthAndAreComparedOnOctets() {
+        let long = "/" + String(repeating: "a", count: 70)
+        let auth = BasicAuth(protecting: [long], user: "u", password: "p")
+        for (target, expected) in [(long, true), (long + "/x", true), ("/" + String(repeating: "a", count: 80), false),
+                                   ("/" + String(repeating: "a", count: 63), false), ("/" + String(repeating: "b", count: 70), false)] {
+            #expect(auth.guards(HTTPRequest(method: .get, target: target, headers: ["Host": "x"])) == expected, "\(target.count) octets")
+        }
+    }
+
     @Test func rightCredentialsPass() {
         let request = HTTPRequest(method: .get, target: "/admin/x",
                                   headers: ["Host": "x", "Authorization": "Basic " + Base64.encode(Array("ada:secret".utf8))])

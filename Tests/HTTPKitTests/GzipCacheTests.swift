@@ -107,6 +107,31 @@ struct GzipCacheTests {
         #expect(try Gzip.decompress(bodyBytes(echo)) == Array("abc".utf8))
     }
 
+    /// `everySizeUnder` rules most targets out by their first segment's length before comparing octets; that
+    /// must decide exactly what "the target starts with the prefix" decides. A 13-byte answer is looked at by
+    /// gzip (and marked `Vary`) only under a prefix.
+    @Test("a small answer is gzip's only under an everySizeUnder prefix, whatever the first segment's length says")
+    func everySizePrefixes() {
+        let long = String(repeating: "a", count: 70)
+        let prefixSets = [["/echo/"], ["/echo"], ["/"], ["echo"], ["/e?x/"], ["/\(long)/"], ["/echo/", "/raw"]]
+        let targets = ["/echo/abc", "/echo/", "/echo", "/echoes", "/echo?x", "/echo/../x", "/%65cho/abc", "/hello.txt",
+                       "/", "/e", "/e?x/y", "/rawdata", "/raw/x", "/\(long)/x", "/\(long)", "/\(long)a/x",
+                       "http://h/echo/abc", "*"]
+        for prefixes in prefixSets {
+            let gzip = GzipEncoding(everySizeUnder: prefixes)
+            for target in targets {
+                var request = HTTPRequest(method: .get, target: target)
+                request.headers.add("Accept-Encoding", "gzip")
+                let answer = gzip(RoutedRequest(request)) { _ in
+                    HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: .bytes(Array("hello, world!".utf8)))
+                }
+                let expected = prefixes.contains { target.hasPrefix($0) }
+                #expect((answer.headers["Vary"] != nil) == expected, "\(prefixes) \(target)")
+                #expect((answer.headers["Content-Encoding"] == "gzip") == expected, "\(prefixes) \(target)")
+            }
+        }
+    }
+
     private func bodyBytes(_ response: HTTPResponse) -> [UInt8] {
         if case .bytes(let bytes) = response.body { return bytes }
         return []
