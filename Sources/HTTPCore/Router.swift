@@ -23,10 +23,9 @@ public protocol Responder: Sendable {
 /// response that `next` returns (Express-style middleware).
 ///
 /// A protocol with `next` as a generic parameter, not a closure: the chain is a type (`Layer` in `Layer`, see
-/// below) that the compiler knows whole where it is built, so each layer's call to `next` is a direct call it
-/// can inline, and the five layers around the router become one function. Kept as closures around closures,
-/// each layer cost two indirect calls and a stack frame per request before any test of its own (callgrind,
-/// docs/performance.md §23).
+/// below) that the compiler knows whole where it is built, so each layer is compiled for the `next` it has and
+/// calls it directly, or inlines it. Kept as closures around closures, each layer cost two indirect calls and a
+/// stack frame per request before any test of its own (callgrind, docs/performance.md §23).
 public protocol Middleware: Sendable {
     func respond(to routed: RoutedRequest, next: some Responder) -> HTTPResponse
 }

@@ -4,7 +4,7 @@
 // │ Changed since keepalive: the handler is no longer "serve a file". A Router maps (method,   │
 // │ path pattern) to handlers — literal segments, `:name` parameters, a trailing `*` — with 404 │
 // │ when no path matches and 405 + Allow when only the method is wrong. Middleware wraps the    │
-// │ router like layers of an onion, and their order is the list in `application` below: the     │
+// │ router like layers of an onion, in the order `RouterMiddleware.around` lists them: the      │
 // │ access log sees the final status, CORS and gzip change the response on its way out, Basic   │
 // │ auth guards /admin. POST /files/:name streams the body to disk as it arrives (FileUpload).  │
 // │ Everything else falls through to the static files, gzipped when the client accepts it.     │
