@@ -11,6 +11,7 @@ enum LessonSymbols {
     /// Names a lesson may mention that are not httpkit's.
     static let foreign: [String: String] = [
         "PreforkStage": "an exercise in lesson 04 asks the learner to write it",
+        "ServerTiming": "an exercise in lesson 08b asks the learner to write it",
         "VmSize": "a field of /proc/PID/status",
         "MaxRequestWorkers": "Apache's setting",
         "ConnectionResetError": "Python's exception",
