@@ -257,7 +257,7 @@ struct BenchLiveTests {
 
     /// scripts/bench's round table, rewritten from a JSON alone: in round 1 httpkit leads both peers on
     /// requests and CPU, in round 2 on neither, so "1/2 · 1/2" — where the medians alone would not say so.
-    @Test("scripts/bench --markdown-only counts the rounds httpkit led; a JSON it cannot read, or --pin where it cannot pin (two workers, one CPU), is one clear line")
+    @Test("scripts/bench --markdown-only counts the rounds httpkit led; a JSON it cannot read, --pin where it cannot pin (two workers, one CPU), or --wrk-threads 0 is one clear line")
     func benchScriptRoundTable() throws {
         guard let python = which("python3") else { throw TestFailure("python3 is needed (scripts/setup installs it)") }
         let script = HTTPKitBinary.repository.appendingPathComponent("scripts/bench").path
@@ -295,6 +295,12 @@ struct BenchLiveTests {
         #expect(pinned.status != 0)
         #expect(pinned.stderr.split(separator: "\n").count == 1, "\(pinned.stderr)")
         #expect(pinned.stderr.contains("--pin") && pinned.stderr.contains("--workers 1"), "\(pinned.stderr)")
+
+        // wrk needs a thread: refused in one line naming the flag, before anything is started or looked for.
+        let noThreads = try run(python, [script, "--wrk-threads", "0", "--output", markdown])
+        #expect(noThreads.status != 0)
+        #expect(noThreads.stderr.split(separator: "\n").count == 1, "\(noThreads.stderr)")
+        #expect(noThreads.stderr.contains("--wrk-threads 0"), "\(noThreads.stderr)")
 
         // With one CPU there is no other CPU for the load generator: refused in one line, not run all on one.
         if let taskset = which("taskset") {
