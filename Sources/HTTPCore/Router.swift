@@ -125,9 +125,9 @@ public struct Router: Responder {
     /// it goes to the fallback without being split and without trying each pattern (most requests to the
     /// router are for static files).
     private var firstSegments: [[UInt8]]? = []
-    /// Bit n set when some first segment is n octets long (n < 64; longer ones set bit 63): most paths are
-    /// ruled out by their first segment's length alone, before any octet is compared.
-    private var firstSegmentLengths: UInt64 = 0
+    /// The lengths of those first segments: most paths are ruled out by their first segment's length alone,
+    /// before any octet is compared.
+    private var firstSegmentLengths = FirstSegmentLengths()
     /// Answers requests no route matches (for example the static files); nil gives a plain 404.
     public var fallback: RouteHandler?
 
@@ -141,17 +141,15 @@ public struct Router: Responder {
         case .literal(let text): firstSegments?.append(Array(text.utf8))
         case .parameter, .rest: firstSegments = nil
         }
-        firstSegmentLengths = firstSegments?.reduce(0) { $0 | Self.lengthBit($1.count) } ?? 0
+        if let first = firstSegments?.last { firstSegmentLengths.insert(first.count) }
     }
-
-    private static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
 
     /// True when the request's path certainly matches no route: it is already normal (so its first segment is
     /// the text up to the next `/`, as it came) and that segment begins no pattern. The segment's length was
     /// found with the target's shape: most paths are ruled out by it before their octets are looked at.
     @inline(__always) private func cannotMatch(_ request: HTTPRequest) -> Bool {
         guard let firstSegments, let length = request.normalPathFirstSegmentLength else { return false }
-        if firstSegmentLengths & Self.lengthBit(length) == 0 { return true }
+        if !firstSegmentLengths.contains(length) { return true }
         // The segment is the target's octets after its `/` (an origin-form target starts with its path): read
         // there, with no `path` String made for a target with a query.
         return request.target.withUTF8Octets { bytes in

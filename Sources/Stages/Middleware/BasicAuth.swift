@@ -7,11 +7,10 @@ public struct BasicAuth: Sendable {
     public let prefixes: [String]
     /// The prefixes' bytes, made once: compared with a normal path's bytes without building strings.
     private let prefixBytes: [[UInt8]]
-    /// The lengths of the prefixes' first segments (`/admin` → 5), bit n for a length of n (63 and more share
-    /// bit 63): a normal path under a prefix has the same first segment, so a path whose first segment has none
-    /// of these lengths is not guarded. nil when a prefix is empty (it guards every path, whatever its first
-    /// segment).
-    private let firstSegmentLengths: UInt64?
+    /// The lengths of the prefixes' first segments (`/admin` → 5): a normal path under a prefix has the same
+    /// first segment, so a path whose first segment has none of these lengths is not guarded. All lengths when
+    /// a prefix is empty (it guards every path, whatever its first segment).
+    private let firstSegmentLengths: FirstSegmentLengths
     public let user: String
     private let expected: [UInt8]
     public let realm: String
@@ -20,9 +19,9 @@ public struct BasicAuth: Sendable {
         self.prefixes = prefixes
         self.prefixBytes = prefixes.map { Array($0.utf8) }
         // A prefix that does not start with `/` is under no normal path, and leaves no length.
-        self.firstSegmentLengths = prefixBytes.contains { $0.isEmpty } ? nil
-            : prefixBytes.filter { $0.first == ASCII.slash }.reduce(0) { lengths, prefix in
-                lengths | Self.lengthBit((prefix.dropFirst().firstIndex(of: ASCII.slash) ?? prefix.endIndex) - 1)
+        self.firstSegmentLengths = prefixBytes.contains { $0.isEmpty } ? .all
+            : prefixBytes.filter { $0.first == ASCII.slash }.reduce(into: FirstSegmentLengths()) { lengths, prefix in
+                lengths.insert((prefix.dropFirst().firstIndex(of: ASCII.slash) ?? prefix.endIndex) - 1)
             }
         self.user = user
         self.expected = Array("\(user):\(password)".utf8)
@@ -57,10 +56,7 @@ public struct BasicAuth: Sendable {
         guard !prefixes.isEmpty else { return false }
         // Most paths are ruled out by their first segment's length, here in the caller (the whole test out of
         // line cost a call and a large function's stack frame for each request: about 30 instructions, callgrind).
-        if let length = request.normalPathFirstSegmentLength, let firstSegmentLengths,
-           firstSegmentLengths & Self.lengthBit(length) == 0 {
-            return false
-        }
+        if let length = request.normalPathFirstSegmentLength, !firstSegmentLengths.contains(length) { return false }
         return guardsOnItsOctets(request)
     }
 
@@ -72,8 +68,6 @@ public struct BasicAuth: Sendable {
         guard let normal = try? request.normalizedPath().path else { return false } // the router's 400
         return normal.withUTF8Octets { isGuarded($0) }
     }
-
-    private static func lengthBit(_ length: Int) -> UInt64 { 1 << UInt64(min(length, 63)) }
 
     /// Whether a normal path is one of the prefixes or under one (`/admin`, `/admin/x`; not `/administrator`).
     private func isGuarded(_ path: UnsafeBufferPointer<UInt8>) -> Bool {

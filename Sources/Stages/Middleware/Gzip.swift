@@ -9,11 +9,10 @@ import Sockets
 public struct GzipEncoding: Middleware {
     let minimumSize: Int
     let prefixBytes: [[UInt8]]
-    /// The first-segment lengths a normal path under some prefix can have, bit n for n octets (63 and more
-    /// share bit 63): `/echo/` sets bit 4, `/echo` bits 4 and up (`/echoes` starts with it), a prefix not
-    /// starting with `/` every bit. A normal path whose first segment has none of them is under no prefix,
-    /// told without a look at its octets.
-    let prefixFirstSegmentLengths: UInt64
+    /// The first-segment lengths a normal path under some prefix can have: `/echo/` 4, `/echo` 4 and up
+    /// (`/echoes` starts with it), a prefix not starting with `/` any. A normal path whose first segment has
+    /// none of them is under no prefix, told without a look at its octets.
+    let prefixFirstSegmentLengths: FirstSegmentLengths
     let maxInMemory: Int
     let cache: GzipCache
     let vary = VaryMemo()
@@ -28,12 +27,11 @@ public struct GzipEncoding: Middleware {
                 maxInMemory: Int = 1 << 20, cache: GzipCache = GzipCache()) {
         self.minimumSize = minimumSize
         self.prefixBytes = prefixes.map { Array($0.utf8) } // compared with each small answer's target, on bytes
-        self.prefixFirstSegmentLengths = prefixBytes.reduce(0) { lengths, prefix in
-            guard prefix.first == ASCII.slash else { return ~0 }
+        self.prefixFirstSegmentLengths = prefixBytes.reduce(into: FirstSegmentLengths()) { lengths, prefix in
+            guard prefix.first == ASCII.slash else { lengths = .all; return }
             // The shape's first segment ends at the next `/`, `?` or `#` (URLPath.scanTarget).
             let end = prefix.dropFirst().firstIndex { $0 == ASCII.slash || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
-            if let end { return lengths | Self.lengthBit(end - 1) }
-            return lengths | ~(Self.lengthBit(prefix.count - 1) - 1) // that length and every longer one
+            if let end { lengths.insert(end - 1) } else { lengths.insert(atLeast: prefix.count - 1) }
         }
         self.maxInMemory = maxInMemory
         self.cache = cache
@@ -51,14 +49,13 @@ public struct GzipEncoding: Middleware {
         // Changed in place: handing the answer to a function that returned it copied the whole response on
         // the way out (strings and arrays retained, then the original destroyed: 165 instructions, callgrind).
         var response = consume answer
-        Self.makeVariant(of: &response, varied: varied, for: routed.request, prefixBytes, maxInMemory: maxInMemory, cache: cache)
+        makeVariant(of: &response, varied: varied, for: routed.request)
         return response
     }
 
     /// The variant the client gets of an answer gzip may change: compressed when Accept-Encoding allows and
     /// it pays, identity otherwise (406 when neither is acceptable), and always marked `Vary: Accept-Encoding`.
-    private static func makeVariant(of response: inout HTTPResponse, varied: HTTPHeaders, for request: HTTPRequest,
-                                    _ prefixBytes: [[UInt8]], maxInMemory: Int, cache: GzipCache) {
+    private func makeVariant(of response: inout HTTPResponse, varied: HTTPHeaders, for request: HTTPRequest) {
         response.headers = varied
         // A range is a range of the file's bytes (the identity representation): a request with Range for a
         // file is answered uncompressed, so its Content-Range counts what is on disk. (nginx, compressing on
@@ -75,13 +72,13 @@ public struct GzipEncoding: Middleware {
             refused.headers.add("Vary", "Accept-Encoding")
             response = refused
         case .gzip:
-            guard let body = compressed(response.body, maxInMemory: maxInMemory, cache: cache,
+            guard let body = Self.compressed(response.body, maxInMemory: maxInMemory, cache: cache,
                                         validator: response.headers["ETag"]) else { return }
             // Already compressed or random octets grow under gzip: the smaller identity bytes are sent (still
             // with Vary: the answer depends on Accept-Encoding, whichever variant it is). Not for the paths
             // compressed at every size (`/echo/`, whose course checks that even "abc" comes gzipped).
             if let original = response.body.length, let zipped = body.length, zipped >= original,
-               !startsWithAny(request.target, prefixBytes) { return }
+               !isUnderAPrefix(request) { return }
             response.body = body
             response.headers.set("Content-Encoding", "gzip")
             // The gzip variant is another representation: its own strong ETag (zlib's output is the same
@@ -106,25 +103,15 @@ public struct GzipEncoding: Middleware {
     /// are ruled out by their path's first segment length (`/hello.txt`: 9 octets, `/echo/` wants 4).
     @inline(__always) private func isUnderAPrefix(_ request: HTTPRequest) -> Bool {
         guard !prefixBytes.isEmpty else { return false }
-        if let length = request.normalPathFirstSegmentLength, prefixFirstSegmentLengths & Self.lengthBit(length) == 0 {
-            return false
-        }
-        return Self.startsWithAny(request.target, prefixBytes)
+        if let length = request.normalPathFirstSegmentLength, !prefixFirstSegmentLengths.contains(length) { return false }
+        return request.target.withUTF8Octets { bytes in prefixBytes.contains { bytes.starts(with: $0) } }
     }
-
-    private static func lengthBit(_ length: Int) -> UInt64 { 1 << UInt64(min(length, 63)) }
 
     /// Whether the headers let gzip change the answer: it is not already encoded, and not of a type that is
     /// compressed already.
     static func headersAllowCompressing(_ headers: HTTPHeaders) -> Bool {
         guard headers["Content-Encoding"] == nil else { return false }
         return !MIMEType.isAlreadyCompressed(headers["Content-Type"] ?? "")
-    }
-
-    /// Whether `target` starts with one of `prefixes`, compared on bytes.
-    private static func startsWithAny(_ target: String, _ prefixes: [[UInt8]]) -> Bool {
-        guard !prefixes.isEmpty else { return false }
-        return target.withUTF8Octets { bytes in prefixes.contains { bytes.starts(with: $0) } }
     }
 
     static func compressed(_ body: ResponseBody, maxInMemory: Int, cache: GzipCache? = nil, validator: String? = nil) -> ResponseBody? {
