@@ -73,7 +73,7 @@ public struct RouterStage: Sendable {
         let directory = configuration.filesDirectory
         // Uploads to /files/:name stream to disk as they arrive, so they are admitted on their head: Basic
         // auth decides before a byte is written, and the answer still goes out through the middleware.
-        let stage = self, auth = self.auth
+        let stage = self, auth = layers.auth // the one BasicAuth the middleware asks too
         let uploads: BodyConsumerFactory = { head in
             guard head.method == .post, let directory, let name = Self.fileName(in: head.path) else { return nil }
             let consumer: any BodyConsumer = auth.refusal(for: head).map { DiscardedBody(answer: $0) }
