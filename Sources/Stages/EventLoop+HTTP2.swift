@@ -73,10 +73,7 @@ extension EventLoop {
         connection.http1 = nil
     }
 
-    /// The HTTP/2 limits from the stage's options: --max-body and --max-requests apply to streams too.
-    var http2Configuration: HTTP2Connection.Configuration {
-        HTTP2Connection.Configuration(maxBodyBytes: options.limits.maxBodyBytes, maxRequests: options.maxRequestsPerConnection)
-    }
+    var http2Configuration: HTTP2Connection.Configuration { options.http2Configuration }
 
     func perform(_ action: consuming HTTP2Connection.Action, on connection: Connection) {
         switch consume action { // its payload moved into the bindings, not copied: `request` changes below
@@ -150,5 +147,13 @@ extension EventLoop {
         } else {
             response = failed
         }
+    }
+}
+
+extension EventLoop.Options {
+    /// The HTTP/2 limits from the stage's options: --max-body and --max-requests apply to streams too. Both
+    /// loops (EventLoop, CompletionLoop) make their HTTP2Connections with it.
+    var http2Configuration: HTTP2Connection.Configuration {
+        HTTP2Connection.Configuration(maxBodyBytes: limits.maxBodyBytes, maxRequests: maxRequestsPerConnection)
     }
 }

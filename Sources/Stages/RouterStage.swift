@@ -100,8 +100,8 @@ public struct RouterStage: Sendable {
             let cache = StaticFileCache(stage.files, maxCachedBytes: cachedBytes)
             let app = layers.around(stage.routes(cache: cache, adding: extraRoutes))
             if poller == .ioUring {
-                // Lesson 06's completion loop, plain HTTP/1.1: the same routes, middleware, uploads and
-                // metrics (the CLI keeps io_uring to this stage: no WebSocket, HTTP/2 or TLS on that loop).
+                // Lesson 06's completion loop: the same routes, middleware, uploads and metrics, and HTTP/2
+                // for the http2 stage (`options.http2`); no WebSocket or TLS on that loop (the CLI refuses TLS).
                 return try CompletionLoop(listener: listener, options: loopOptions, bodyConsumers: uploads,
                                           handler: { app.respond(to: RoutedRequest($0)) })
             }

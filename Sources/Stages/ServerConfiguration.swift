@@ -64,7 +64,7 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// The readiness APIs an event loop can wait with, and io_uring, which runs a completion loop instead
-/// (`CompletionLoop`): the eventloop, keepalive and router stages only.
+/// (`CompletionLoop`): the eventloop, keepalive, router and http2 stages only, on plain TCP.
 public enum PollerKind: String, Sendable, CaseIterable {
     case select, poll, epoll
     case ioUring = "io_uring"

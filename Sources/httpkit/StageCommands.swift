@@ -150,7 +150,7 @@ struct ThreadOptions: ParsableArguments {
 }
 
 struct PollerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The readiness API: select, poll or epoll; or io_uring, a completion loop (eventloop, keepalive and router only).", valueName: "api"))
+    @Option(help: ArgumentHelp("The readiness API: select, poll or epoll; or io_uring, a completion loop (eventloop, keepalive, router and http2 only; plain TCP).", valueName: "api"))
     var poller: PollerKind = .platformDefault
 }
 
@@ -338,8 +338,8 @@ enum StageRunner {
         if let threads { configuration.maxThreads = threads.maxThreads }
         if let poller { configuration.poller = poller.poller }
         if configuration.poller == .ioUring {
-            guard [.eventloop, .keepalive, .router].contains(stage) else {
-                throw CLIError(message: "--poller io_uring: the \(stage.rawValue) stage waits with select, poll or epoll; io_uring's completion loop serves the eventloop, keepalive and router stages only")
+            guard [.eventloop, .keepalive, .router, .http2].contains(stage) else {
+                throw CLIError(message: "--poller io_uring: the \(stage.rawValue) stage waits with select, poll or epoll; io_uring's completion loop serves the eventloop, keepalive, router and http2 stages only")
             }
             guard tls?.settings == nil else {
                 throw CLIError(message: "--poller io_uring serves plain HTTP only: leave out --tls-cert/--tls-self-signed, or use --poller epoll")

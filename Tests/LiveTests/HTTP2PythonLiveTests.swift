@@ -14,6 +14,8 @@ final class HTTP2PythonLiveTests {
     static let python = which("python3")
     static let h2Installed: Bool = python.map { (try? run($0, ["-c", "import h2, hpack, hyperframe"]))?.status == 0 } ?? false
     static let required = BrowserLiveTests.required || ProcessInfo.processInfo.environment["CI"] != nil
+    /// Both loops run the same HTTP2Connection: the readiness loop, and the completion loop where io_uring works.
+    static let pollers = ["epoll"] + (ioUringUnavailable == nil ? ["io_uring"] : [])
     /// Run when h2 is there, or when CI requires it (then its absence is recorded as a failure).
     static let runnable = h2Installed || required
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
@@ -41,33 +43,36 @@ final class HTTP2PythonLiveTests {
         return false
     }
 
-    /// Runs Fixtures/h2_client.py MODE against a fresh `httpkit http2 --root ROOT`.
-    func client(_ mode: String) throws -> (status: Int32, stdout: String, stderr: String) {
-        let server = try ServerProcess(["http2", "--root", root.path, "--access-log", "off"])
+    /// Runs Fixtures/h2_client.py MODE against a fresh `httpkit http2 --root ROOT --poller POLLER`.
+    func client(_ mode: String, poller: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let server = try ServerProcess(["http2", "--root", root.path, "--access-log", "off", "--poller", poller])
         defer { server.stop() }
         return try run(Self.python!, [Self.fixtures.appendingPathComponent("h2_client.py").path, mode, String(server.port), root.path], timeout: 60)
     }
 
-    @Test(.enabled(if: runnable, "Python's h2 is not installed (scripts/setup installs it)"), .timeLimit(.minutes(2)))
-    func streamsInterleaveOnOneConnection() throws {
+    @Test(.enabled(if: runnable, "Python's h2 is not installed (scripts/setup installs it)"), .timeLimit(.minutes(2)),
+          arguments: HTTP2PythonLiveTests.pollers)
+    func streamsInterleaveOnOneConnection(_ poller: String) throws {
         guard h2Available() else { return }
-        let result = try client("interleave")
+        let result = try client("interleave", poller: poller)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.hasPrefix("ok interleave"), "\(result.stdout)")
     }
 
-    @Test(.enabled(if: runnable, "Python's h2 is not installed (scripts/setup installs it)"), .timeLimit(.minutes(2)))
-    func flowControlStopsAndResumesOnWindowUpdate() throws {
+    @Test(.enabled(if: runnable, "Python's h2 is not installed (scripts/setup installs it)"), .timeLimit(.minutes(2)),
+          arguments: HTTP2PythonLiveTests.pollers)
+    func flowControlStopsAndResumesOnWindowUpdate(_ poller: String) throws {
         guard h2Available() else { return }
-        let result = try client("flow")
+        let result = try client("flow", poller: poller)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.hasPrefix("ok flow"), "\(result.stdout)")
     }
 
-    @Test(.enabled(if: runnable, "Python's h2 is not installed (scripts/setup installs it)"), .timeLimit(.minutes(2)))
-    func errorsAreAnsweredWithTheRightCode() throws {
+    @Test(.enabled(if: runnable, "Python's h2 is not installed (scripts/setup installs it)"), .timeLimit(.minutes(2)),
+          arguments: HTTP2PythonLiveTests.pollers)
+    func errorsAreAnsweredWithTheRightCode(_ poller: String) throws {
         guard h2Available() else { return }
-        let result = try client("errors")
+        let result = try client("errors", poller: poller)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("STREAM_CLOSED") && result.stdout.contains("FLOW_CONTROL_ERROR"), "\(result.stdout)")
     }

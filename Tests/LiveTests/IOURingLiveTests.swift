@@ -10,7 +10,8 @@ import Glibc
 let ioUringUnavailable: String? = CompletionRing.unavailableReason().map { "\($0)" }
 
 /// `--poller io_uring`: the eventloop, keepalive and router stages on lesson 06's completion loop, against the
-/// real binary. Where io_uring is unavailable, every test here is skipped and says why.
+/// real binary (the router's extras and the http2 stage: the suites below). Where io_uring is unavailable, every
+/// test here is skipped and says why.
 @Suite("--poller io_uring: the completion loop", .serialized,
        .enabled(if: ioUringUnavailable == nil, "io_uring is unavailable on this machine (\(ioUringUnavailable ?? ""))"))
 struct IOURingLiveTests {
@@ -260,15 +261,19 @@ struct IOURingLiveTests {
         #expect(unknown.stderr.contains("'select', 'poll', 'epoll' or 'io_uring'"), "\(unknown.stderr)")
         let help = try run(HTTPKitBinary.path, ["eventloop", "--help"], timeout: 20)
         #expect(help.stdout.contains("io_uring"))
-        for stage in ["websocket", "http2", "static"] {
-            let refused = try run(HTTPKitBinary.path, [stage, "--poller", "io_uring", "--port", "0"], timeout: 20)
+        for arguments in [["websocket"], ["static"], ["proxy", "--upstream", "127.0.0.1:1"]] {
+            let stage = arguments[0]
+            let refused = try run(HTTPKitBinary.path, arguments + ["--poller", "io_uring", "--port", "0"], timeout: 20)
             #expect(refused.status != 0)
-            #expect(refused.stderr.contains("eventloop, keepalive and router stages only") || refused.stderr.contains("--poller"),
-                    "\(stage): \(refused.stderr)")
+            // The static stage has no --poller at all; the others name the stages that take io_uring.
+            #expect(refused.stderr.contains("eventloop, keepalive, router and http2 stages only")
+                    || refused.stderr.contains("Unknown option '--poller'"), "\(stage): \(refused.stderr)")
         }
-        let tls = try run(HTTPKitBinary.path, ["router", "--poller", "io_uring", "--tls-self-signed", "--port", "0"], timeout: 20)
-        #expect(tls.status != 0)
-        #expect(tls.stderr.contains("--poller io_uring serves plain HTTP only"), "\(tls.stderr)")
+        for stage in ["router", "http2"] {
+            let tls = try run(HTTPKitBinary.path, [stage, "--poller", "io_uring", "--tls-self-signed", "--port", "0"], timeout: 20)
+            #expect(tls.status != 0)
+            #expect(tls.stderr.contains("--poller io_uring serves plain HTTP only"), "\(stage): \(tls.stderr)")
+        }
     }
 }
 
@@ -380,5 +385,141 @@ struct RouterOnIOURingLiveTests {
         let lines = log.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("127.0.0.1 - - [") && $0.hasSuffix("\"GET /echo/logged HTTP/1.1\" 200 6") }, "\(log)")
         #expect(lines.contains { $0.hasPrefix("127.0.0.1 - - [") && $0.contains("\"-\" 400 ") }, "\(log)")
+    }
+}
+
+/// The http2 stage on the completion loop (`httpkit http2 --poller io_uring`): the same HTTP2Connection fed by
+/// receive completions, its frames sent on the ring (and a large body's DATA gathered in one `writev`), against
+/// real clients. Python's h2 client runs against both loops in HTTP2PythonLiveTests.
+@Suite("http2 --poller io_uring", .serialized,
+       .enabled(if: ioUringUnavailable == nil, "io_uring is unavailable on this machine (\(ioUringUnavailable ?? ""))"))
+struct HTTP2OnIOURingLiveTests {
+    static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0] // and empty SETTINGS
+
+    @Test(.timeLimit(.minutes(1))) func priorKnowledgeH2CAndHTTP11OnOnePort() throws {
+        let server = try ServerProcess(["http2", "--poller", "io_uring", "--metrics", "/metrics"])
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        let size = try FileManager.default.attributesOfItem(atPath: HTTPKitBinary.repository.appendingPathComponent("www/hello.txt").path)[.size] as? Int
+        let h2 = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{http_version} %{size_download}", base + "/hello.txt"])
+        #expect(h2.stdout == "200 2 \(size ?? -1)")
+        #expect(try curl(["-s", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", base + "/hello.txt"]).stdout == "200 1.1")
+        let range = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-r", "0-3", base + "/style.css"])
+        #expect(range.stdout == "206 4")
+        let json = try curl(["-s", "--http2-prior-knowledge", "-H", "Content-Type: application/json", "--data", "{\"a\": [1, 2]}", base + "/api/echo"])
+        #expect(json.stdout == "{\"a\": [1, 2]}")
+        // curl --http2 on http:// asks with Upgrade: h2c: 101, the answer on stream 1, then stream 3 on the same connection.
+        let upgraded = try curl(["-sv", "--http2", "-o", "/dev/null", "-o", "/dev/null", base + "/hello.txt", base + "/style.css"])
+        #expect(upgraded.stderr.contains("< HTTP/1.1 101 Switching Protocols"), "\(upgraded.stderr.suffix(800))")
+        #expect(upgraded.stderr.components(separatedBy: "< HTTP/2 200").count - 1 == 2, "\(upgraded.stderr.suffix(800))")
+        let metrics = try curl(["-s", "--http2-prior-knowledge", base + "/metrics"]).stdout
+        // Prior knowledge 3, h2c 2 (its stream 1 carries the request that asked); this one counts after its answer.
+        #expect(metrics.contains("httpkit_http2_streams_total 5"), "\(metrics)")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func h2loadStreamsAndConnections() throws {
+        guard let h2load = which("h2load") else { Issue.record("h2load is not installed (scripts/setup installs nghttp2-client)"); return }
+        // 13 B, and 100 KB: a cached body whose DATA frames (slices of it) are more than a send buffer, written
+        // gathered by the loop itself instead of copied into the ring's sends.
+        let root = TemporaryDirectory()
+        let large = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        try Data("hello, world\n".utf8).write(to: URL(fileURLWithPath: root.path + "/small.txt"))
+        try Data(large).write(to: URL(fileURLWithPath: root.path + "/large.bin"))
+        let server = try ServerProcess(["http2", "--poller", "io_uring", "--root", root.path, "--access-log", "off", "--max-requests", "0"])
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        for (arguments, path) in [(["-n", "4000", "-c", "10", "-m", "10"], "/small.txt"), (["-n", "2000", "-c", "100", "-m", "1"], "/small.txt"),
+                                  (["-n", "400", "-c", "4", "-m", "10"], "/large.bin")] {
+            let result = try run(h2load, arguments + [base + path], timeout: 60)
+            let count = arguments[1]
+            #expect(result.stdout.contains("\(count) succeeded, 0 failed, 0 errored"), "\(arguments) \(path): \(result.stdout.suffix(600))")
+            #expect(result.stdout.contains("status codes: \(count) 2xx"), "\(arguments) \(path)")
+        }
+        // Byte for byte (several streams interleaved on one connection, byte for byte: HTTP2PythonLiveTests, on both
+        // loops; curl 7.88 cannot reuse a prior-knowledge connection for a second URL, against any server).
+        let fetched = try curl(["-s", "--http2-prior-knowledge", "-o", root.path + "/copy", base + "/large.bin"])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(FileManager.default.contents(atPath: root.path + "/copy") == Data(large))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aLargeFileLeavesFromDiskAsTheWindowsAllow() throws {
+        // 256 MiB, sparse: sent with sendfile as the windows open, never read whole into memory.
+        let root = TemporaryDirectory()
+        let size = 256 << 20
+        #expect(FileManager.default.createFile(atPath: root.path + "/big.bin", contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: root.path + "/big.bin"))
+        try handle.truncate(atOffset: UInt64(size))
+        try handle.write(contentsOf: Data("the end".utf8))
+        try handle.close()
+        let server = try ServerProcess(["http2", "--poller", "io_uring", "--root", root.path])
+        defer { server.stop() }
+        let before = server.memoryKB("VmRSS") ?? 0
+        let url = "http://127.0.0.1:\(server.port)/big.bin"
+        let whole = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url], timeout: 60)
+        #expect(whole.stdout == "200 \(size + 7)")
+        #expect(try curl(["-s", "--http2-prior-knowledge", "-r", "\(size)-", url]).stdout == "the end")
+        let peak = server.memoryKB("VmHWM") ?? .max
+        #expect(peak - before < 32 * 1024, "peak RSS grew by \(peak - before) kB for a 256 MiB file")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func goAwayWhenIdleAndOnShutdown() throws {
+        let server = try ServerProcess(["http2", "--poller", "io_uring", "--idle-timeout", "1"])
+        defer { server.stop() }
+        let idle = try RawClient(port: server.port)
+        defer { idle.close() }
+        try idle.send(Self.preface)
+        let frames = HTTP2OnlyLiveTests.frames(try idle.readToEnd())
+        let goAway = try #require(frames.first { $0.type == 7 }, "no GOAWAY before the close: \(frames.map(\.type))")
+        #expect(Array(goAway.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 0], "NO_ERROR")
+        #expect(String(decoding: goAway.payload.dropFirst(8), as: UTF8.self).hasPrefix("idle for 1"))
+        // SIGTERM: every HTTP/2 connection hears GOAWAY NO_ERROR at once, then the server exits.
+        let open = try RawClient(port: server.port)
+        defer { open.close() }
+        try open.send(Self.preface)
+        usleep(200_000)
+        kill(server.pid, SIGTERM)
+        let last = HTTP2OnlyLiveTests.frames(try open.readToEnd())
+        let shutdown = try #require(last.first { $0.type == 7 }, "no GOAWAY on shutdown: \(last.map(\.type))")
+        #expect(Array(shutdown.payload.dropFirst(4).prefix(4)) == [0, 0, 0, 0], "NO_ERROR")
+        for _ in 0..<50 where server.process.isRunning { usleep(100_000) }
+        #expect(!server.process.isRunning, "the server exits once its connections are done")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func badPrefacesAreAnsweredAsOnEpoll() throws {
+        let server = try ServerProcess(["http2", "--poller", "io_uring", "--header-timeout", "1"])
+        defer { server.stop() }
+        // Neither the preface nor a request line ending in its version: SETTINGS, GOAWAY PROTOCOL_ERROR, the close.
+        let broken = try RawClient(port: server.port)
+        defer { broken.close() }
+        try broken.send("INVALID CONNECTION PREFACE\r\n\r\n")
+        let frames = HTTP2OnlyLiveTests.frames(try broken.readToEnd())
+        #expect(frames.map(\.type) == [4, 7], "SETTINGS, then GOAWAY, then nothing")
+        #expect(frames.last.map { Array($0.payload.dropFirst(4).prefix(4)) } == [0, 0, 0, 1], "PROTOCOL_ERROR")
+        // A first line that never ends was HTTP/1.1's to finish: the header timeout answers it with a 408.
+        let unfinished = try RawClient(port: server.port)
+        defer { unfinished.close() }
+        try unfinished.send("GET /hello.txt HTTP/1.1")
+        let answer = String(decoding: try unfinished.readToEnd(), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(answer.prefix(200))")
+        // --http2-only: an HTTP/1.1 request is a broken preface too.
+        let only = try ServerProcess(["http2", "--poller", "io_uring", "--http2-only"])
+        defer { only.stop() }
+        let http11 = try RawClient(port: only.port)
+        defer { http11.close() }
+        try http11.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let refused = HTTP2OnlyLiveTests.frames(try http11.readToEnd())
+        #expect(refused.map(\.type) == [4, 7], "SETTINGS (4), then GOAWAY (7)")
+        let debug = refused.last.map { String(decoding: $0.payload.dropFirst(8), as: UTF8.self) } ?? ""
+        #expect(debug.contains("speaks only HTTP/2"), "\(debug)")
+    }
+
+    @Test("httpkit check --stage http2 passes against it", .timeLimit(.minutes(3)))
+    func checkPassesAgainstIt() throws {
+        let command = "\(HTTPKitBinary.path) http2 --poller io_uring --port {port}"
+        let result = try run(HTTPKitBinary.path, ["check", "--stage", "http2", "--exec", command], timeout: 150,
+                             environment: ["NO_COLOR": "1"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(!result.stdout.contains("FAIL"))
+        #expect(result.stdout.contains("[http2]") && result.stdout.contains(" checks passed"), "\(result.stdout)")
     }
 }
