@@ -32,7 +32,7 @@ extension CompletionLoop {
         configuration.sharesPortWithHTTP1 = sharingThePort
         var machine = HTTP2Connection(configuration: configuration)
         machine.receive(bytes)
-        client.http2 = machine
+        client.switchToHTTP2(machine)
     }
 
     /// A first line still unfinished when the client stops (a timeout, or end of input) while the probe waits for
@@ -54,7 +54,7 @@ extension CompletionLoop {
         }
         var machine = HTTP2Connection(configuration: options.http2Configuration, upgrading: request, settings: settings)
         machine.receive(leftover) // the client's preface may have come with the request
-        client.http2 = machine
+        client.switchToHTTP2(machine)
     }
 
     func perform(_ action: consuming HTTP2Connection.Action, on client: Client) {
@@ -94,7 +94,7 @@ extension CompletionLoop {
             metrics.add(LoopMetrics.Slot.http2Streams)
             metrics.record(method, status: response.status.code, seconds: Processes.monotonicSeconds() - now)
         }
-        guard client.http2 != nil else { return }
+        guard client.speaksHTTP2 else { return }
         // The HEADERS come out of `nextAction` next, then the DATA.
         client.http2!.queueResponse(response, to: streamID, date: writer.currentDate()) { self.writer.takeSpare() }
         if !files.isEmpty { client.http2Files[streamID] = files }
