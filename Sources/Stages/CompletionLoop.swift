@@ -256,7 +256,7 @@ public final class CompletionLoop: ServingLoop {
             process(client)
         } else if count == 0 {
             if client.speaksHTTP2 {
-                close(client) // HTTP/2 has no half-closed connection: a FIN ends it, as on EventLoop
+                close(client) // no more frames will come, not even a body's WINDOW_UPDATEs: closed, as on EventLoop
                 return
             }
             handOverUnfinishedFirstLine(client)

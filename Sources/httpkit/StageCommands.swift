@@ -277,6 +277,7 @@ struct HTTP2Command: ParsableCommand {
           h2load -n 1000 -c 10 -m 10 http://127.0.0.1:8080/hello.txt
           httpkit http2 --tls-self-signed --port 8443   then  curl --http2 --cacert CERT https://localhost:8443/
           httpkit http2 --http2-only   then  curl --http2-prior-knowledge http://127.0.0.1:8080/
+          httpkit http2 --poller io_uring   (the same on a completion loop: lesson 12; plain TCP only)
         """
     )
     @OptionGroup var server: ServerOptions
