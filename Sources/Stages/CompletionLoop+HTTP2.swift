@@ -57,6 +57,9 @@ extension CompletionLoop {
         client.switchToHTTP2(machine)
     }
 
+    /// The same switch as EventLoop+HTTP2.swift's `perform`, over a `Client`. Shared (one function queueing the
+    /// bytes for both loops, called from a catch-all case), the action was copied on its way: 12,720 instructions
+    /// a request over HTTP/2 against 11,842 (callgrind, `h2load -c1 -m1`).
     func perform(_ action: consuming HTTP2Connection.Action, on client: Client) {
         switch consume action { // its payload moved into the bindings, not copied
         case .request(let streamID, let request):
