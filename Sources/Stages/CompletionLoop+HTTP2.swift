@@ -11,7 +11,9 @@ extension CompletionLoop {
     /// could still be either. On an HTTP/2-only port every connection is HTTP/2, preface or not.
     func probePreface(_ client: Client, _ bytes: UnsafeRawBufferPointer) {
         if options.http2Only {
-            startHTTP2(client, with: bytes, sharingThePort: false)
+            var machine = newHTTP2Connection(sharingThePort: false)
+            machine.receive(bytes)
+            client.switchToHTTP2(machine)
             return
         }
         client.prefaceProbe.append(contentsOf: bytes)
@@ -19,20 +21,20 @@ extension CompletionLoop {
         case .needMoreBytes:
             return // the preface or a request line, cut by TCP: wait for the rest
         case .http2:
-            startHTTP2(client, with: client.prefaceProbe, sharingThePort: true)
+            var machine = newHTTP2Connection(sharingThePort: true)
+            client.prefaceProbe.withUnsafeBytes { machine.receive($0) }
+            client.switchToHTTP2(machine) // the slot changes hands before any HTTP/1.1 request
         case .http1:
             client.http1.receive(client.prefaceProbe)
         }
         client.prefaceProbe = []
     }
 
-    /// The slot changes hands before any HTTP/1.1 request: an HTTP2Connection takes the bytes from here on.
-    private func startHTTP2(_ client: Client, with bytes: some Sequence<UInt8>, sharingThePort: Bool) {
-        var configuration = options.http2Configuration // --max-body and --max-requests apply to streams too
+    /// A machine with the stage's limits (--max-body and --max-requests apply to streams too).
+    private func newHTTP2Connection(sharingThePort: Bool) -> HTTP2Connection {
+        var configuration = options.http2Configuration
         configuration.sharesPortWithHTTP1 = sharingThePort
-        var machine = HTTP2Connection(configuration: configuration)
-        machine.receive(bytes)
-        client.switchToHTTP2(machine)
+        return HTTP2Connection(configuration: configuration)
     }
 
     /// A first line still unfinished when the client stops (a timeout, or end of input) while the probe waits for

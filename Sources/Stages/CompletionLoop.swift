@@ -52,6 +52,15 @@ public final class CompletionLoop: ServingLoop {
         /// Whether `http2` is set (`switchToHTTP2`), asked on every completion: `http2 != nil` copies the optional
         /// machine out to look (callgrind: ~50 instructions a request on the HTTP/1.1 path, where it is always no).
         private(set) var speaksHTTP2 = false
+        /// HTTP/2: the client sent FIN. What is queued, and what the windows still allow, is sent; then the
+        /// connection closes (`allSent`). No receive is armed again.
+        var inputEnded = false
+        /// Whether the output is over the loop's limit: no more actions are taken and no more bytes received
+        /// until the client takes some. HTTP/2 counts queued file octets too (`process` stops on them), or a
+        /// client reading a large file slowly would have its frames received, unparsed, without bound.
+        func outputIsFull(_ limit: Int) -> Bool {
+            (speaksHTTP2 ? output.queuedBytes : output.bufferedBytes) >= limit
+        }
         /// HTTP/2: the files opened for each stream's body, held until the machine says the stream ended.
         var http2Files: [UInt32: [String: SharedFile]] = [:]
         /// The http2 stage: a connection's first bytes while they could still be either protocol.
@@ -227,7 +236,7 @@ public final class CompletionLoop: ServingLoop {
     // MARK: - Receiving: the kernel has already read the bytes
 
     private func receive(_ client: Client) {
-        guard !client.receiving, !client.closed else { return }
+        guard !client.receiving, !client.closed, !client.inputEnded else { return }
         client.receiving = true
         ring.receiveMultishot(client.socket.fd, tag: Self.tag(client.id, .receive))
     }
@@ -256,7 +265,11 @@ public final class CompletionLoop: ServingLoop {
             process(client)
         } else if count == 0 {
             if client.speaksHTTP2 {
-                close(client) // no more frames will come, not even a body's WINDOW_UPDATEs: closed, as on EventLoop
+                // No more frames will come, not even a body's WINDOW_UPDATEs. The answers queued, and the DATA the
+                // windows still allow, go out first (the receive completion with the FIN often arrives in the turn
+                // that brought the requests); `allSent` closes. (EventLoop reads only with its output sent.)
+                client.inputEnded = true
+                process(client)
                 return
             }
             handOverUnfinishedFirstLine(client)
@@ -271,7 +284,7 @@ public final class CompletionLoop: ServingLoop {
             close(client) // ECONNRESET and friends: the client is gone
             return
         }
-        if !client.receiving && client.output.bufferedBytes < options.maxBufferedOutput && client.ending == nil {
+        if !client.receiving && !client.outputIsFull(options.maxBufferedOutput) && client.ending == nil {
             receive(client)
         }
     }
@@ -281,7 +294,7 @@ public final class CompletionLoop: ServingLoop {
     func process(_ client: Client) {
         if client.speaksHTTP2 {
             // DATA is made as it is asked for: files queued count too, so a big body waits for the client.
-            while client.ending == nil && client.output.queuedBytes < options.maxBufferedOutput,
+            while client.ending == nil && !client.closed && client.output.queuedBytes < options.maxBufferedOutput,
                   let action = client.http2?.nextAction() {
                 perform(action, on: client)
             }
@@ -291,7 +304,7 @@ public final class CompletionLoop: ServingLoop {
                 perform(action, on: client)
             }
         }
-        if client.receiving && !client.closed && client.output.bufferedBytes >= options.maxBufferedOutput {
+        if client.receiving && !client.closed && client.outputIsFull(options.maxBufferedOutput) {
             ring.cancel(Self.tag(client.id, .receive), tag: Self.tag(client.id, .closing))
         }
         // While bytes are on their way out, the write timeout stands as the last progress set it: bytes
@@ -341,12 +354,12 @@ public final class CompletionLoop: ServingLoop {
     /// Calls the handler for a request without a body. The request moves into the handler; what the answer
     /// needs of it (`AnsweredRequest`) is taken first, as on EventLoop.
     private func respond(to request: consuming HTTPRequest, on client: Client) {
-        client.requestStartedAt = now
         request.remoteAddress = client.remoteAddress
         if options.http2, let settings = H2CUpgrade.settings(in: request) {
             upgradeToHTTP2(client, request: request, settings: settings) // `Upgrade: h2c` (curl --http2)
             return
         }
+        client.requestStartedAt = now
         let asked = AnsweredRequest(request)
         answer(handler(consume request), answering: asked, on: client)
     }
@@ -447,7 +460,7 @@ public final class CompletionLoop: ServingLoop {
 
     /// What was on its way out has left: go on with requests held back by the output limit, or the next send.
     private func written(_ client: Client) {
-        if client.output.bufferedBytes < options.maxBufferedOutput && client.ending == nil {
+        if !client.outputIsFull(options.maxBufferedOutput) && client.ending == nil {
             receive(client) // if it was stopped at the limit
             process(client) // requests held back by the limit; then the next send
         } else {
@@ -513,10 +526,13 @@ public final class CompletionLoop: ServingLoop {
             close(client) // the FIN leaves with the last bytes, which MSG_MORE held for it (`submitSend`)
         case .linger?:
             guard !client.lingering else { return }
+            if client.inputEnded { return close(client) } // HTTP/2: the client's FIN came already, nothing to read
             client.socket.shutdownWrite() // FIN; what the client still sends is read and thrown away
             client.lingering = true
             client.deadline = now + options.lingerTimeout
             receive(client)
+        case nil where client.inputEnded:
+            close(client) // HTTP/2 after the client's FIN: everything that could be sent has been
         case nil:
             if !client.noDelay { // as EventLoop: only a connection that stays open pays for it
                 try? client.socket.setNoDelay()

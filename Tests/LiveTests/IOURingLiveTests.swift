@@ -462,6 +462,64 @@ struct HTTP2OnIOURingLiveTests {
         #expect(peak - before < 32 * 1024, "peak RSS grew by \(peak - before) kB for a 256 MiB file")
     }
 
+    /// Preface, SETTINGS with a 16 MiB stream window, the connection's window raised by as much, and HEADERS for
+    /// `GET path` on stream 1 (HPACK by hand: :method GET, :scheme http, :path and :authority as literals).
+    static func bigWindowRequest(_ path: String) -> [UInt8] {
+        let window: [UInt8] = [0x01, 0x00, 0x00, 0x00] // 16 MiB
+        var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+        bytes += [0, 0, 6, 4, 0, 0, 0, 0, 0, 0x00, 0x04] + window             // SETTINGS_INITIAL_WINDOW_SIZE
+        bytes += [0, 0, 4, 8, 0, 0, 0, 0, 0] + window                          // WINDOW_UPDATE on the connection
+        let block = [0x82, 0x86, 0x04, UInt8(path.utf8.count)] + Array(path.utf8) + [0x01, 1, UInt8(ascii: "x")]
+        bytes += [0, 0, UInt8(block.count), 1, 0x05, 0, 0, 0, 1] + block       // HEADERS, END_STREAM | END_HEADERS
+        return bytes
+    }
+
+    /// A sparse file of `size` octets in a new directory, and the http2 stage on io_uring serving it.
+    static func servingSparseFile(size: Int) throws -> (root: TemporaryDirectory, server: ServerProcess) {
+        let root = TemporaryDirectory()
+        #expect(FileManager.default.createFile(atPath: root.path + "/big.bin", contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: root.path + "/big.bin"))
+        try handle.truncate(atOffset: UInt64(size))
+        try handle.close()
+        return (root, try ServerProcess(["http2", "--poller", "io_uring", "--root", root.path, "--access-log", "off"]))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func whatIsAskedBeforeTheClientsFINStillGoesOut() throws {
+        // The request, then FIN at once: no WINDOW_UPDATE can come any more, but the windows allow the whole 8 MiB,
+        // more than the socket takes at once. It all goes out, then the close (the FIN's completion used to close
+        // the connection on the spot, with the answer half sent).
+        let size = 8 << 20
+        let (root, server) = try Self.servingSparseFile(size: size)
+        defer { server.stop(); _ = root }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        try client.send(Self.bigWindowRequest("/big.bin"))
+        client.socket.shutdownWrite()
+        let frames = HTTP2OnlyLiveTests.frames(try client.readToEnd(limit: 64 << 20))
+        let data = frames.filter { $0.type == 0 }.reduce(0) { $0 + $1.payload.count }
+        #expect(data == size, "\(data) of \(size) octets of DATA before the close")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aClientThatDoesNotReadCannotFillTheServersMemory() throws {
+        // It asks for 64 MiB with windows open, reads nothing, and sends PINGs. With that much output queued the
+        // loop stops receiving (as for HTTP/1.1), so the PINGs stay in the kernel's buffers and the client's send
+        // blocks; received and left unparsed, they would pile up in the server's memory.
+        let (root, server) = try Self.servingSparseFile(size: 64 << 20)
+        defer { server.stop(); _ = root }
+        let client = try RawClient(port: server.port, timeout: 2)
+        defer { client.close() }
+        try client.send(Self.bigWindowRequest("/big.bin"))
+        usleep(300_000)
+        let before = server.memoryKB("VmRSS") ?? 0
+        let pings: [UInt8] = (0..<4096).flatMap { _ in [0, 0, 8, 6, 0, 0, 0, 0, 0] + [UInt8](repeating: 7, count: 8) } // 68 KB
+        var sent = 0
+        while sent < 64 << 20, (try? client.send(pings)) != nil { sent += pings.count }
+        usleep(300_000)
+        let grown = (server.memoryKB("VmRSS") ?? .max) - before
+        #expect(sent < 32 << 20, "the client could send \(sent) octets of PINGs without reading")
+        #expect(grown < 16 * 1024, "the server grew by \(grown) kB")
+    }
+
     @Test(.timeLimit(.minutes(1))) func goAwayWhenIdleAndOnShutdown() throws {
         let server = try ServerProcess(["http2", "--poller", "io_uring", "--idle-timeout", "1"])
         defer { server.stop() }
