@@ -27,7 +27,7 @@ extension EventLoop {
             return // the preface or a request line, cut by TCP: wait for the rest
         case .http2:
             // The stage's body limit (--max-body) applies to HTTP/2 requests too.
-            var configuration = http2Configuration
+            var configuration = options.http2Configuration
             configuration.sharesPortWithHTTP1 = connection.tls == nil // over TLS, ALPN h2 promised HTTP/2
             var machine = HTTP2Connection(configuration: configuration)
             machine.receive(seen)
@@ -52,7 +52,7 @@ extension EventLoop {
             close(connection)
             return
         }
-        var machine = HTTP2Connection(configuration: http2Configuration)
+        var machine = HTTP2Connection(configuration: options.http2Configuration)
         machine.receive(bytes)
         connection.http2 = machine
         connection.http1 = nil
@@ -67,13 +67,11 @@ extension EventLoop {
             if ending != nil { connection.ending = .close }
             return
         }
-        var machine = HTTP2Connection(configuration: http2Configuration, upgrading: request, settings: settings)
+        var machine = HTTP2Connection(configuration: options.http2Configuration, upgrading: request, settings: settings)
         machine.receive(leftover) // the client's preface may have come with the request
         connection.http2 = machine
         connection.http1 = nil
     }
-
-    var http2Configuration: HTTP2Connection.Configuration { options.http2Configuration }
 
     func perform(_ action: consuming HTTP2Connection.Action, on connection: Connection) {
         switch consume action { // its payload moved into the bindings, not copied: `request` changes below

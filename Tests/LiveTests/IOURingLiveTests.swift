@@ -444,15 +444,9 @@ struct HTTP2OnIOURingLiveTests {
 
     @Test(.timeLimit(.minutes(1))) func aLargeFileLeavesFromDiskAsTheWindowsAllow() throws {
         // 256 MiB, sparse: sent with sendfile as the windows open, never read whole into memory.
-        let root = TemporaryDirectory()
         let size = 256 << 20
-        #expect(FileManager.default.createFile(atPath: root.path + "/big.bin", contents: nil))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: root.path + "/big.bin"))
-        try handle.truncate(atOffset: UInt64(size))
-        try handle.write(contentsOf: Data("the end".utf8))
-        try handle.close()
-        let server = try ServerProcess(["http2", "--poller", "io_uring", "--root", root.path])
-        defer { server.stop() }
+        let (root, server) = try Self.servingSparseFile(size: size, endingWith: "the end")
+        defer { server.stop(); _ = root }
         let before = server.memoryKB("VmRSS") ?? 0
         let url = "http://127.0.0.1:\(server.port)/big.bin"
         let whole = try curl(["-s", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url], timeout: 60)
@@ -474,12 +468,14 @@ struct HTTP2OnIOURingLiveTests {
         return bytes
     }
 
-    /// A sparse file of `size` octets in a new directory, and the http2 stage on io_uring serving it.
-    static func servingSparseFile(size: Int) throws -> (root: TemporaryDirectory, server: ServerProcess) {
+    /// `/big.bin`, `size` sparse octets and then `ending`, in a new directory, and the http2 stage on io_uring
+    /// serving it.
+    static func servingSparseFile(size: Int, endingWith ending: String = "") throws -> (root: TemporaryDirectory, server: ServerProcess) {
         let root = TemporaryDirectory()
         #expect(FileManager.default.createFile(atPath: root.path + "/big.bin", contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: root.path + "/big.bin"))
         try handle.truncate(atOffset: UInt64(size))
+        try handle.write(contentsOf: Data(ending.utf8))
         try handle.close()
         return (root, try ServerProcess(["http2", "--poller", "io_uring", "--root", root.path, "--access-log", "off"]))
     }
