@@ -13,7 +13,7 @@ extension CompletionLoop {
         if options.http2Only {
             var machine = newHTTP2Connection(sharingThePort: false)
             machine.receive(bytes)
-            client.switchToHTTP2(machine)
+            switchToHTTP2(client, machine)
             return
         }
         client.prefaceProbe.append(contentsOf: bytes)
@@ -23,7 +23,7 @@ extension CompletionLoop {
         case .http2:
             var machine = newHTTP2Connection(sharingThePort: true)
             client.prefaceProbe.withUnsafeBytes { machine.receive($0) }
-            client.switchToHTTP2(machine) // the slot changes hands before any HTTP/1.1 request
+            switchToHTTP2(client, machine) // before any HTTP/1.1 request
         case .http1:
             client.http1.receive(client.prefaceProbe)
         }
@@ -56,6 +56,13 @@ extension CompletionLoop {
         }
         var machine = HTTP2Connection(configuration: options.http2Configuration, upgrading: request, settings: settings)
         machine.receive(leftover) // the client's preface may have come with the request
+        switchToHTTP2(client, machine)
+    }
+
+    /// The slot changes hands. A connection that becomes HTTP/2 during a shutdown hears GOAWAY once the frames
+    /// that came are handled (§6.8), as on EventLoop: the request it came with is answered, nothing after it.
+    private func switchToHTTP2(_ client: Client, _ machine: consuming HTTP2Connection) {
+        if drainingUntil != nil { machine.stopAcceptingAfterWhatArrived() }
         client.switchToHTTP2(machine)
     }
 

@@ -128,7 +128,7 @@ public final class CompletionLoop: ServingLoop {
     /// Closed connections' request Strings, for the next ones accepted (as EventLoop's `spareStrings`).
     private var spareStrings: [RepeatedStrings] = []
     private var acceptPausedUntil: Double?
-    private var drainingUntil: Double?
+    private(set) var drainingUntil: Double?
     var now = Processes.monotonicSeconds()
 
     /// Fails as the ring does when io_uring is not available (see `CompletionRing.init`).

@@ -31,8 +31,7 @@ extension EventLoop {
             configuration.sharesPortWithHTTP1 = connection.tls == nil // over TLS, ALPN h2 promised HTTP/2
             var machine = HTTP2Connection(configuration: configuration)
             machine.receive(seen)
-            connection.http2 = machine
-            connection.http1 = nil // the slot changes hands before any HTTP/1.1 request
+            switchToHTTP2(connection, machine) // before any HTTP/1.1 request
         case .http1:
             connection.http1?.receive(seen)
         }
@@ -54,8 +53,7 @@ extension EventLoop {
         }
         var machine = HTTP2Connection(configuration: options.http2Configuration)
         machine.receive(bytes)
-        connection.http2 = machine
-        connection.http1 = nil
+        switchToHTTP2(connection, machine)
     }
 
     /// `Upgrade: h2c` (RFC 7540 §3.2): the 101 goes out through the HTTP/1.1 machine, then the slot holds an
@@ -69,6 +67,14 @@ extension EventLoop {
         }
         var machine = HTTP2Connection(configuration: options.http2Configuration, upgrading: request, settings: settings)
         machine.receive(leftover) // the client's preface may have come with the request
+        switchToHTTP2(connection, machine)
+    }
+
+    /// The slot changes hands. A connection that becomes HTTP/2 during a shutdown (its first bytes were still
+    /// arriving at the stop) hears GOAWAY once the frames that came are handled (§6.8): the request it came with
+    /// is answered and the GOAWAY names it as the last, as the connections open at the stop were told.
+    private func switchToHTTP2(_ connection: Connection, _ machine: consuming HTTP2Connection) {
+        if drainingUntil != nil { machine.stopAcceptingAfterWhatArrived() }
         connection.http2 = machine
         connection.http1 = nil
     }

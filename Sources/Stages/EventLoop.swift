@@ -99,7 +99,7 @@ public final class EventLoop {
     private var listenerPausedUntil: Double?
     private var warnedAboutCapacity = false
     /// Set when a stop signal arrived: no new connections, no keep-alive, finish what is in flight.
-    private var drainingUntil: Double?
+    private(set) var drainingUntil: Double?
     /// Connections that were given output from outside their own events (a chat message from another
     /// member): written after the current event, so one connection's event never runs inside another's.
     var flushQueue: [Connection] = []

@@ -794,6 +794,37 @@ struct HTTP2ConnectionTests {
         #expect(output.closed)
     }
 
+    @Test("§6.8: a connection that begins during a shutdown is answered what it came with, then hears GOAWAY naming it")
+    func shutdownBeforeTheFirstFrames() {
+        // The driver saw the stop before these bytes were parsed: stopAccepting now would name stream 0 and
+        // ignore the request that came with the preface; after what arrived, it names stream 1.
+        var client = Client()
+        let first = client.get(1)
+        client.server.receive(HTTP2Connection.clientPreface + frame(0, .settings([])) + first)
+        client.server.stopAcceptingAfterWhatArrived()
+        var output = Output()
+        client.drain(into: &output)
+        #expect(output.requests.map(\.0) == [1], "the request that came with the preface")
+        #expect(goAway(output)! == (1, .noError), "after it was parsed")
+        #expect(!output.closed)
+        output = client.send(client.get(3))
+        #expect(output.requests.isEmpty, "a stream after GOAWAY is ignored")
+        output = client.respond(ok, to: 1)
+        #expect(output.types == [.headers, .data])
+        #expect(output.closed)
+        // A preface cut short: the GOAWAY waits for the frames, then names the last stream that came.
+        var cut = Client()
+        let bytes = HTTP2Connection.clientPreface + frame(0, .settings([])) + cut.get(1)
+        cut.server.receive(bytes.prefix(10))
+        cut.server.stopAcceptingAfterWhatArrived()
+        output = Output()
+        cut.drain(into: &output)
+        #expect(goAway(output) == nil, "nothing parsed yet")
+        output = cut.send(Array(bytes.dropFirst(10)))
+        #expect(output.requests.map(\.0) == [1])
+        #expect(goAway(output)! == (1, .noError))
+    }
+
     @Test("PUSH_PROMISE from a client is a PROTOCOL_ERROR; unknown frames and PRIORITY are ignored")
     func ignoredAndForbidden() {
         var client = Client()

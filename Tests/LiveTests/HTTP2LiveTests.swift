@@ -170,6 +170,33 @@ final class HTTP2LiveTests {
         #expect(response.header("Connection") == "close")
     }
 
+    @Test(.timeLimit(.minutes(1)), arguments: HTTP2PythonLiveTests.pollers)
+    func aConnectionThatTurnsHTTP2DuringAShutdownHearsGOAWAY(_ poller: String) throws {
+        // The preface was still arriving at the stop, so the probe held it (HTTP/1.1 or HTTP/2 was not yet
+        // known) and the connections told GOAWAY did not include it. Once it is HTTP/2, its request is answered
+        // and GOAWAY names that stream as the last (§6.8); without it the connection stayed open, silent, until
+        // the drain timeout (5 s) closed it.
+        let server = try ServerProcess(["http2", "--access-log", "off", "--poller", poller])
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        defer { client.close() }
+        let request = HTTP2OnIOURingLiveTests.bigWindowRequest("/hello.txt")
+        try client.send(Array(request.prefix(12))) // "PRI * HTTP/2"
+        usleep(200_000)
+        kill(server.pid, SIGTERM)
+        usleep(300_000)
+        #expect(server.process.isRunning, "the server waits for the connection still arriving")
+        let sent = Date()
+        try client.send(Array(request.dropFirst(12)))
+        let frames = HTTP2OnlyLiveTests.frames(try client.readToEnd())
+        #expect(Date().timeIntervalSince(sent) < 3, "closed by the GOAWAY, not by the drain timeout")
+        #expect(frames.contains { $0.type == 1 }, "the answer's HEADERS: \(frames.map(\.type))")
+        let goAway = try #require(frames.first { $0.type == 7 }, "no GOAWAY: \(frames.map(\.type))")
+        #expect(Array(goAway.payload.prefix(8)) == [0, 0, 0, 1, 0, 0, 0, 0], "last stream 1, NO_ERROR")
+        for _ in 0..<50 where server.process.isRunning { usleep(100_000) }
+        #expect(!server.process.isRunning, "the server exits once the connection is done")
+    }
+
     @Test func aConnectionErrorReachesAClientThatIsStillSending() throws {
         // GOAWAY, then the close (RFC 9113 §5.4.1). Closing with the client's frames unread makes the kernel
         // reset the connection, and the reset can destroy the GOAWAY before the client reads it: the server

@@ -167,6 +167,8 @@ public struct HTTP2Connection: Sendable {
 
     /// We sent GOAWAY for a graceful shutdown: no new stream is accepted.
     private var goingAway = false
+    /// GOAWAY is to go once the frames already received are handled (`stopAcceptingAfterWhatArrived`).
+    private var goingAwayAfterWhatArrived = false
     /// The client sent GOAWAY: it opens no new stream; close when the last one is done.
     private var peerGoingAway = false
 
@@ -266,6 +268,15 @@ public struct HTTP2Connection: Sendable {
         send(goAway(.noError, debug: ""))
     }
 
+    /// `stopAccepting`, but after the frames already received: for a connection that became HTTP/2 while the
+    /// server was shutting down (its first bytes were still arriving when the stop came). Its first request
+    /// came with those bytes and is answered; the GOAWAY names it as the last stream (§6.8), so the client
+    /// opens nothing more here, and knows that nothing after it was processed.
+    public mutating func stopAcceptingAfterWhatArrived() {
+        guard phase != .closed, !goingAway else { return }
+        goingAwayAfterWhatArrived = true
+    }
+
     /// Ends the connection now (an idle timeout): GOAWAY with NO_ERROR and `reason` as its debug data, then
     /// `.close`, so the client knows which streams were processed (none are in flight when idle) and why.
     public mutating func shutDown(reason: String) {
@@ -293,7 +304,14 @@ public struct HTTP2Connection: Sendable {
             }
             guard phase != .preface else { return takeWritten() }
             do {
-                guard let frame = try parser.next() else { return takeWritten() }
+                guard let frame = try parser.next() else {
+                    if goingAwayAfterWhatArrived { // every whole frame that arrived is handled: now the GOAWAY
+                        goingAwayAfterWhatArrived = false
+                        stopAccepting()
+                        continue
+                    }
+                    return takeWritten()
+                }
                 try handle(frame)
             } catch {
                 fail(error)
