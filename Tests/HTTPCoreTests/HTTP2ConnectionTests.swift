@@ -777,6 +777,15 @@ struct HTTP2ConnectionTests {
         #expect(output.closed)
     }
 
+    /// After a GOAWAY naming stream 1: a new stream is ignored, stream 1 is still answered, then `.close`.
+    private func expectStreamOneFinishesThenTheClose(_ client: inout Client) {
+        var output = client.send(client.get(3))
+        #expect(output.requests.isEmpty, "a stream after GOAWAY is ignored")
+        output = client.respond(ok, to: 1)
+        #expect(output.types == [.headers, .data])
+        #expect(output.closed)
+    }
+
     @Test("§6.8: stopAccepting sends GOAWAY; the stream in flight is still answered, then the connection closes")
     func gracefulShutdown() {
         var client = Client()
@@ -787,11 +796,7 @@ struct HTTP2ConnectionTests {
         client.drain(into: &output)
         #expect(goAway(output)! == (1, .noError))
         #expect(!output.closed)
-        output = client.send(client.get(3))
-        #expect(output.requests.isEmpty, "a stream after GOAWAY is ignored")
-        output = client.respond(ok, to: 1)
-        #expect(output.types == [.headers, .data])
-        #expect(output.closed)
+        expectStreamOneFinishesThenTheClose(&client)
     }
 
     @Test("§6.8: a connection that begins during a shutdown is answered what it came with, then hears GOAWAY naming it")
@@ -807,11 +812,7 @@ struct HTTP2ConnectionTests {
         #expect(output.requests.map(\.0) == [1], "the request that came with the preface")
         #expect(goAway(output)! == (1, .noError), "after it was parsed")
         #expect(!output.closed)
-        output = client.send(client.get(3))
-        #expect(output.requests.isEmpty, "a stream after GOAWAY is ignored")
-        output = client.respond(ok, to: 1)
-        #expect(output.types == [.headers, .data])
-        #expect(output.closed)
+        expectStreamOneFinishesThenTheClose(&client)
         // A preface cut short: the GOAWAY waits for the frames, then names the last stream that came.
         var cut = Client()
         let bytes = HTTP2Connection.clientPreface + frame(0, .settings([])) + cut.get(1)
